@@ -1,0 +1,182 @@
+"""Engine, URL normalisation, sessions and the content version.
+
+Every content write, whoever makes it (admin, import, seed, CLI), bumps the single
+content-version row in the same transaction: a session event does it, so no caller
+can forget. Listeners registered with :func:`on_content_commit` learn about committed
+changes in this process at once (the local response cache uses it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from sqlalchemy import event, select, update
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.orm import Session
+from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import func
+
+from cms.config import Settings
+from cms.models import CONTENT_TABLES, ContentVersion
+
+__all__ = [
+    "create_engine",
+    "current_content_version",
+    "is_pooler_url",
+    "make_sessionmaker",
+    "normalize_database_url",
+    "on_content_commit",
+    "session_scope",
+]
+
+_CONTENT_TABLE_NAMES = frozenset(table.name for table in CONTENT_TABLES)
+_commit_listeners: list[Callable[[], None]] = []
+
+
+def normalize_database_url(url: str) -> str:
+    """Turn the URLs Neon/Heroku print into ones SQLAlchemy + asyncpg accept.
+
+    ``postgres://`` and ``postgresql://`` get the asyncpg driver; ``sslmode`` becomes
+    asyncpg's ``ssl`` and ``channel_binding`` (unknown to asyncpg) is dropped.
+    """
+    scheme, _, rest = url.partition("://")
+    if not rest:
+        raise ValueError("DATABASE_URL must look like 'scheme://...'")
+    if scheme in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
+        scheme = "postgresql+asyncpg"
+    elif scheme == "sqlite":
+        scheme = "sqlite+aiosqlite"
+    if scheme != "postgresql+asyncpg":
+        return f"{scheme}://{rest}"
+    parts = urlsplit(f"{scheme}://{rest}")
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "channel_binding":
+            continue
+        if key == "sslmode":
+            key = "ssl"
+        query.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def is_pooler_url(url: str) -> bool:
+    """Whether the host looks like a transaction-mode pooler (Neon ``-pooler`` hosts)."""
+    host = make_url(url).host or ""
+    return "-pooler" in host.split(".")[0]
+
+
+def create_engine(settings: Settings) -> AsyncEngine:
+    """Build the async engine for the configured database.
+
+    PostgreSQL behind a transaction-mode pooler gets no prepared-statement caches, unique
+    statement names and ``NullPool`` (the pooler pools). Direct PostgreSQL keeps one
+    pre-pinged connection per process: a Lambda container serves one request at a time,
+    and pre-ping survives connections the server closed while the container was frozen.
+    """
+    url = normalize_database_url(settings.database_url)
+    if url.startswith("sqlite"):
+        return create_async_engine(url, connect_args={"timeout": settings.database_timeout})
+    pooler = settings.database_pooler if settings.database_pooler is not None else is_pooler_url(url)
+    connect_args: dict[str, Any] = {
+        "timeout": settings.database_timeout,
+        "command_timeout": settings.database_timeout,
+        "server_settings": {"application_name": settings.service_name},
+    }
+    if pooler:
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__cms_{uuid.uuid4().hex}__",
+        }
+        return create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+    return create_async_engine(
+        url,
+        pool_size=1,
+        max_overflow=4,
+        pool_pre_ping=True,
+        pool_timeout=settings.database_timeout,
+        connect_args=connect_args,
+    )
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    """Sessions that keep loaded objects usable after commit."""
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def session_scope(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> AsyncIterator[AsyncSession]:
+    """Yield a session inside one transaction: commit on success, roll back on error."""
+    async with sessionmaker() as session, session.begin():
+        yield session
+
+
+async def current_content_version(session: AsyncSession) -> int:
+    """The committed content version (0 before anything was written)."""
+    version = await session.scalar(select(ContentVersion.version).where(ContentVersion.id == 1))
+    return version or 0
+
+
+def on_content_commit(listener: Callable[[], None]) -> Callable[[], None]:
+    """Call ``listener`` after every commit in this process that changed content."""
+    _commit_listeners.append(listener)
+    return listener
+
+
+def _touches_content(session: Session) -> bool:
+    return any(
+        getattr(obj, "__tablename__", None) in _CONTENT_TABLE_NAMES
+        for obj in (*session.new, *session.dirty, *session.deleted)
+    )
+
+
+def _bump_content_version(session: Session) -> None:
+    session.info["content_changed"] = True
+    connection = session.connection()
+    result = connection.execute(
+        update(ContentVersion)
+        .where(ContentVersion.id == 1)
+        .values(version=ContentVersion.version + 1, updated_at=func.now())
+    )
+    if result.rowcount == 0:
+        connection.execute(ContentVersion.__table__.insert().values(id=1, version=1))
+
+
+@event.listens_for(Session, "before_flush")
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if _touches_content(session) and not session.info.get("content_version_bumped"):
+        session.info["content_version_bumped"] = True
+        _bump_content_version(session)
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _on_bulk_write(state: Any) -> None:
+    if not (state.is_update or state.is_delete or state.is_insert):
+        return
+    table = getattr(state.statement, "table", None)
+    if table is None or table.name not in _CONTENT_TABLE_NAMES:
+        return
+    session = state.session
+    if not session.info.get("content_version_bumped"):
+        session.info["content_version_bumped"] = True
+        _bump_content_version(session)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    changed = session.info.pop("content_changed", False)
+    session.info.pop("content_version_bumped", None)
+    if changed:
+        for listener in _commit_listeners:
+            listener()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop("content_changed", None)
+    session.info.pop("content_version_bumped", None)

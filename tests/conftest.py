@@ -1,0 +1,133 @@
+"""Shared fixtures: every database test runs on SQLite and on a real PostgreSQL.
+
+PostgreSQL comes from ``CMS_TEST_POSTGRES_URL`` (default: the local server on 127.0.0.1:5432
+as user ``postgres``). The suite creates its own database and drops it at the end. Without a
+server the PostgreSQL half skips with a message, unless ``CMS_REQUIRE_POSTGRES=1`` (set by CI),
+which turns a missing server into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import delete, insert
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlmodel import SQLModel
+
+from cms.config import Settings
+from cms.db import create_engine, make_sessionmaker
+from cms.main import create_app
+from cms.models import ContentVersion
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "CMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+REQUIRE_POSTGRES = os.environ.get("CMS_REQUIRE_POSTGRES") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+async def _postgres_available() -> str | None:
+    try:
+        connection = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=3)
+    except (OSError, asyncpg.PostgresError) as exc:
+        return f"{type(exc).__name__}: {exc}"
+    await connection.close()
+    return None
+
+
+@pytest.fixture(scope="session")
+async def postgresql_url() -> AsyncIterator[str]:
+    """A fresh PostgreSQL database for this test session, dropped afterwards."""
+    problem = await _postgres_available()
+    if problem:
+        message = (
+            f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({problem}); start a server or "
+            "set CMS_TEST_POSTGRES_URL=postgresql://user@host:port/db to run the PostgreSQL tests"
+        )
+        if REQUIRE_POSTGRES:
+            pytest.fail(message)
+        pytest.skip(message)
+    name = f"cms_test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    yield f"{base}/{name}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    await admin.close()
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite file for this test session."""
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'cms.db'}"
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """The URL of the database under test (parametrised: SQLite, PostgreSQL)."""
+    return request.getfixturevalue(f"{request.param}_url")
+
+
+def make_settings(database_url: str, **overrides: object) -> Settings:
+    """Test settings on ``database_url``."""
+    return Settings(environment="test", database_url=database_url, **overrides)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """An engine on a migrated, empty schema."""
+    engine = create_engine(make_settings(database_url))
+    async with engine.begin() as connection:
+        await connection.run_sync(SQLModel.metadata.drop_all)
+        await connection.run_sync(SQLModel.metadata.create_all)
+        await connection.execute(insert(ContentVersion.__table__).values(id=1, version=0))
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
+    """Empty every table after each database test."""
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: AsyncEngine = request.getfixturevalue("engine")
+    async with engine.begin() as connection:
+        for table in reversed(SQLModel.metadata.sorted_tables):
+            await connection.execute(delete(table))
+        await connection.execute(insert(ContentVersion.__table__).values(id=1, version=0))
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings pointing at the database under test."""
+    return make_settings(database_url)
+
+
+@pytest.fixture
+async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
+    """A session for arranging and checking data."""
+    async with make_sessionmaker(engine)() as session:
+        yield session
+
+
+@pytest.fixture
+def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+    """The application on the database under test."""
+    return create_app(settings, engine)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """An HTTP client talking to the app in-process."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client
