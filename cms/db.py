@@ -15,7 +15,12 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import func
@@ -80,7 +85,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = normalize_database_url(settings.database_url)
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": settings.database_timeout})
-    pooler = settings.database_pooler if settings.database_pooler is not None else is_pooler_url(url)
+    pooler = settings.database_pooler
+    if pooler is None:
+        pooler = is_pooler_url(url)
     connect_args: dict[str, Any] = {
         "timeout": settings.database_timeout,
         "command_timeout": settings.database_timeout,

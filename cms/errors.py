@@ -1,4 +1,4 @@
-"""One JSON error shape for every failure: ``{"error", "status_code", "timestamp"[, "details"]}``."""
+"""One JSON error shape everywhere: ``{"error", "status_code", "timestamp"[, "details"]}``."""
 
 from __future__ import annotations
 
