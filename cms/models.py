@@ -10,8 +10,6 @@ Dates keep the precision a CV gives them (``2020``, ``2020-05``, ``2020-05-17``)
 column holds the first day and a ``*_precision`` column says how much of it is meaningful.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import enum
 from datetime import UTC, date, datetime
@@ -156,7 +154,7 @@ class _Period(SQLModel):
     end_precision: DatePrecision = DatePrecision.day
 
     @model_validator(mode="after")
-    def _check_order(self) -> Any:
+    def _check_order(self) -> "_Period":
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date must not be before start_date")
         return self
@@ -279,8 +277,8 @@ class Technology(SQLModel, table=True):
     name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
     created_at: datetime = _timestamp_field()
 
-    work: list[Work] = Relationship(back_populates="technologies", link_model=WorkTechnology)
-    projects: list[Project] = Relationship(
+    work: list["Work"] = Relationship(back_populates="technologies", link_model=WorkTechnology)
+    projects: list["Project"] = Relationship(
         back_populates="technologies", link_model=ProjectTechnology
     )
 
