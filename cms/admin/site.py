@@ -1,0 +1,59 @@
+"""Build the SQLAdmin application: views, JWT auth, guard middleware, our templates and CSS."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from sqladmin import Admin
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
+
+from cms.admin.auth import JWTCookieAuth
+from cms.admin.guard import AdminGuard
+from cms.admin.views import ALL_VIEWS, AdminWriteError
+from cms.config import Settings
+
+__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "build_admin_app"]
+
+_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES_DIR = _ROOT / "templates"
+STATIC_DIR = _ROOT / "static"
+
+
+class _DropOwnerErrors(logging.Filter):
+    """SQLAdmin logs every failed save with a traceback; ours are the owner's typos."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], AdminWriteError)) and not (
+            isinstance(record.msg, AdminWriteError)
+        )
+
+
+def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
+    """The back office as a Starlette app, to be mounted at ``/admin``."""
+    # Its own sessionmaker: SQLAdmin reconfigures the one it is given (autoflush off).
+    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    auth = JWTCookieAuth(settings=settings, sessionmaker=sessionmaker)
+    admin = Admin(
+        Starlette(),
+        session_maker=sessionmaker,
+        base_url="/admin",
+        title="Portfolio CMS",
+        templates_dir=str(TEMPLATES_DIR),
+        authentication_backend=auth,
+        middlewares=[Middleware(AdminGuard)],
+    )
+    auth.templates = admin.templates
+    for view in ALL_VIEWS:
+        admin.add_view(view)
+    admin.admin.router.routes.insert(
+        1, Mount("/assets", app=StaticFiles(directory=STATIC_DIR), name="assets")
+    )
+    sqladmin_logger = logging.getLogger("sqladmin.application")
+    if not any(isinstance(f, _DropOwnerErrors) for f in sqladmin_logger.filters):
+        sqladmin_logger.addFilter(_DropOwnerErrors())
+    return admin.admin

@@ -1,0 +1,210 @@
+"""The back office in a real browser: Playwright driving Debian's Chromium against uvicorn.
+
+Log in with a wrong then a right password, create a work entry with two technologies,
+publish it, see it in /api/v1/experience at once, edit it, delete it, log out, and find
+/admin closed again. Screenshots of the login page and a list page go to test-output/.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from cms.config import Settings
+
+CHROMIUM = Path("/usr/bin/chromium")
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
+USERNAME = "owner"
+PASSWORD = "browser test password"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+
+def _require_chromium() -> None:
+    if CHROMIUM.exists() or shutil.which("chromium"):
+        return
+    message = "Debian's chromium is not installed (apt-get install chromium)"
+    if os.environ.get("CI"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def _prepare_database(settings: Settings) -> None:
+    from cms.accounts import create_admin
+    from cms.db import create_engine, make_sessionmaker
+    from cms.migrate import upgrade_async
+    from cms.models import Technology
+
+    engine = create_engine(settings)
+    try:
+        await upgrade_async(engine)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await create_admin(session, USERNAME, PASSWORD)
+            session.add_all([Technology(name=n) for n in ("Python", "PostgreSQL", "Go")])
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app under uvicorn in a background thread, on a fresh SQLite file."""
+    import uvicorn
+
+    from cms.main import create_app
+
+    _require_chromium()
+    database = tmp_path_factory.mktemp("browser") / "cms.db"
+    settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{database}")
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    )
+
+    def serve() -> None:
+        # Its own thread, its own event loop: schema and owner first, then the server.
+        asyncio.run(_prepare_database(settings))
+        server.run()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("uvicorn did not start")
+        time.sleep(0.05)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+async def _pick_technology(page: playwright_api.Page, term: str, name: str) -> None:
+    await page.locator("#technologies + .select2-container").click()
+    await page.keyboard.type(term)
+    await page.locator(".select2-results__option", has_text=name).first.click()
+
+
+async def _experience(base: str) -> list[dict[str, object]]:
+    async with httpx.AsyncClient(base_url=base) as api:
+        response = await api.get("/api/v1/experience")
+    assert response.status_code == 200
+    body: list[dict[str, object]] = response.json()
+    return body
+
+
+async def test_owner_flow_in_chromium(live_server: str) -> None:
+    OUTPUT.mkdir(exist_ok=True)
+    base = live_server
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            expect = playwright_api.expect
+
+            # /admin is closed: the browser lands on our login page.
+            await page.goto(f"{base}/admin/")
+            await expect(page).to_have_url(f"{base}/admin/login")
+            await expect(page.get_by_text("Owner back office")).to_be_visible()
+            await page.screenshot(path=str(OUTPUT / "admin-login.png"), full_page=True)
+
+            # Wrong password first: the error is shown, still on the login page.
+            await page.fill("#username", USERNAME)
+            await page.fill("#password", "not my password")
+            await page.click("button[type=submit]")
+            await expect(page.locator("#login-error")).to_have_text("Invalid credentials.")
+
+            await page.fill("#username", USERNAME)
+            await page.fill("#password", PASSWORD)
+            await page.click("button[type=submit]")
+            await expect(page).to_have_url(f"{base}/admin/")
+            await expect(page.get_by_role("heading", name="Your CV")).to_be_visible()
+            cookie = next(c for c in await page.context.cookies() if c["name"] == "cms_admin_token")
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+
+            # A draft work entry with two technologies.
+            await page.goto(f"{base}/admin/work/create")
+            await page.fill("#company", "Browser Corp")
+            await page.fill("#position", "Engineer")
+            await page.fill("#start_date", "2022-04-01")
+            await page.select_option("#start_precision", "month")
+            await _pick_technology(page, "Pyth", "Python")
+            await _pick_technology(page, "Postg", "PostgreSQL")
+            await page.uncheck("#is_published")
+            # A bad URL is refused next to its field, and the form keeps what was typed.
+            await page.fill("#url", "browser-corp.example")
+            await page.click("input[type=submit][value='Save and continue editing']")
+            url_error = page.locator("#url ~ .invalid-feedback")
+            await expect(url_error).to_contain_text("Must be an absolute http(s) URL")
+            await expect(page.locator("#company")).to_have_value("Browser Corp")
+            await page.screenshot(path=str(OUTPUT / "admin-work-form-error.png"), full_page=True)
+            await page.fill("#url", "https://browser-corp.example")
+            await page.click("input[type=submit][value='Save and continue editing']")
+            await expect(page).to_have_url(f"{base}/admin/work/edit/1")
+            assert await _experience(base) == []  # drafts stay private
+
+            # Publish it: the public API shows it at once.
+            await page.check("#is_published")
+            await page.click("input[type=submit][value='Save']")
+            await expect(page).to_have_url(f"{base}/admin/work/list")
+            (job,) = await _experience(base)
+            assert job["company"] == "Browser Corp"
+            assert job["start_date"] == "2022-04"
+            assert sorted(job["technologies"]) == ["PostgreSQL", "Python"]  # type: ignore[arg-type]
+            await expect(page.get_by_role("cell", name="Browser Corp")).to_be_visible()
+            await page.screenshot(path=str(OUTPUT / "admin-work-list.png"), full_page=True)
+
+            # Edit it.
+            await page.goto(f"{base}/admin/work/edit/1")
+            await page.fill("#position", "Lead engineer")
+            await page.click("input[type=submit][value='Save']")
+            await expect(page).to_have_url(f"{base}/admin/work/list")
+            (job,) = await _experience(base)
+            assert job["position"] == "Lead engineer"
+
+            # Delete it through the list's confirmation dialog.
+            await page.locator("a[data-bs-target='#modal-delete'][data-pk='1']").click()
+            await page.locator("#modal-delete-button").click()
+            await expect(page.get_by_role("cell", name="Browser Corp")).to_have_count(0)
+            assert await _experience(base) == []
+
+            # The audit log saw all of it.
+            await page.goto(f"{base}/admin/audit-log/list")
+            for action in ("create", "update", "delete"):
+                await expect(
+                    page.get_by_role("cell", name=action, exact=True).first
+                ).to_be_visible()
+
+            # Log out: /admin is closed again.
+            await page.get_by_role("link", name="Logout").click()
+            await expect(page).to_have_url(f"{base}/admin/login")
+            await page.goto(f"{base}/admin/work/list")
+            await expect(page).to_have_url(f"{base}/admin/login")
+        finally:
+            await browser.close()
+    assert (OUTPUT / "admin-login.png").stat().st_size > 0
+    assert (OUTPUT / "admin-work-list.png").stat().st_size > 0

@@ -1,0 +1,296 @@
+"""The owner's views: list/search/filter/sort, create/edit/delete with technologies,
+content-version bump, audit trail and what the public API then serves."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.orm import selectinload
+
+from cms.admin.views import ALL_VIEWS
+from cms.db import make_sessionmaker
+from cms.models import AdminUser, AuditLog, Basics, Skill, Work
+from tests.admin.conftest import Owner, form_errors
+from tests.admin.helpers import (
+    add_technologies,
+    audit_entries,
+    content_version,
+    count,
+    skill_form,
+    work_form,
+)
+
+IDENTITIES = [view.identity for view in ALL_VIEWS]
+
+
+async def _work(engine: AsyncEngine) -> Work:
+    async with make_sessionmaker(engine)() as session:
+        return (
+            await session.scalars(select(Work).options(selectinload(Work.technologies)))  # type: ignore[arg-type]
+        ).one()
+
+
+def _cells(html: str) -> list[str]:
+    return [
+        re.sub(r"<[^>]+>|\s+", " ", cell).strip()
+        for cell in re.findall(r"<td[^>]*>(.*?)</td>", html, re.S)
+    ]
+
+
+def test_every_table_has_a_view() -> None:
+    from cms.models import CONTENT_TABLES
+
+    viewed = {view.model.__tablename__ for view in ALL_VIEWS}
+    link_tables = {"work_technologies", "project_technologies"}
+    assert {t.name for t in CONTENT_TABLES} - link_tables <= viewed
+    assert {"admin_users", "audit_log"} <= viewed
+
+
+@pytest.mark.parametrize("identity", IDENTITIES)
+async def test_each_list_page_renders(admin_client: httpx.AsyncClient, identity: str) -> None:
+    response = await admin_client.get(f"/admin/{identity}/list")
+    assert response.status_code == 200, response.text[:500]
+
+
+async def test_create_work_with_two_technologies_bumps_version_and_is_public(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine, owner: Owner
+) -> None:
+    python, postgres = await add_technologies(engine, "Python", "PostgreSQL")
+    before = await content_version(engine)
+    response = await admin_client.post(
+        "/admin/work/create", data=work_form(technologies=[str(python), str(postgres)])
+    )
+    assert response.status_code == 302, form_errors(response.text)
+    assert response.headers["location"].endswith("/admin/work/list")
+    # One admin write = one version step, in the same transaction as the row.
+    assert await content_version(engine) == before + 1
+    work = await _work(engine)
+    assert work.company == "Acme Analytics"
+    assert work.highlights == ["Cut costs by 40%", "Mentored two juniors"]
+    assert str(work.start_precision) == "month"
+    assert sorted(t.name for t in work.technologies) == ["PostgreSQL", "Python"]
+    (entry,) = await audit_entries(engine)
+    assert (entry.username, entry.action, entry.table_name) == (owner.username, "create", "work")
+    assert entry.record_id == str(work.id)
+    assert entry.record_label == "Backend engineer at Acme Analytics"
+    assert entry.changes["company"] == [None, "Acme Analytics"]
+    assert sorted(entry.changes["technologies"][1]) == ["PostgreSQL", "Python"]
+
+    public = await admin_client.get("/api/v1/experience")
+    assert public.status_code == 200
+    (job,) = public.json()
+    assert job["company"] == "Acme Analytics"
+    assert job["start_date"] == "2021-03"
+    assert sorted(job["technologies"]) == ["PostgreSQL", "Python"]
+
+
+async def test_edit_and_delete_are_audited_and_reach_the_public_api(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    (python,) = await add_technologies(engine, "Python")
+    await admin_client.post("/admin/work/create", data=work_form(technologies=[str(python)]))
+    work = await _work(engine)
+    assert [job["position"] for job in (await admin_client.get("/api/v1/experience")).json()] == [
+        "Backend engineer"
+    ]
+    version = await content_version(engine)
+
+    edit = await admin_client.post(
+        f"/admin/work/edit/{work.id}",
+        data=work_form(position="Staff engineer", technologies=[], is_published=None),
+    )
+    assert edit.status_code == 302, form_errors(edit.text)
+    assert await content_version(engine) == version + 1
+    edited = await _work(engine)
+    assert edited.position == "Staff engineer"
+    assert edited.is_published is False
+    assert edited.technologies == []
+    update_entry = (await audit_entries(engine))[-1]
+    assert update_entry.action == "update"
+    assert update_entry.changes == {
+        "position": ["Backend engineer", "Staff engineer"],
+        "is_published": [True, False],
+        "technologies": [["Python"], []],
+    }
+    # A draft is gone from the public API at once.
+    assert (await admin_client.get("/api/v1/experience")).json() == []
+
+    delete = await admin_client.delete(f"/admin/work/delete?pks={work.id}")
+    assert delete.status_code == 200
+    assert await count(engine, Work) == 0
+    assert await content_version(engine) == version + 2
+    delete_entry = (await audit_entries(engine))[-1]
+    assert (delete_entry.action, delete_entry.record_id) == ("delete", str(work.id))
+    assert delete_entry.changes["company"] == ["Acme Analytics", None]
+
+
+async def test_publish_and_unpublish_actions(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form(is_published=None))
+    work = await _work(engine)
+    assert (await admin_client.get("/api/v1/experience")).json() == []
+    response = await admin_client.get(f"/admin/work/action/publish?pks={work.id}")
+    assert response.status_code == 302
+    assert (await _work(engine)).is_published is True
+    assert len((await admin_client.get("/api/v1/experience")).json()) == 1
+    await admin_client.get(f"/admin/work/action/unpublish?pks={work.id}")
+    assert (await _work(engine)).is_published is False
+    actions = [(e.action, e.changes) for e in await audit_entries(engine)]
+    assert actions[1:] == [
+        ("update", {"is_published": [False, True]}),
+        ("update", {"is_published": [True, False]}),
+    ]
+
+
+async def test_technology_order_is_kept_on_the_link_rows(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    ids = await add_technologies(engine, "Rust", "Go", "Python")
+    await admin_client.post(
+        "/admin/work/create", data=work_form(technologies=[str(i) for i in ids])
+    )
+    work = await _work(engine)
+    # New picks are stored alphabetically; the API lists them in that stored order.
+    assert [t.name for t in work.technologies] == ["Go", "Python", "Rust"]
+    (job,) = (await admin_client.get("/api/v1/experience")).json()
+    assert job["technologies"] == ["Go", "Python", "Rust"]
+    # Editing keeps the existing order and appends new picks.
+    (docker,) = await add_technologies(engine, "Docker")
+    await admin_client.post(
+        f"/admin/work/edit/{work.id}",
+        data=work_form(technologies=[str(i) for i in (*ids, docker)]),
+    )
+    assert [t.name for t in (await _work(engine)).technologies] == [
+        "Go",
+        "Python",
+        "Rust",
+        "Docker",
+    ]
+
+
+async def test_list_search_filter_and_sort(admin_client: httpx.AsyncClient) -> None:
+    for name, category, level, published in [
+        ("Python", "Languages", "5", "y"),
+        ("Rust", "Languages", "3", None),
+        ("Terraform", "Infrastructure", "4", "y"),
+    ]:
+        form = skill_form(name=name, category=category, level=level, is_published=published)
+        response = await admin_client.post(
+            "/admin/skill/create", data={k: v for k, v in form.items() if v is not None}
+        )
+        assert response.status_code == 302, form_errors(response.text)
+
+    async def names(query: str) -> list[str]:
+        html = (await admin_client.get(f"/admin/skill/list?{query}")).text
+        return [cell for cell in _cells(html) if cell in {"Python", "Rust", "Terraform"}]
+
+    assert await names("search=rus") == ["Rust"]
+    assert await names("category=Infrastructure") == ["Terraform"]
+    assert await names("is_published=false") == ["Rust"]
+    assert await names("sortBy=level&sort=desc") == ["Python", "Terraform", "Rust"]
+    page = (await admin_client.get("/admin/skill/list")).text
+    assert "Languages" in page and "cms-flag-on" in page
+
+
+async def test_forms_use_date_inputs_precision_selects_and_a_technology_picker(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    html = (await admin_client.get("/admin/work/create")).text
+    assert re.search(r'<input[^>]*id="start_date"[^>]*type="date"', html)
+    assert re.search(r'<select[^>]*id="start_precision"', html)
+    assert re.search(
+        r'<select[^>]*data-role="select2-ajax"[^>]*id="technologies"[^>]*multiple', html
+    )
+    assert "extra" not in re.findall(r'name="([a-z_]+)"', html)
+
+
+async def test_technology_picker_searches_by_name(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await add_technologies(engine, "Python", "PyTorch", "Go")
+    response = await admin_client.get(
+        "/admin/work/ajax/lookup", params={"name": "technologies", "term": "py"}
+    )
+    assert sorted(item["text"] for item in response.json()["results"]) == ["PyTorch", "Python"]
+
+
+async def test_only_one_personal_info_row(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    async with make_sessionmaker(engine)() as session, session.begin():
+        session.add(Basics(name="Ada Lovelace"))
+    assert (await admin_client.get("/admin/basics/create")).status_code == 403
+    listing = await admin_client.get("/admin/basics/list")
+    assert "Ada Lovelace" in listing.text
+
+
+async def test_audit_log_is_visible_and_read_only(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/skill/create", data=skill_form())
+    listing = await admin_client.get("/admin/audit-log/list")
+    assert listing.status_code == 200
+    cells = _cells(listing.text)
+    assert "owner" in cells and "create" in cells and "skills" in cells and "Python" in cells
+    (entry,) = await audit_entries(engine)
+    details = await admin_client.get(f"/admin/audit-log/details/{entry.id}")
+    assert details.status_code == 200 and "Languages" in details.text
+    assert (await admin_client.get("/admin/audit-log/create")).status_code == 403
+    assert (await admin_client.get(f"/admin/audit-log/edit/{entry.id}")).status_code == 403
+    refused = await admin_client.delete(f"/admin/audit-log/delete?pks={entry.id}")
+    assert refused.status_code == 403
+    assert await count(engine, AuditLog) == 1
+
+
+async def test_admin_accounts_from_the_admin(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine, owner: Owner
+) -> None:
+    version = await content_version(engine)
+    short = await admin_client.post(
+        "/admin/admin-user/create",
+        data={"username": "second", "is_active": "y", "new_password": "short", "save": "Save"},
+    )
+    assert short.status_code == 400
+    assert "Password must be at least 12 characters." in form_errors(short.text)
+    created = await admin_client.post(
+        "/admin/admin-user/create",
+        data={
+            "username": "Second",
+            "is_active": "y",
+            "new_password": "a sufficiently long one",
+            "save": "Save",
+        },
+    )
+    assert created.status_code == 302, form_errors(created.text)
+    async with make_sessionmaker(engine)() as session:
+        user = (
+            await session.scalars(select(AdminUser).where(AdminUser.username == "second"))
+        ).one()
+    assert user.password_hash.startswith("$argon2id$")
+    (entry,) = await audit_entries(engine)
+    assert entry.changes["password_hash"] == "(changed, not shown)"
+    assert user.password_hash not in str(entry.changes)
+    # Accounts are not CV content: the public cache stays valid.
+    assert await content_version(engine) == version
+    own = await admin_client.delete(f"/admin/admin-user/delete?pks={owner.id}")
+    # SQLAdmin answers a delete with the list URL to go to, carrying the error to show.
+    shown = (await admin_client.get(own.text)).text
+    assert "You cannot delete the account you are logged in with." in shown
+    assert await count(engine, AdminUser) == 2
+
+
+async def test_skill_write_without_schema_errors_creates_row(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    response = await admin_client.post(
+        "/admin/skill/create", data=skill_form(years_experience="2.5")
+    )
+    assert response.status_code == 302, form_errors(response.text)
+    async with make_sessionmaker(engine)() as session:
+        skill = (await session.scalars(select(Skill))).one()
+    assert (skill.level, skill.years_experience, skill.keywords) == (5, 2.5, ["asyncio", "typing"])
