@@ -3,7 +3,8 @@
 Every content write, whoever makes it (admin, import, seed, CLI), bumps the single
 content-version row in the same transaction: a session event does it, so no caller
 can forget. Listeners registered with :func:`on_content_commit` learn about committed
-changes in this process at once (the local response cache uses it).
+changes in this process at once, with the engine that committed them (the local response
+cache uses it).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event, select, update
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -39,7 +40,8 @@ __all__ = [
 ]
 
 _CONTENT_TABLE_NAMES = frozenset(table.name for table in CONTENT_TABLES)
-_commit_listeners: list[Callable[[], None]] = []
+ContentCommitListener = Callable[[Engine], None]
+_commit_listeners: list[ContentCommitListener] = []
 
 
 def normalize_database_url(url: str) -> str:
@@ -129,8 +131,8 @@ async def current_content_version(session: AsyncSession) -> int:
     return version or 0
 
 
-def on_content_commit(listener: Callable[[], None]) -> Callable[[], None]:
-    """Call ``listener`` after every commit in this process that changed content."""
+def on_content_commit(listener: ContentCommitListener) -> ContentCommitListener:
+    """Call ``listener(engine)`` after every commit in this process that changed content."""
     _commit_listeners.append(listener)
     return listener
 
@@ -179,8 +181,10 @@ def _after_commit(session: Session) -> None:
     changed = session.info.pop("content_changed", False)
     session.info.pop("content_version_bumped", None)
     if changed:
+        bind = session.get_bind()
+        engine = bind if isinstance(bind, Engine) else bind.engine
         for listener in _commit_listeners:
-            listener()
+            listener(engine)
 
 
 @event.listens_for(Session, "after_rollback")
