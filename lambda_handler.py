@@ -1,0 +1,115 @@
+"""AWS Lambda entry point: the same ``create_app()`` app behind Mangum and Powertools.
+
+Everything here runs once per container (at import): settings, engine, app, one event loop.
+Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run on every
+invocation), and every invocation runs on the loop created here, so the engine's asyncpg
+connections never meet a foreign loop. The engine pre-pings pooled connections, which
+survives the container being frozen and the server dropping idle connections meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import random
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
+from mangum import Mangum
+from starlette.types import ASGIApp
+
+from cms.config import get_settings
+from cms.lambda_support import StagePrefixMiddleware
+from cms.main import create_app
+
+__all__ = ["after_restore", "app", "before_snapshot", "handler", "make_handler"]
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+# REST, HTTP API and Function URL events carry a request id; ALB events only a trace header.
+CORRELATION_ID_PATH = 'requestContext.requestId || headers."x-amzn-trace-id"'
+
+
+def _event_loop() -> asyncio.AbstractEventLoop:
+    """This thread's event loop, created if there is none (without 3.12's deprecation path)."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DeprecationWarning)
+            return asyncio.get_event_loop()
+    except (RuntimeError, DeprecationWarning):
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        return loop
+
+
+settings = get_settings()
+logger = Logger(service=settings.service_name)
+metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
+tracer: Any = None
+if importlib.util.find_spec("aws_xray_sdk") is not None:  # Tracer raises without the SDK
+    from aws_lambda_powertools import Tracer
+
+    tracer = Tracer(service=settings.service_name)
+
+loop = _event_loop()
+app = create_app(settings)
+
+
+def make_handler(asgi_app: ASGIApp) -> LambdaHandler:
+    """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing."""
+    adapter = Mangum(StagePrefixMiddleware(asgi_app), lifespan="off")
+
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        response = adapter(event, context)
+        status = int(response.get("statusCode", 500))
+        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+        if status >= 500:
+            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
+        elif status >= 400:
+            metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
+        logger.info(
+            "request",
+            method=event.get("httpMethod")
+            or event.get("requestContext", {}).get("http", {}).get("method"),
+            path=event.get("rawPath") or event.get("path"),
+            status=status,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+        )
+        return response
+
+    if tracer is not None:
+        return tracer.capture_lambda_handler(handle)  # type: ignore[no-any-return]
+    return handle
+
+
+handler = make_handler(app)
+
+
+def before_snapshot() -> None:
+    """SnapStart: close pooled connections so no socket is frozen into the snapshot."""
+    loop.run_until_complete(app.state.engine.dispose())
+
+
+def after_restore() -> None:
+    """SnapStart: new randomness and no inherited connections in each restored copy."""
+    random.seed()
+    loop.run_until_complete(app.state.engine.dispose())
+
+
+try:  # present only in Lambda's Python runtimes (3.12+), where SnapStart may call these
+    from snapshot_restore_py import (  # type: ignore[import-not-found]
+        register_after_restore,
+        register_before_snapshot,
+    )
+except ImportError:
+    pass
+else:
+    register_before_snapshot(before_snapshot)
+    register_after_restore(after_restore)
