@@ -47,23 +47,78 @@ def _run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         raise  # unreachable: _fail exits
 
 
+def _upgrade(database_url: str, revision: str = "head") -> None:
+    """Run the migrations, turning the problems a user can cause into a clear message."""
+    from alembic.util import CommandError
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    from cms.db import normalize_database_url
+    from cms.migrate import show_progress, upgrade
+
+    try:
+        shown = make_url(normalize_database_url(database_url)).render_as_string(hide_password=True)
+    except (ValueError, ArgumentError) as exc:
+        _fail(f"DATABASE_URL is not a database URL: {exc}")
+    typer.echo(f"Migrating {shown} to {revision} ...")
+    show_progress()
+    try:
+        upgrade(database_url, revision)
+    except DBAPIError as exc:
+        _fail(f"Cannot migrate the database: {type(exc.orig).__name__}: {exc.orig}")
+    except (OSError, TimeoutError) as exc:
+        _fail(f"Cannot reach the database: {type(exc).__name__}: {exc}")
+    except (CommandError, NoSuchModuleError) as exc:
+        _fail(f"Cannot migrate the database: {exc}")
+
+
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    from cms.migrate import upgrade
-
-    upgrade(get_settings().database_url, revision)
+    _upgrade(get_settings().database_url, revision)
     typer.echo(f"Database upgraded to {revision}.")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base")]) -> None:
+    """Revert migrations down to REVISION (``base`` drops every table: data is lost)."""
+    from cms.migrate import downgrade, show_progress
+
+    show_progress()
+    downgrade(get_settings().database_url, revision)
+    typer.echo(f"Database downgraded to {revision}.")
+
+
+@db_app.command("revision")
+def db_revision(message: Annotated[str, typer.Option("--message", "-m")]) -> None:
+    """Autogenerate a migration from the models (for maintainers; review it before committing)."""
+    from cms.migrate import revision
+
+    for path in revision(message):
+        typer.echo(f"Wrote {path}: review it, then run the tests (tests/test_migrations.py).")
 
 
 @app.command()
 def seed(
     directory: Annotated[Path | None, typer.Argument(help="Folder with the seed files")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a CV that differs from the seed")
+    ] = False,
 ) -> None:
     """Load the sample CV from seed/ (idempotent: running it twice changes nothing)."""
-    from cms.seeding import SEED_DIR, seed_database
+    from cms.resume import ResumeValidationError
+    from cms.seeding import SEED_DIR, SeedError, seed_database
 
-    report = _run_in_transaction(lambda session: seed_database(session, directory or SEED_DIR))
+    try:
+        report = _run_in_transaction(
+            lambda session: seed_database(session, directory or SEED_DIR, force=force)
+        )
+    except SeedError as exc:
+        _fail(str(exc))
+    except ResumeValidationError as exc:
+        for problem in exc.problems:
+            typer.secho(f"{problem.path}: {problem.message}", fg=typer.colors.RED, err=True)
+        _fail(f"The seed has {len(exc.problems)} problem(s); nothing was written.")
     typer.echo(str(report))
 
 
@@ -101,6 +156,112 @@ def export(
         typer.echo(f"Exported the CV to {file}.", err=True)
 
 
+def _ensure_dev_admin() -> None:
+    """Create the local admin account once and print its credentials that one time."""
+    # Integration point: cms.accounts (owner accounts) provides ensure_dev_admin(session).
+    try:
+        from cms.accounts import ensure_dev_admin
+    except ModuleNotFoundError as exc:
+        if exc.name != "cms.accounts":
+            raise
+        typer.secho("cms.accounts is missing: no dev admin was created.", fg="yellow", err=True)
+        return
+    credentials = _run_in_transaction(ensure_dev_admin)
+    if credentials is None:
+        typer.echo("Admin account exists already (its password was shown when it was created).")
+        return
+    username, password = credentials
+    typer.secho(
+        f"Dev admin created: username {username!r}, password {password!r} "
+        "(shown only this once; change it in the admin).",
+        fg="green",
+    )
+
+
+@app.command()
+def dev(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    reload: bool = False,
+    start: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Start the server once the database is ready")
+    ] = True,
+) -> None:
+    """Run locally: migrate, load the sample CV, ensure a dev admin, print the URLs, serve."""
+    from pydantic import ValidationError
+
+    try:
+        settings = get_settings()
+    except ValidationError as exc:
+        _fail(f"Invalid settings: {exc}")
+    if settings.environment == "prod":
+        _fail(
+            "`cms dev` loads sample data and creates a dev admin, so it refuses to run with "
+            "ENVIRONMENT=prod. In production use `cms db upgrade`, then `cms serve` or the Lambda."
+        )
+    _upgrade(settings.database_url)
+
+    from cms.seeding import SEED_DIR, SeedError, seed_database
+
+    typer.echo(f"Loading the sample CV from {SEED_DIR} ...")
+    try:
+        # Without force: a CV the owner edited or imported is kept, never replaced.
+        report = _run_in_transaction(lambda session: seed_database(session, SEED_DIR))
+    except SeedError as exc:
+        _fail(str(exc))
+    typer.echo(f"  {report}")
+
+    _ensure_dev_admin()
+
+    base = f"http://{host}:{port}"
+    typer.echo("")
+    typer.echo(f"  API (whole CV)  {base}/api/v1/resume")
+    if settings.docs_enabled:
+        typer.echo(f"  API docs        {base}/docs")
+    typer.echo(f"  Admin           {base}/admin")
+    typer.echo(f"  Health          {base}/health")
+    typer.echo("")
+    if start:
+        import uvicorn
+
+        uvicorn.run("cms.main:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+@app.command()
+def publish(
+    now: Annotated[
+        bool, typer.Option("--now", help="Call every build hook at once, changed or not")
+    ] = False,
+) -> None:
+    """Call the site's build hooks if content changed and edits settled (run it from cron)."""
+    from cms.db import create_engine, make_sessionmaker
+    from cms.publish import PublishResult, publish_if_changed, publish_now
+
+    settings = get_settings()
+
+    async def main() -> PublishResult:
+        engine = create_engine(settings)
+        try:
+            async with make_sessionmaker(engine)() as session:
+                if now:
+                    return await publish_now(session, settings, trigger="cli")
+                return await publish_if_changed(session, settings, trigger="cli")
+        finally:
+            await engine.dispose()
+
+    try:
+        result = asyncio.run(main())
+    except (OSError, TimeoutError) as exc:
+        _fail(f"Cannot reach the database: {type(exc).__name__}: {exc}")
+        raise  # unreachable: _fail exits
+    typer.echo(f"{result.status}: {result.reason}")
+    for hook in result.hooks:
+        outcome = "ok" if hook.ok else hook.error
+        typer.echo(f"  {hook.hook}: {outcome} ({hook.attempts} attempt(s), {hook.elapsed_ms} ms)")
+    if result.status in {"failed", "partial"}:
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(
     host: str = "127.0.0.1",
@@ -111,3 +272,79 @@ def serve(
     import uvicorn
 
     uvicorn.run("cms.main:create_app", factory=True, host=host, port=port, reload=reload)
+
+
+# --- owner accounts ------------------------------------------------------------------
+
+
+def _read_new_password(password_stdin: bool) -> str:
+    """The new password: first line of stdin, or typed twice at a hidden prompt."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+_PASSWORD_STDIN = typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input."
+)
+
+
+@app.command("create-admin")
+def create_admin_command(
+    username: Annotated[str, typer.Argument(help="Login name (case-insensitive)")],
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+) -> None:
+    """Create an owner account for the back office (/admin)."""
+    from cms.accounts import AccountError, check_password, check_username, create_admin
+
+    try:
+        name = check_username(username)
+        password = _read_new_password(password_stdin)
+        check_password(password)
+        _run_in_transaction(lambda session: create_admin(session, name, password))
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"Created admin {name!r}.")
+
+
+@app.command("set-password")
+def set_password_command(
+    username: Annotated[str, typer.Argument(help="The account to change")],
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+) -> None:
+    """Set a new password for an owner account (its open sessions end)."""
+    from cms.accounts import AccountError, check_password, normalize_username, set_password
+
+    try:
+        password = _read_new_password(password_stdin)
+        check_password(password)
+        _run_in_transaction(lambda session: set_password(session, username, password))
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo(f"Password of {normalize_username(username)!r} changed.")
+
+
+@app.command("list-admins")
+def list_admins_command() -> None:
+    """List the owner accounts."""
+    from cms.accounts import list_admins
+
+    async def rows(session: AsyncSession) -> list[tuple[str, bool, str]]:
+        return [
+            (
+                user.username,
+                user.is_active,
+                user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "never",
+            )
+            for user in await list_admins(session)
+        ]
+
+    accounts = _run_in_transaction(rows)
+    if not accounts:
+        typer.echo("No admin accounts yet: create one with `cms create-admin USERNAME`.")
+        return
+    width = max(len(name) for name, _, _ in accounts)
+    typer.echo(f"{'USERNAME':<{width}}  ACTIVE  LAST LOGIN")
+    for name, active, last_login in accounts:
+        typer.echo(f"{name:<{width}}  {'yes' if active else 'no':<6}  {last_login}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 __all__ = ["DEV_SECRET_KEY", "Settings", "get_settings"]
@@ -43,6 +43,20 @@ class Settings(BaseSettings):
 
     metrics_namespace: str = "PortfolioCMS"
     build_hook_urls: list[str] = Field(default_factory=list)
+    """Deploy/build hooks POSTed after content changes (Netlify, Vercel, Cloudflare Pages, GitHub
+    ``repository_dispatch``). They carry secrets: never logged or shown in full."""
+    build_hook_github_token: SecretStr | None = None
+    """Bearer token sent to GitHub ``repository_dispatch`` hooks (``…/repos/o/r/dispatches``)."""
+    build_hook_debounce_seconds: float = 60.0
+    """Quiet time after the last edit before a burst of edits is published."""
+    build_hook_timeout: float = 10.0  # seconds per POST
+    build_hook_retries: int = Field(default=2, ge=0)  # extra tries after a failed POST
+    build_hook_retry_backoff: float = 1.0  # seconds before the first retry, doubling
+    build_hook_failure_backoff_seconds: float = 300.0
+    """After a failed publish, wait this long before the scheduled check tries again."""
+    build_hook_poll_seconds: float = 30.0
+    """How often a long-running server (uvicorn) checks for unpublished content; 0: never.
+    On Lambda nothing runs between requests: a schedule calls the check instead."""
 
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_prod(self) -> Settings:

@@ -6,6 +6,10 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import __version__
+from cms.admin import mount_admin
+from cms.api import API_METHODS, ApiCORSMiddleware, HeadAsGetMiddleware, ReadOnlyApiMiddleware
+from cms.api import router as api_router
+from cms.cache import install_response_cache
 from cms.config import Settings, get_settings
 from cms.db import create_engine, make_sessionmaker
 from cms.errors import ErrorResponse, install_error_handlers
@@ -33,4 +37,21 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.include_router(health_router)
+    # A lazy mount: SQLAdmin & co. are imported on the first /admin request, not here.
+    mount_admin(app, engine=engine, settings=settings)
+    app.include_router(api_router)
+    # The response cache goes innermost, so it sees only GET and CORS headers are computed
+    # per request outside it, never stored.
+    install_response_cache(app, settings, engine)
+    # Added innermost first: CORS (preflights) → read-only 405/OPTIONS → HEAD run as GET.
+    app.add_middleware(HeadAsGetMiddleware)
+    app.add_middleware(ReadOnlyApiMiddleware)
+    app.add_middleware(
+        ApiCORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_credentials=False,
+        allow_methods=API_METHODS,
+        allow_headers=["If-None-Match"],
+        expose_headers=["ETag"],
+    )
     return app

@@ -1,10 +1,10 @@
 """Tables and schemas of the CV.
 
 The CV follows JSON Resume v1.0.0: every section has a table. Each entity has a family:
-``XBase`` (editable fields and their validation), ``X`` (the table) and ``XPublic`` (what the
-public API returns). Table models skip pydantic validation, so writers validate with
-``XBase.model_validate`` first (see ``cms.validation``); the database repeats the rules that
-matter as constraints.
+``XBase`` (editable fields and their validation) and ``X`` (the table); what the public API
+returns lives in ``cms.schemas``. Table models skip pydantic validation, so writers validate
+with ``XBase.model_validate`` first (see ``cms.validation``); the database repeats the rules
+that matter as constraints.
 
 Dates keep the precision a CV gives them (``2020``, ``2020-05``, ``2020-05-17``): a ``date``
 column holds the first day and a ``*_precision`` column says how much of it is meaningful.
@@ -47,6 +47,7 @@ __all__ = [
     "ProjectTechnology",
     "Publication",
     "PublicationBase",
+    "PublishState",
     "Reference",
     "ReferenceBase",
     "Skill",
@@ -329,7 +330,10 @@ class ProjectBase(_Period, _Entry):
     """A project: JSON Resume ``projects`` plus slug, featured flag and repository/demo links."""
 
     name: str = Field(max_length=200)
-    slug: str = Field(max_length=120, unique=True, regex=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+    # SQLModel's `regex=` is silently ignored under pydantic 2: pass the pattern through.
+    slug: str = Field(
+        max_length=120, unique=True, schema_extra={"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"}
+    )
     description: str | None = None
     highlights: list[str] = _json_list()
     url: HttpUrlStr | None = Field(default=None, max_length=500)
@@ -651,3 +655,29 @@ CONTENT_TABLES: tuple[Table, ...] = _tables(
     Reference,
 )
 """Tables whose rows are public content: writing any of them bumps the content version."""
+
+
+# --- rebuild on publish --------------------------------------------------------------
+
+
+class PublishState(SQLModel, table=True):
+    """Where rebuild-on-publish stands: one row (id 1) shared by every instance (see cms.publish).
+
+    Not content: writing it does not move the content version.
+    """
+
+    __tablename__ = "publish_state"
+
+    id: int = Field(default=1, primary_key=True)
+    published_version: int = 0
+    """Content version every configured build hook has accepted."""
+    hook_versions: dict[str, int] = _json_dict()
+    """Per hook (keyed by a hash of its URL, never the URL): the last version it accepted."""
+    attempt_version: int | None = None
+    last_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_success_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_status: str | None = Field(default=None, max_length=20)
+    last_trigger: str | None = Field(default=None, max_length=20)
+    last_results: list[dict[str, Any]] = _json_list()
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    """A lease: while it lies in the future, one instance is calling the hooks."""

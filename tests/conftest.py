@@ -16,13 +16,14 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
 from cms.config import Settings
 from cms.db import create_engine, make_sessionmaker
 from cms.main import create_app
+from cms.migrate import upgrade_async
 from cms.models import ContentVersion
 
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -87,8 +88,9 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(make_settings(database_url))
     async with engine.begin() as connection:
         await connection.run_sync(SQLModel.metadata.drop_all)
-        await connection.run_sync(SQLModel.metadata.create_all)
-        await connection.execute(insert(ContentVersion.__table__).values(id=1, version=0))
+        await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    # The schema comes from the migrations, as in production (they insert content_version).
+    await upgrade_async(engine)
     yield engine
     await engine.dispose()
 

@@ -1,0 +1,1 @@
+"""Alembic migrations of the CMS schema (run with ``cms db upgrade``)."""

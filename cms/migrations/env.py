@@ -1,0 +1,97 @@
+"""Alembic environment: async engines (aiosqlite, asyncpg), configured by ``cms.migrate``.
+
+``config.attributes`` carries either an open synchronous ``connection`` (handed in by
+``cms.migrate.upgrade_async`` from inside a running event loop) or a ``database_url``, for
+which this module makes its own short-lived async engine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any, Literal
+
+from alembic import context
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy.engine import Connection
+from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy.pool import NullPool
+from sqlmodel import SQLModel
+from sqlmodel.sql.sqltypes import AutoString
+
+import cms.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from cms.db import is_pooler_url, normalize_database_url
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    # SQLModel's AutoString is a plain VARCHAR; render it so revisions need no sqlmodel import.
+    if type_ == "type" and isinstance(obj, AutoString):
+        length = getattr(obj.impl, "length", None)
+        return f"sa.String(length={length})" if length else "sa.String()"
+    return False
+
+
+def _configure(**kwargs: Any) -> None:
+    context.configure(
+        target_metadata=target_metadata,
+        compare_type=True,
+        # SQLite cannot ALTER most things: batch mode copies the table instead.
+        render_as_batch=True,
+        render_item=_render_item,
+        **kwargs,
+    )
+
+
+def _database_url() -> str:
+    url = config.attributes.get("database_url")
+    if not url:
+        raise ValueError("No database URL given to the migrations (cms.migrate.alembic_config)")
+    return normalize_database_url(url)
+
+
+def _run_offline() -> None:
+    _configure(url=_database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_on(connection: Connection) -> None:
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+async def _run_on_url(url: str) -> None:
+    connect_args: dict[str, Any] = {}
+    if url.startswith("postgresql+asyncpg") and is_pooler_url(url):
+        # Behind a transaction-mode pooler asyncpg's prepared statements break; prefer the
+        # direct URL for migrations, but do not fail if given the pooled one.
+        connect_args = {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": lambda: f"__cms_{uuid.uuid4().hex}__",
+        }
+    engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+    try:
+        async with engine.connect() as connection:
+            await connection.run_sync(_run_on)
+            await connection.commit()
+    finally:
+        await engine.dispose()
+
+
+def _run_online() -> None:
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection)
+    else:
+        asyncio.run(_run_on_url(_database_url()))
+
+
+if context.is_offline_mode():
+    _run_offline()
+else:
+    _run_online()
