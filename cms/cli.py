@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,7 +23,7 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrat
 app.add_typer(db_app, name="db")
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     typer.secho(message, fg=typer.colors.RED, err=True)
     raise typer.Exit(code)
 
@@ -40,11 +40,17 @@ def _run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
         finally:
             await engine.dispose()
 
+    from sqlalchemy.exc import DBAPIError
+
     try:
         return asyncio.run(main())
     except (OSError, TimeoutError) as exc:
         _fail(f"Cannot reach the database: {type(exc).__name__}: {exc}")
-        raise  # unreachable: _fail exits
+    except DBAPIError as exc:
+        # The driver's own message (wrong password, unknown database, unreadable file), without
+        # the SQL statement and parameters SQLAlchemy appends.
+        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        _fail(f"Database error: {reason}")
 
 
 def _upgrade(database_url: str, revision: str = "head") -> None:
@@ -144,10 +150,15 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
 def export(
     file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout)")] = None,
 ) -> None:
-    """Write the published CV as a JSON Resume document."""
-    from cms.resume import export_resume
+    """Write the published CV as a JSON Resume document (checked against the schema)."""
+    from cms.resume import export_resume, schema_problems
 
     document = _run_in_transaction(export_resume)
+    problems = schema_problems(document)
+    if problems:
+        for problem in problems:
+            typer.secho(str(problem), fg=typer.colors.RED, err=True)
+        _fail(f"The CV does not match the JSON Resume v1.0.0 schema ({len(problems)} problem(s)).")
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if file is None:
         sys.stdout.write(text)
@@ -158,14 +169,8 @@ def export(
 
 def _ensure_dev_admin() -> None:
     """Create the local admin account once and print its credentials that one time."""
-    # Integration point: cms.accounts (owner accounts) provides ensure_dev_admin(session).
-    try:
-        from cms.accounts import ensure_dev_admin
-    except ModuleNotFoundError as exc:
-        if exc.name != "cms.accounts":
-            raise
-        typer.secho("cms.accounts is missing: no dev admin was created.", fg="yellow", err=True)
-        return
+    from cms.accounts import ensure_dev_admin
+
     credentials = _run_in_transaction(ensure_dev_admin)
     if credentials is None:
         typer.echo("Admin account exists already (its password was shown when it was created).")

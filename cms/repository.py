@@ -46,6 +46,7 @@ __all__ = [
     "list_skills",
     "list_technology_usage",
     "list_work",
+    "public_order",
 ]
 
 MAX_ID = 2**31 - 1
@@ -84,7 +85,8 @@ def _published(model: type[Any]) -> Any:
     return col(model.is_published).is_(True)
 
 
-def _public_order(model: type[Any]) -> list[Any]:
+def public_order(model: type[Any]) -> list[Any]:
+    """The public order: the owner's ``sort_order``, then newest first, then latest added."""
     order = [col(model.sort_order).asc()]
     date_column = _SECTION_DATE.get(model)
     if date_column is not None:
@@ -95,7 +97,7 @@ def _public_order(model: type[Any]) -> list[Any]:
 
 async def list_published(session: AsyncSession, model: type[T]) -> Sequence[T]:
     """All published rows of a section table, in public order."""
-    statement = select(model).where(_published(model)).order_by(*_public_order(model))
+    statement = select(model).where(_published(model)).order_by(*public_order(model))
     return (await session.scalars(statement)).all()
 
 
@@ -116,7 +118,7 @@ async def list_work(session: AsyncSession) -> Sequence[Work]:
         select(Work)
         .where(_published(Work))
         .options(selectinload(Work.technologies))  # type: ignore[arg-type]
-        .order_by(*_public_order(Work))
+        .order_by(*public_order(Work))
     )
     return (await session.scalars(statement)).all()
 
@@ -141,7 +143,7 @@ async def list_projects(
         select(Project)
         .where(_published(Project))
         .options(selectinload(Project.technologies))  # type: ignore[arg-type]
-        .order_by(*_public_order(Project))
+        .order_by(*public_order(Project))
     )
     if featured is not None:
         statement = statement.where(col(Project.is_featured).is_(featured))
@@ -174,7 +176,7 @@ async def list_skills(
     session: AsyncSession, *, category: str | None = None, featured: bool | None = None
 ) -> Sequence[Skill]:
     """Published skills, optionally of one category (case-insensitive) or (non-)featured."""
-    statement = select(Skill).where(_published(Skill)).order_by(*_public_order(Skill))
+    statement = select(Skill).where(_published(Skill)).order_by(*public_order(Skill))
     if category is not None:
         statement = statement.where(func.lower(col(Skill.category)) == category.lower())
     if featured is not None:
