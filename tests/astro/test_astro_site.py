@@ -1,0 +1,296 @@
+"""The Astro integration, end to end: the npm package's own tests, the types drift check, and a
+real ``astro build`` of examples/astro-site against the product served by uvicorn.
+
+Needs Node.js ≥ 20.3 with npm. Without them these tests skip with a message, unless
+``CMS_REQUIRE_ASTRO=1`` (CI), which turns a missing toolchain into a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+
+from cms.config import Settings
+from cms.db import create_engine, make_sessionmaker
+from cms.migrate import upgrade
+from cms.models import Project
+from cms.seeding import SEED_DIR, SEED_FILE, seed_database
+
+ROOT = Path(__file__).resolve().parents[2]
+CLIENT = ROOT / "clients" / "astro"
+SITE = ROOT / "examples" / "astro-site"
+REQUIRE = os.environ.get("CMS_REQUIRE_ASTRO") == "1"
+NPM_CI = ["ci", "--prefer-offline", "--no-audit", "--no-fund"]
+ACCESS_LINE = re.compile(r'"GET (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})')
+
+
+def _node_problem() -> str | None:
+    npm, node = shutil.which("npm"), shutil.which("node")
+    if npm is None or node is None:
+        return "Node.js and npm are not installed"
+    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
+    major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
+    if (major, minor) < (20, 3):
+        return f"Node.js {version} is too old (the loader needs >= 20.3)"
+    return None
+
+
+@pytest.fixture(scope="module")
+def npm() -> str:
+    """The npm executable, or a skip (a failure with CMS_REQUIRE_ASTRO=1) without Node.js."""
+    problem = _node_problem()
+    if problem:
+        message = f"{problem}: skipping the Astro tests (CMS_REQUIRE_ASTRO=1 makes this fail)"
+        if REQUIRE:
+            pytest.fail(message)
+        pytest.skip(message)
+    return shutil.which("npm") or "npm"
+
+
+def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
+    """Run a command; fail the test with its output if it fails."""
+    done = subprocess.run(
+        command,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(command)} failed in {cwd}:\n{output[-4000:]}"
+    return output
+
+
+@pytest.fixture(scope="module")
+def client_package(npm: str) -> Path:
+    """clients/astro installed from its lock file (``prepare`` builds dist/)."""
+    run([npm, *NPM_CI], CLIENT)
+    assert (CLIENT / "dist" / "index.js").exists()
+    return CLIENT
+
+
+def test_client_package_tests_pass(client_package: Path) -> None:
+    # dist/ was just built by `npm ci` (prepare): run the node:test suite on it directly.
+    output = run([shutil.which("node") or "node", "--test", "test/"], client_package)
+    assert re.search(r"^# fail 0$", output, re.MULTILINE), output[-2000:]
+    assert re.search(r"^# pass [1-9]\d*$", output, re.MULTILINE)
+
+
+def test_committed_types_match_the_api(client_package: Path) -> None:
+    output = run([sys.executable, str(ROOT / "scripts" / "astro_types.py"), "--check"], ROOT)
+    assert "Astro client types match the API." in output
+
+
+# --- the end-to-end build --------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """The product under uvicorn in a subprocess, its access log in a file."""
+
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = log
+        self._offset = 0
+        env = {
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "ENVIRONMENT": "test",
+            # Edits come from another process: check the content version on every request.
+            "CACHE_VERSION_CHECK_INTERVAL": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self._log_file = log.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "cms.main:create_app", "--factory"]
+            + ["--host", "127.0.0.1", "--port", str(self.port)],
+            cwd=ROOT,
+            env=env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                pytest.fail(f"the CMS did not start:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+
+    def api_requests(self) -> Counter[tuple[str, int]]:
+        """(path, status) of the API requests logged since the last call."""
+        text = self.log.read_text()
+        new, self._offset = text[self._offset :], len(text)
+        return Counter(
+            (match["path"], int(match["status"]))
+            for match in ACCESS_LINE.finditer(new)
+            if match["path"].startswith("/api/")
+        )
+
+    def stop(self) -> None:
+        """Stop uvicorn (it was started by this test only)."""
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self._log_file.close()
+
+
+async def _prepare_database(database_url: str) -> None:
+    """Seed, then make the seed's draft project featured: a leak would show on the page."""
+    engine = create_engine(Settings(environment="test", database_url=database_url))
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await seed_database(session, SEED_DIR)
+        async with make_sessionmaker(engine)() as session, session.begin():
+            drafts = await session.scalars(select(Project).where(~Project.is_published))  # type: ignore[arg-type]
+            for project in drafts:
+                project.is_featured = True
+    finally:
+        await engine.dispose()
+
+
+async def _rename_project(database_url: str, slug: str, name: str) -> None:
+    """An owner's edit, through the product's own models (bumps the content version)."""
+    engine = create_engine(Settings(environment="test", database_url=database_url))
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            project = await session.scalar(select(Project).where(Project.slug == slug))
+            assert project is not None
+            project.name = name
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def seeded_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
+    """The product on a fresh, migrated, seeded SQLite database."""
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.db'}"
+    upgrade(database_url)
+    asyncio.run(_prepare_database(database_url))
+    server = Server(database_url, tmp_path / "access.log")
+    try:
+        yield server, database_url
+    finally:
+        server.stop()
+
+
+def seed_facts() -> dict[str, Any]:
+    """What the page must show (and must not) according to seed/resume.json."""
+    document = json.loads((SEED_DIR / SEED_FILE).read_text(encoding="utf-8"))
+    published = [p for p in document["projects"] if p.get("published", True)]
+    featured = [p for p in published if p.get("featured")]
+    drafts = [
+        item.get("name")
+        for section in ("work", "projects", "skills")
+        for item in document[section]
+        if item.get("published") is False
+    ]
+    return {
+        "name": document["basics"]["name"],
+        "company": next(w for w in document["work"] if w.get("published", True))["name"],
+        "featured": featured,
+        "not_featured": [p["name"] for p in published if not p.get("featured")],
+        "technology": featured[0]["keywords"][0],
+        "skill": next(s for s in document["skills"] if s.get("published", True))["name"],
+        "drafts": drafts,
+    }
+
+
+def heading(text: str) -> str:
+    """A project's heading in the page, as index.astro renders it."""
+    return f"<h3>{text}</h3>"
+
+
+def build(npm: str, api_url: str) -> tuple[subprocess.CompletedProcess[str], str]:
+    """``npm run build`` (astro build) of the example site; returns the process and the page."""
+    done = subprocess.run(
+        [npm, "run", "build"],
+        cwd=SITE,
+        env={**os.environ, "CMS_API_URL": api_url, "ASTRO_TELEMETRY_DISABLED": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    page = SITE / "dist" / "index.html"
+    text = html.unescape(page.read_text(encoding="utf-8")) if page.exists() else ""
+    return done, text
+
+
+def test_astro_build_end_to_end(
+    npm: str, client_package: Path, seeded_server: tuple[Server, str]
+) -> None:
+    server, database_url = seeded_server
+    facts = seed_facts()
+    assert facts["drafts"], "the seed should hold drafts for this test to mean something"
+    run([npm, *NPM_CI], SITE)  # a fresh node_modules: no content store from earlier builds
+
+    # 1. First build: everything fetched (200), seeded content on the page, no draft.
+    done, page = build(npm, server.url)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    for text in (facts["name"], facts["company"], facts["technology"], facts["skill"]):
+        assert text in page, f"{text!r} missing from the built page"
+    for project in facts["featured"]:
+        assert heading(project["name"]) in page
+    for name in facts["not_featured"] + facts["drafts"]:
+        assert name not in page, f"{name!r} must not be on the page"
+    first = server.api_requests()
+    assert {status for _, status in first} == {200}, first
+    assert len(first) == 4  # personal info, experience, featured projects, skills
+
+    # 2. The owner renames a featured project: the next build shows it. Only that answer
+    #    changed; the other collections are revalidated with 304.
+    slug, old_name = facts["featured"][0]["slug"], facts["featured"][0]["name"]
+    new_name = f"{old_name} (renamed for the e2e test)"
+    asyncio.run(_rename_project(database_url, slug, new_name))
+    done, page = build(npm, server.url)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert heading(new_name) in page
+    assert heading(old_name) not in page
+    second = server.api_requests()
+    assert second[("/api/v1/projects?featured=true", 200)] == 1, second
+    assert sum(count for (_, status), count in second.items() if status == 304) == 3, second
+
+    # 3. A build without changes: every collection answered 304, the page is the same.
+    done, again = build(npm, server.url)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert again == page
+    third = server.api_requests()
+    assert {status for _, status in third} == {304} and sum(third.values()) == 4, third
+    assert "304 Not Modified" in done.stdout
+
+    # 4. The API unreachable: the build fails with a readable message, not an empty site.
+    done, _ = build(npm, f"http://127.0.0.1:{free_port()}")
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert "Portfolio CMS: cannot reach http://127.0.0.1:" in output
+    assert "CMS_API_URL" in output
