@@ -39,11 +39,13 @@ pytest: $(STAMP) ## Run the test suite only (SQLite and PostgreSQL; PYTEST_ARGS=
 	@echo "==> Running the test suite"
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP) ## Check the code: ruff check (whole repo) and mypy (cms/)
+lint: $(STAMP) ## Check the code: ruff check (whole repo), mypy (cms/), cfn-lint (template.yaml)
 	@echo "==> Linting with ruff"
 	$(BIN)/ruff check .
 	@echo "==> Type-checking cms/ with mypy"
 	$(BIN)/mypy cms
+	@echo "==> Checking the SAM template with cfn-lint"
+	$(BIN)/cfn-lint template.yaml
 
 format: $(STAMP) ## Format the code with ruff and apply its safe fixes
 	@echo "==> Formatting with ruff"

@@ -98,9 +98,14 @@ def before_snapshot() -> None:
 
 
 def after_restore() -> None:
-    """SnapStart: new randomness and no inherited connections in each restored copy."""
+    """SnapStart: new randomness, no inherited connections, and a content version re-read.
+
+    A snapshot may be restored long after it was taken: the response cache must ask the
+    database before trusting what it held at snapshot time.
+    """
     random.seed()
     loop.run_until_complete(app.state.engine.dispose())
+    app.state.response_cache.invalidate()
 
 
 try:  # present only in Lambda's Python runtimes (3.12+), where SnapStart may call these

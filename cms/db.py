@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import event, select, update
+from sqlalchemy import event, insert, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import NullPool
 from sqlalchemy.sql import func
+from sqlmodel import col
 
 from cms.config import Settings
 from cms.models import CONTENT_TABLES, ContentVersion
@@ -127,7 +128,8 @@ async def session_scope(
 
 async def current_content_version(session: AsyncSession) -> int:
     """The committed content version (0 before anything was written)."""
-    version = await session.scalar(select(ContentVersion.version).where(ContentVersion.id == 1))
+    statement = select(col(ContentVersion.version)).where(col(ContentVersion.id) == 1)
+    version = await session.scalar(statement)
     return version or 0
 
 
@@ -149,11 +151,11 @@ def _bump_content_version(session: Session) -> None:
     connection = session.connection()
     result = connection.execute(
         update(ContentVersion)
-        .where(ContentVersion.id == 1)
-        .values(version=ContentVersion.version + 1, updated_at=func.now())
+        .where(col(ContentVersion.id) == 1)
+        .values(version=col(ContentVersion.version) + 1, updated_at=func.now())
     )
-    if result.rowcount == 0:
-        connection.execute(ContentVersion.__table__.insert().values(id=1, version=1))
+    if result.rowcount == 0:  # a database whose version row was deleted by hand
+        connection.execute(insert(ContentVersion).values(id=1, version=1))
 
 
 @event.listens_for(Session, "before_flush")

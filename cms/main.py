@@ -52,6 +52,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         allow_credentials=False,
         allow_methods=API_METHODS,
         allow_headers=["If-None-Match"],
-        expose_headers=["ETag"],
+        expose_headers=["ETag", "X-Cache", "X-Content-Version"],
     )
     return app

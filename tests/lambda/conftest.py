@@ -200,7 +200,9 @@ class Invoker:
 
         self.container = container
         self.app = app
-        self.handler = lambda_handler.make_handler(app)
+        # Built on the container thread: Mangum sets up an event loop for the thread that
+        # builds it, and one made on the test's thread would never be closed.
+        self.handler = container.call(lambda_handler.make_handler, app)
 
     def raw(self, event: dict[str, Any]) -> dict[str, Any]:
         return self.container.call(self.handler, event, FakeLambdaContext())
@@ -213,8 +215,16 @@ class Invoker:
 
 @pytest.fixture
 def lambda_settings(database_url: str) -> Settings:
-    """Settings with a unique service name (= PostgreSQL application_name) per test."""
-    return make_settings(database_url, service_name=f"cms-lambda-{uuid.uuid4().hex[:8]}")
+    """Settings with a unique service name (= PostgreSQL application_name) per test.
+
+    Every request checks the content version (interval 0), so every invocation, cached or
+    not, uses a database connection: what these tests are about.
+    """
+    return make_settings(
+        database_url,
+        service_name=f"cms-lambda-{uuid.uuid4().hex[:8]}",
+        cache_version_check_interval=0,
+    )
 
 
 @pytest.fixture
