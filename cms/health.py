@@ -53,4 +53,3 @@ async def health(request: Request) -> JSONResponse:
         cache=cache.state(),
     )
     return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
-

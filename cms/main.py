@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +21,19 @@ from cms.health import router as health_router
 __all__ = ["create_app"]
 
 
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Under uvicorn: poll for unpublished content and call the build hooks (``cms.publish``).
+
+    Mangum runs with lifespan off, so on Lambda this never runs (a schedule calls the check);
+    the import stays here to keep httpx off the Lambda cold path.
+    """
+    from cms.publish import publisher_lifespan
+
+    async with publisher_lifespan(app):
+        yield
+
+
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app on ``engine`` (or one made from ``settings``)."""
     settings = settings or get_settings()
@@ -31,6 +47,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
         responses={500: {"model": ErrorResponse, "description": "Internal server error"}},
+        lifespan=_lifespan,
     )
     app.state.settings = settings
     app.state.engine = engine

@@ -64,6 +64,16 @@ __all__ = [
 ]
 
 
+# Named constraints: Alembic can then alter or drop them later (SQLite batch mode needs names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 def utcnow() -> datetime:
     """Timezone-aware now, for Python-side defaults."""
     return datetime.now(UTC)
@@ -139,10 +149,10 @@ def _json_dict() -> Any:
     return Field(default_factory=dict, sa_type=JSON)
 
 
-def _end_after_start(table: str) -> CheckConstraint:
+def _end_after_start() -> CheckConstraint:
     return CheckConstraint(
         "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-        name=f"ck_{table}_end_after_start",
+        name="end_after_start",
     )
 
 
@@ -304,7 +314,7 @@ class WorkBase(_Period, _Entry):
 
 class Work(WorkBase, table=True):
     __tablename__ = "work"
-    __table_args__ = (_end_after_start("work"),)
+    __table_args__ = (_end_after_start(),)
 
     id: int | None = Field(default=None, primary_key=True)
     start_precision: DatePrecision = _precision_field()
@@ -348,7 +358,7 @@ class ProjectBase(_Period, _Entry):
 
 class Project(ProjectBase, table=True):
     __tablename__ = "projects"
-    __table_args__ = (_end_after_start("projects"),)
+    __table_args__ = (_end_after_start(),)
 
     id: int | None = Field(default=None, primary_key=True)
     start_precision: DatePrecision = _precision_field()
@@ -386,10 +396,8 @@ class SkillBase(_Entry):
 class Skill(SkillBase, table=True):
     __tablename__ = "skills"
     __table_args__ = (
-        CheckConstraint("level IS NULL OR (level >= 1 AND level <= 5)", name="ck_skills_level"),
-        CheckConstraint(
-            "years_experience IS NULL OR years_experience >= 0", name="ck_skills_years"
-        ),
+        CheckConstraint("level IS NULL OR (level >= 1 AND level <= 5)", name="level"),
+        CheckConstraint("years_experience IS NULL OR years_experience >= 0", name="years"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -416,7 +424,7 @@ class VolunteerBase(_Period, _Entry):
 
 class Volunteer(VolunteerBase, table=True):
     __tablename__ = "volunteer"
-    __table_args__ = (_end_after_start("volunteer"),)
+    __table_args__ = (_end_after_start(),)
 
     id: int | None = Field(default=None, primary_key=True)
     start_precision: DatePrecision = _precision_field()
@@ -442,7 +450,7 @@ class EducationBase(_Period, _Entry):
 
 class Education(EducationBase, table=True):
     __tablename__ = "education"
-    __table_args__ = (_end_after_start("education"),)
+    __table_args__ = (_end_after_start(),)
 
     id: int | None = Field(default=None, primary_key=True)
     start_precision: DatePrecision = _precision_field()

@@ -320,19 +320,15 @@ async def test_cli_publish(
 async def test_the_poller_of_a_long_running_server_publishes_a_burst_once(
     settings: Settings, receiver: Receiver, engine: AsyncEngine
 ) -> None:
-    from fastapi import FastAPI
-
-    from cms.db import make_sessionmaker
-    from cms.publish import publisher_lifespan
+    from cms.main import create_app
 
     # SQLite keeps the edit time to the second: the debounce must span more than that.
     settings = hook_settings(
         settings, receiver.url("/hook"), build_hook_debounce_seconds=2, build_hook_poll_seconds=0.05
     )
-    app = FastAPI()
-    app.state.settings = settings
-    app.state.sessionmaker = make_sessionmaker(engine)
-    async with publisher_lifespan(app):
+    app = create_app(settings, engine)
+    # The lifespan uvicorn runs around the app's life.
+    async with app.router.lifespan_context(app):
         async with app.state.sessionmaker() as session:
             for name in ("Python", "SQL", "Astro"):
                 await edit(session, name)
