@@ -194,100 +194,38 @@ async def list_skills(
     return [SkillPublic.from_row(row) for row in rows]
 
 
-@router.get(
-    "/education",
-    response_model=list[EducationPublic],
-    operation_id="list_education",
-    tags=["sections"],
-)
-async def list_education(session: SessionDep, _query: _NoQueryDep) -> list[EducationPublic]:
-    """Published education entries."""
-    rows = await repository.list_published(session, Education)
-    return [EducationPublic.from_row(row) for row in rows]
+_SECTIONS: list[tuple[str, type[Any], type[Any], str]] = [
+    ("education", Education, EducationPublic, "Published education entries."),
+    ("volunteer", Volunteer, VolunteerPublic, "Published volunteering roles."),
+    ("awards", Award, AwardPublic, "Published awards."),
+    ("certificates", Certificate, CertificatePublic, "Published certificates."),
+    ("publications", Publication, PublicationPublic, "Published publications."),
+    ("languages", Language, LanguagePublic, "Published spoken languages."),
+    ("interests", Interest, InterestPublic, "Published interests."),
+    ("references", Reference, ReferencePublic, "Published references."),
+]
+"""The sections that are a plain published list: path, table, response model, summary."""
 
 
-@router.get(
-    "/volunteer",
-    response_model=list[VolunteerPublic],
-    operation_id="list_volunteer",
-    tags=["sections"],
-)
-async def list_volunteer(session: SessionDep, _query: _NoQueryDep) -> list[VolunteerPublic]:
-    """Published volunteering roles."""
-    rows = await repository.list_published(session, Volunteer)
-    return [VolunteerPublic.from_row(row) for row in rows]
+def _add_section_list(name: str, model: type[Any], public: type[Any], doc: str) -> None:
+    async def list_section(session: SessionDep, _query: _NoQueryDep) -> list[Any]:
+        rows = await repository.list_published(session, model)
+        return [public.from_row(row) for row in rows]
+
+    list_section.__doc__ = doc
+    router.add_api_route(
+        f"/{name}",
+        list_section,
+        methods=["GET"],
+        response_model=list[public],  # type: ignore[valid-type]
+        operation_id=f"list_{name}",
+        name=f"list_{name}",
+        tags=["sections"],
+    )
 
 
-@router.get(
-    "/awards",
-    response_model=list[AwardPublic],
-    operation_id="list_awards",
-    tags=["sections"],
-)
-async def list_awards(session: SessionDep, _query: _NoQueryDep) -> list[AwardPublic]:
-    """Published awards."""
-    rows = await repository.list_published(session, Award)
-    return [AwardPublic.from_row(row) for row in rows]
-
-
-@router.get(
-    "/certificates",
-    response_model=list[CertificatePublic],
-    operation_id="list_certificates",
-    tags=["sections"],
-)
-async def list_certificates(session: SessionDep, _query: _NoQueryDep) -> list[CertificatePublic]:
-    """Published certificates."""
-    rows = await repository.list_published(session, Certificate)
-    return [CertificatePublic.from_row(row) for row in rows]
-
-
-@router.get(
-    "/publications",
-    response_model=list[PublicationPublic],
-    operation_id="list_publications",
-    tags=["sections"],
-)
-async def list_publications(session: SessionDep, _query: _NoQueryDep) -> list[PublicationPublic]:
-    """Published publications."""
-    rows = await repository.list_published(session, Publication)
-    return [PublicationPublic.from_row(row) for row in rows]
-
-
-@router.get(
-    "/languages",
-    response_model=list[LanguagePublic],
-    operation_id="list_languages",
-    tags=["sections"],
-)
-async def list_languages(session: SessionDep, _query: _NoQueryDep) -> list[LanguagePublic]:
-    """Published spoken languages."""
-    rows = await repository.list_published(session, Language)
-    return [LanguagePublic.from_row(row) for row in rows]
-
-
-@router.get(
-    "/interests",
-    response_model=list[InterestPublic],
-    operation_id="list_interests",
-    tags=["sections"],
-)
-async def list_interests(session: SessionDep, _query: _NoQueryDep) -> list[InterestPublic]:
-    """Published interests."""
-    rows = await repository.list_published(session, Interest)
-    return [InterestPublic.from_row(row) for row in rows]
-
-
-@router.get(
-    "/references",
-    response_model=list[ReferencePublic],
-    operation_id="list_references",
-    tags=["sections"],
-)
-async def list_references(session: SessionDep, _query: _NoQueryDep) -> list[ReferencePublic]:
-    """Published references."""
-    rows = await repository.list_published(session, Reference)
-    return [ReferencePublic.from_row(row) for row in rows]
+for _section in _SECTIONS:
+    _add_section_list(*_section)
 
 
 @router.get(
