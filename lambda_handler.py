@@ -5,6 +5,8 @@ Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run 
 invocation), and every invocation runs on the loop created here, so the engine's asyncpg
 connections never meet a foreign loop. The engine pre-pings pooled connections, which
 survives the container being frozen and the server dropping idle connections meanwhile.
+Events from the EventBridge schedule (template.yaml) skip Mangum: they run the rebuild-on-publish
+check (:func:`cms.publish.scheduled_publish`) on the same loop and return its result.
 """
 
 from __future__ import annotations
@@ -19,14 +21,21 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
+from fastapi import FastAPI
 from mangum import Mangum
-from starlette.types import ASGIApp
 
 from cms.config import get_settings
 from cms.lambda_support import StagePrefixMiddleware
 from cms.main import create_app
 
-__all__ = ["after_restore", "app", "before_snapshot", "handler", "make_handler"]
+__all__ = [
+    "after_restore",
+    "app",
+    "before_snapshot",
+    "handler",
+    "is_scheduled_event",
+    "make_handler",
+]
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
@@ -59,13 +68,33 @@ loop = _event_loop()
 app = create_app(settings)
 
 
-def make_handler(asgi_app: ASGIApp) -> LambdaHandler:
+def is_scheduled_event(event: dict[str, Any]) -> bool:
+    """Whether ``event`` comes from an EventBridge schedule (a rule's "Scheduled Event")."""
+    return event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event"
+
+
+def _scheduled_publish(asgi_app: FastAPI) -> dict[str, Any]:
+    """The rebuild-on-publish check: the Lambda stand-in for the uvicorn poller."""
+    from cms.publish import scheduled_publish  # httpx stays off the request cold path
+
+    state = asgi_app.state
+    result = loop.run_until_complete(scheduled_publish(state.sessionmaker, state.settings))
+    metrics.add_metric(name="PublishChecks", unit=MetricUnit.Count, value=1)
+    if result["status"] in {"failed", "partial"}:
+        metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=1)
+    logger.info("scheduled publish", status=result["status"], reason=result["reason"])
+    return result
+
+
+def make_handler(asgi_app: FastAPI) -> LambdaHandler:
     """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing."""
     adapter = Mangum(StagePrefixMiddleware(asgi_app), lifespan="off")
 
     @metrics.log_metrics(capture_cold_start_metric=True)
     @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if is_scheduled_event(event):
+            return _scheduled_publish(asgi_app)
         started = time.perf_counter()
         response = adapter(event, context)
         status = int(response.get("statusCode", 500))

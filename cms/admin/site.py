@@ -14,8 +14,10 @@ from starlette.staticfiles import StaticFiles
 
 from cms.admin.auth import JWTCookieAuth
 from cms.admin.guard import AdminGuard
+from cms.admin.publish import publish_view
 from cms.admin.views import ALL_VIEWS, AdminWriteError
 from cms.config import Settings
+from cms.db import make_sessionmaker
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "build_admin_app"]
 
@@ -48,6 +50,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
         middlewares=[Middleware(AdminGuard)],
     )
     auth.templates = admin.templates
+    admin.add_view(publish_view(settings=settings, sessionmaker=make_sessionmaker(engine)))
     for view in ALL_VIEWS:
         admin.add_view(view)
     admin.admin.router.routes.insert(
