@@ -1,33 +1,17 @@
 """Response models of the public API: one ``XPublic`` per entity, snake_case JSON.
 
 Dates are ISO-8601 text at the precision the CV states (``"2020"``, ``"2020-05"``,
-``"2020-05-17"``). Each model is built from its table row with ``from_row``, so what the API
-shows is decided here and nowhere else (``extra``, timestamps and draft flags never leak).
+``"2020-05-17"``). Each model is built from its table row with ``from_row``, which copies the
+fields the model declares and nothing else, so ``extra``, timestamps and draft flags never leak.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cms.models import (
-    Award,
-    Basics,
-    Certificate,
-    Education,
-    Interest,
-    Language,
-    Profile,
-    Project,
-    Publication,
-    Reference,
-    Skill,
-    Technology,
-    Volunteer,
-    Work,
-    format_partial_date,
-)
+from cms.models import Basics, Profile, format_partial_date
 
 __all__ = [
     "AwardPublic",
@@ -49,11 +33,43 @@ __all__ = [
 ]
 
 
-def _names(technologies: list[Technology]) -> list[str]:
-    return [technology.name for technology in technologies]
+_PRECISION_OF = {
+    "start_date": "start_precision",
+    "end_date": "end_precision",
+    "date": "date_precision",
+    "release_date": "release_date_precision",
+}
+"""Each public date field and the row attribute holding its precision."""
 
 
-class ProfilePublic(BaseModel):
+class _RowPublic(BaseModel):
+    """A public view of one table row: its fields are read from the row by name.
+
+    Dates become ISO-8601 text at their stated precision and technologies become names; a
+    field the row does not have must come from ``_derived``.
+    """
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """The public view of ``row`` (``technologies`` must be loaded where listed)."""
+        data: dict[str, Any] = {}
+        for name in cls.model_fields:
+            if name in _PRECISION_OF:
+                data[name] = format_partial_date(
+                    getattr(row, name), getattr(row, _PRECISION_OF[name])
+                )
+            elif name == "technologies":
+                data[name] = [technology.name for technology in row.technologies]
+            elif hasattr(row, name):
+                data[name] = getattr(row, name)
+        return cls.model_validate(data | cls._derived(row))
+
+    @classmethod
+    def _derived(cls, row: Any) -> dict[str, Any]:
+        return {}
+
+
+class ProfilePublic(_RowPublic):
     """A published social profile."""
 
     id: int
@@ -61,18 +77,6 @@ class ProfilePublic(BaseModel):
     username: str | None
     url: str | None
     sort_order: int
-
-    @classmethod
-    def from_row(cls, row: Profile) -> ProfilePublic:
-        """The public view of a profile row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            network=row.network,
-            username=row.username,
-            url=row.url,
-            sort_order=row.sort_order,
-        )
 
 
 class LocationPublic(BaseModel):
@@ -131,7 +135,7 @@ class PersonalInfoPublic(BaseModel):
         )
 
 
-class ExperiencePublic(BaseModel):
+class ExperiencePublic(_RowPublic):
     """A published job (JSON Resume ``work``) with its technologies in the listed order."""
 
     id: int
@@ -149,27 +153,11 @@ class ExperiencePublic(BaseModel):
     sort_order: int
 
     @classmethod
-    def from_row(cls, row: Work) -> ExperiencePublic:
-        """The public view of a work row (``technologies`` must be loaded)."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            company=row.company,
-            position=row.position,
-            url=row.url,
-            location=row.location,
-            description=row.description,
-            summary=row.summary,
-            highlights=list(row.highlights or []),
-            start_date=format_partial_date(row.start_date, row.start_precision),
-            end_date=format_partial_date(row.end_date, row.end_precision),
-            is_current=row.end_date is None,
-            technologies=_names(row.technologies),
-            sort_order=row.sort_order,
-        )
+    def _derived(cls, row: Any) -> dict[str, Any]:
+        return {"is_current": row.end_date is None}
 
 
-class ProjectPublic(BaseModel):
+class ProjectPublic(_RowPublic):
     """A published project with its technologies in the listed order."""
 
     id: int
@@ -190,32 +178,8 @@ class ProjectPublic(BaseModel):
     technologies: list[str]
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Project) -> ProjectPublic:
-        """The public view of a project row (``technologies`` must be loaded)."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            name=row.name,
-            slug=row.slug,
-            description=row.description,
-            highlights=list(row.highlights or []),
-            url=row.url,
-            github_url=row.github_url,
-            demo_url=row.demo_url,
-            image_url=row.image_url,
-            roles=list(row.roles or []),
-            entity=row.entity,
-            type=row.type,
-            start_date=format_partial_date(row.start_date, row.start_precision),
-            end_date=format_partial_date(row.end_date, row.end_precision),
-            is_featured=row.is_featured,
-            technologies=_names(row.technologies),
-            sort_order=row.sort_order,
-        )
 
-
-class SkillPublic(BaseModel):
+class SkillPublic(_RowPublic):
     """A published skill."""
 
     id: int
@@ -228,24 +192,8 @@ class SkillPublic(BaseModel):
     is_featured: bool
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Skill) -> SkillPublic:
-        """The public view of a skill row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            name=row.name,
-            category=row.category,
-            level=row.level,
-            level_label=row.level_label,
-            years_experience=row.years_experience,
-            keywords=list(row.keywords or []),
-            is_featured=row.is_featured,
-            sort_order=row.sort_order,
-        )
 
-
-class EducationPublic(BaseModel):
+class EducationPublic(_RowPublic):
     """A published degree or course of study."""
 
     id: int
@@ -259,25 +207,8 @@ class EducationPublic(BaseModel):
     end_date: str | None
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Education) -> EducationPublic:
-        """The public view of an education row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            institution=row.institution,
-            url=row.url,
-            area=row.area,
-            study_type=row.study_type,
-            score=row.score,
-            courses=list(row.courses or []),
-            start_date=format_partial_date(row.start_date, row.start_precision),
-            end_date=format_partial_date(row.end_date, row.end_precision),
-            sort_order=row.sort_order,
-        )
 
-
-class VolunteerPublic(BaseModel):
+class VolunteerPublic(_RowPublic):
     """A published volunteering role."""
 
     id: int
@@ -290,24 +221,8 @@ class VolunteerPublic(BaseModel):
     end_date: str | None
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Volunteer) -> VolunteerPublic:
-        """The public view of a volunteer row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            organization=row.organization,
-            position=row.position,
-            url=row.url,
-            summary=row.summary,
-            highlights=list(row.highlights or []),
-            start_date=format_partial_date(row.start_date, row.start_precision),
-            end_date=format_partial_date(row.end_date, row.end_precision),
-            sort_order=row.sort_order,
-        )
 
-
-class AwardPublic(BaseModel):
+class AwardPublic(_RowPublic):
     """A published award."""
 
     id: int
@@ -317,21 +232,8 @@ class AwardPublic(BaseModel):
     summary: str | None
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Award) -> AwardPublic:
-        """The public view of an award row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            title=row.title,
-            date=format_partial_date(row.date, row.date_precision),
-            awarder=row.awarder,
-            summary=row.summary,
-            sort_order=row.sort_order,
-        )
 
-
-class CertificatePublic(BaseModel):
+class CertificatePublic(_RowPublic):
     """A published certificate."""
 
     id: int
@@ -341,21 +243,8 @@ class CertificatePublic(BaseModel):
     url: str | None
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Certificate) -> CertificatePublic:
-        """The public view of a certificate row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            name=row.name,
-            date=format_partial_date(row.date, row.date_precision),
-            issuer=row.issuer,
-            url=row.url,
-            sort_order=row.sort_order,
-        )
 
-
-class PublicationPublic(BaseModel):
+class PublicationPublic(_RowPublic):
     """A published publication."""
 
     id: int
@@ -366,22 +255,8 @@ class PublicationPublic(BaseModel):
     summary: str | None
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Publication) -> PublicationPublic:
-        """The public view of a publication row."""
-        assert row.id is not None
-        return cls(
-            id=row.id,
-            name=row.name,
-            publisher=row.publisher,
-            release_date=format_partial_date(row.release_date, row.release_date_precision),
-            url=row.url,
-            summary=row.summary,
-            sort_order=row.sort_order,
-        )
 
-
-class LanguagePublic(BaseModel):
+class LanguagePublic(_RowPublic):
     """A published spoken language."""
 
     id: int
@@ -389,14 +264,8 @@ class LanguagePublic(BaseModel):
     fluency: str | None
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Language) -> LanguagePublic:
-        """The public view of a language row."""
-        assert row.id is not None
-        return cls(id=row.id, language=row.language, fluency=row.fluency, sort_order=row.sort_order)
 
-
-class InterestPublic(BaseModel):
+class InterestPublic(_RowPublic):
     """A published interest."""
 
     id: int
@@ -404,28 +273,14 @@ class InterestPublic(BaseModel):
     keywords: list[str]
     sort_order: int
 
-    @classmethod
-    def from_row(cls, row: Interest) -> InterestPublic:
-        """The public view of an interest row."""
-        assert row.id is not None
-        return cls(
-            id=row.id, name=row.name, keywords=list(row.keywords or []), sort_order=row.sort_order
-        )
 
-
-class ReferencePublic(BaseModel):
+class ReferencePublic(_RowPublic):
     """A published reference."""
 
     id: int
     name: str
     reference: str | None
     sort_order: int
-
-    @classmethod
-    def from_row(cls, row: Reference) -> ReferencePublic:
-        """The public view of a reference row."""
-        assert row.id is not None
-        return cls(id=row.id, name=row.name, reference=row.reference, sort_order=row.sort_order)
 
 
 class TechnologyPublic(BaseModel):
