@@ -86,17 +86,9 @@ def decode_access_token(token: str, *, secret_key: str) -> dict[str, Any]:
         # jose would refuse these too; checking first keeps the reason explicit.
         if not hmac.compare_digest(str(header.get("alg", "")), JWT_ALGORITHM):
             raise InvalidTokenError("unexpected algorithm")
+        required = {f"require_{claim}": True for claim in ("exp", "iat", "sub", "aud")}
         claims: dict[str, Any] = jwt.decode(
-            token,
-            secret_key,
-            algorithms=[JWT_ALGORITHM],
-            audience=JWT_AUDIENCE,
-            options={
-                "require_exp": True,
-                "require_iat": True,
-                "require_sub": True,
-                "require_aud": True,
-            },
+            token, secret_key, algorithms=[JWT_ALGORITHM], audience=JWT_AUDIENCE, options=required
         )
     except JWTError as exc:
         raise InvalidTokenError(type(exc).__name__) from exc
