@@ -53,7 +53,7 @@ def running_receiver() -> Iterator[Receiver]:
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
-            pass
+            """Keep the test output free of access-log lines."""
 
     server.RequestHandlerClass = Handler
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)

@@ -8,6 +8,7 @@ Needs Node.js ≥ 20.3 with npm. Without them these tests skip with a message, u
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import html
 import json
 import os
@@ -135,11 +136,9 @@ class Server:
         )
         deadline = time.monotonic() + 30
         while True:
-            try:
+            with contextlib.suppress(httpx.HTTPError):
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     break
-            except httpx.HTTPError:
-                pass
             if self.process.poll() is not None or time.monotonic() > deadline:
                 self.stop()
                 pytest.fail(f"the CMS did not start:\n{log.read_text()[-3000:]}")

@@ -129,12 +129,11 @@ class TcpProxy:
 
     async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
         try:
-            while data := await source.read(65536):
-                if self.blackhole:
-                    continue  # swallowed: the server seems to hang
-                sink.write(data)
-                await sink.drain()
-        except (OSError, asyncio.IncompleteReadError):
-            pass
+            with contextlib.suppress(OSError, asyncio.IncompleteReadError):  # a side hung up
+                while data := await source.read(65536):
+                    if self.blackhole:
+                        continue  # swallowed: the server seems to hang
+                    sink.write(data)
+                    await sink.drain()
         finally:
             sink.transport.abort()
