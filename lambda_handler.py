@@ -1,6 +1,9 @@
 """AWS Lambda entry point: the same ``create_app()`` app behind Mangum and Powertools.
 
-Everything here runs once per container (at import): settings, engine, app, one event loop.
+Everything here runs once per container (at import): settings, the fast path, one event loop.
+The fast path (:mod:`cms.fastpath`) answers already-rendered public documents and ``/health``
+with the raw driver and builds ``create_app()`` on the first request it cannot answer, so a
+cold public read imports neither FastAPI nor SQLAlchemy nor the admin stack.
 Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run on every
 invocation), and every invocation runs on the loop created here, so the engine's asyncpg
 connections never meet a foreign loop. The engine pre-pings pooled connections, which
@@ -17,16 +20,18 @@ import random
 import time
 import warnings
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
-from fastapi import FastAPI
 from mangum import Mangum
 
 from cms.config import get_settings
+from cms.fastpath import FastPath
 from cms.lambda_support import StagePrefixMiddleware
-from cms.main import create_app
+
+if TYPE_CHECKING:  # FastAPI stays off the cold path: the fast path builds it when needed
+    from fastapi import FastAPI
 
 __all__ = [
     "after_restore",
@@ -65,7 +70,7 @@ if importlib.util.find_spec("aws_xray_sdk") is not None:  # Tracer raises withou
     tracer = Tracer(service=settings.service_name)
 
 loop = _event_loop()
-app = create_app(settings)
+app = FastPath(settings)
 
 
 def is_scheduled_event(event: dict[str, Any]) -> bool:
@@ -73,7 +78,7 @@ def is_scheduled_event(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event"
 
 
-def _scheduled_publish(asgi_app: FastAPI) -> dict[str, Any]:
+def _scheduled_publish(asgi_app: FastAPI | FastPath) -> dict[str, Any]:
     """The rebuild-on-publish check: the Lambda stand-in for the uvicorn poller."""
     from cms.publish import scheduled_publish  # httpx stays off the request cold path
 
@@ -86,7 +91,7 @@ def _scheduled_publish(asgi_app: FastAPI) -> dict[str, Any]:
     return result
 
 
-def make_handler(asgi_app: FastAPI) -> LambdaHandler:
+def make_handler(asgi_app: FastAPI | FastPath) -> LambdaHandler:
     """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing."""
     adapter = Mangum(StagePrefixMiddleware(asgi_app), lifespan="off")
 
@@ -123,7 +128,7 @@ handler = make_handler(app)
 
 def before_snapshot() -> None:
     """SnapStart: close pooled connections so no socket is frozen into the snapshot."""
-    loop.run_until_complete(app.state.engine.dispose())
+    loop.run_until_complete(app.dispose())
 
 
 def after_restore() -> None:
@@ -133,8 +138,8 @@ def after_restore() -> None:
     database before trusting what it held at snapshot time.
     """
     random.seed()
-    loop.run_until_complete(app.state.engine.dispose())
-    app.state.response_cache.invalidate()
+    loop.run_until_complete(app.dispose())
+    app.invalidate()
 
 
 try:  # present only in Lambda's Python runtimes (3.12+), where SnapStart may call these

@@ -12,10 +12,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from sqlalchemy import event, insert, select, update
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -28,6 +27,7 @@ from sqlalchemy.sql import func
 from sqlmodel import col
 
 from cms.config import Settings
+from cms.dburl import asyncpg_connect_args, is_pooler_url, normalize_database_url, uses_pooler
 from cms.models import CONTENT_TABLES, ContentVersion
 
 __all__ = [
@@ -45,38 +45,6 @@ ContentCommitListener = Callable[[Engine], None]
 _commit_listeners: list[ContentCommitListener] = []
 
 
-def normalize_database_url(url: str) -> str:
-    """Turn the URLs Neon/Heroku print into ones SQLAlchemy + asyncpg accept.
-
-    ``postgres://`` and ``postgresql://`` get the asyncpg driver; ``sslmode`` becomes
-    asyncpg's ``ssl`` and ``channel_binding`` (unknown to asyncpg) is dropped.
-    """
-    scheme, _, rest = url.partition("://")
-    if not rest:
-        raise ValueError("DATABASE_URL must look like 'scheme://...'")
-    if scheme in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
-        scheme = "postgresql+asyncpg"
-    elif scheme == "sqlite":
-        scheme = "sqlite+aiosqlite"
-    if scheme != "postgresql+asyncpg":
-        return f"{scheme}://{rest}"
-    parts = urlsplit(f"{scheme}://{rest}")
-    query = []
-    for key, value in parse_qsl(parts.query, keep_blank_values=True):
-        if key == "channel_binding":
-            continue
-        if key == "sslmode":
-            key = "ssl"
-        query.append((key, value))
-    return urlunsplit(parts._replace(query=urlencode(query)))
-
-
-def is_pooler_url(url: str) -> bool:
-    """Whether the host looks like a transaction-mode pooler (Neon ``-pooler`` hosts)."""
-    host = make_url(url).host or ""
-    return "-pooler" in host.split(".")[0]
-
-
 def create_engine(settings: Settings) -> AsyncEngine:
     """Build the async engine for the configured database.
 
@@ -88,17 +56,10 @@ def create_engine(settings: Settings) -> AsyncEngine:
     url = normalize_database_url(settings.database_url)
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": settings.database_timeout})
-    pooler = settings.database_pooler
-    if pooler is None:
-        pooler = is_pooler_url(url)
-    connect_args: dict[str, Any] = {
-        "timeout": settings.database_timeout,
-        "command_timeout": settings.database_timeout,
-        "server_settings": {"application_name": settings.service_name},
-    }
+    pooler = uses_pooler(settings, url)
+    connect_args = asyncpg_connect_args(settings, pooler=pooler)
     if pooler:
         connect_args |= {
-            "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,
             "prepared_statement_name_func": lambda: f"__cms_{uuid.uuid4().hex}__",
         }

@@ -8,9 +8,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cms import __version__
-from cms.cache import CacheState
-from cms.models import utcnow
+from cms.httpcache import CacheState, health_payload
 
 __all__ = ["HealthResponse", "router"]
 
@@ -41,15 +39,9 @@ async def health(request: Request) -> JSONResponse:
     ``cache_version_check_interval`` seconds ago, bounded by ``database_timeout``, and free
     (no SQL) when recently confirmed, which keeps frequent health probes cheap.
     """
-    settings = request.app.state.settings
     cache = request.app.state.response_cache
-    database = "unavailable" if await cache.version() is None else "ok"
-    body = HealthResponse(
-        status="ok" if database == "ok" else "degraded",
-        service=settings.service_name,
-        timestamp=utcnow().isoformat(),
-        version=__version__,
-        database=database,
-        cache=cache.state(),
+    database: Literal["ok", "unavailable"] = (
+        "unavailable" if await cache.version() is None else "ok"
     )
-    return JSONResponse(body.model_dump(), status_code=200 if database == "ok" else 503)
+    body, status = health_payload(request.app.state.settings, database, cache.state())
+    return JSONResponse(body, status_code=status)

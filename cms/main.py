@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import __version__
 from cms.admin import mount_admin
-from cms.api import API_METHODS, ApiCORSMiddleware, HeadAsGetMiddleware, ReadOnlyApiMiddleware
+from cms.api import ApiCORSMiddleware, HeadAsGetMiddleware, ReadOnlyApiMiddleware
 from cms.api import router as api_router
 from cms.cache import install_response_cache
 from cms.config import Settings, get_settings
+from cms.cors import api_cors_options
 from cms.db import create_engine, make_sessionmaker
 from cms.errors import ErrorResponse, install_error_handlers
 from cms.health import router as health_router
@@ -63,12 +64,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     # Added innermost first: CORS (preflights) → read-only 405/OPTIONS → HEAD run as GET.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(ReadOnlyApiMiddleware)
-    app.add_middleware(
-        ApiCORSMiddleware,
-        allow_origins=settings.cors_origins,
-        allow_credentials=False,
-        allow_methods=API_METHODS,
-        allow_headers=["If-None-Match"],
-        expose_headers=["ETag", "X-Cache", "X-Content-Version"],
-    )
+    # The Lambda fast path (cms.fastpath) wraps its answers in the same CORS configuration.
+    app.add_middleware(ApiCORSMiddleware, **api_cors_options(settings))
     return app

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, EmailStr, model_validator
-from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, func
+from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, LargeBinary, func
 from sqlalchemy.schema import Table
 from sqlmodel import Field, Relationship, SQLModel
 
@@ -48,6 +48,7 @@ __all__ = [
     "Publication",
     "PublicationBase",
     "PublishState",
+    "PublishedDocument",
     "Reference",
     "ReferenceBase",
     "Skill",
@@ -689,3 +690,26 @@ class PublishState(SQLModel, table=True):
     last_results: list[dict[str, Any]] = _json_list()
     locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     """A lease: while it lies in the future, one instance is calling the hooks."""
+
+
+# --- published documents (the Lambda fast path) --------------------------------------
+
+
+class PublishedDocument(SQLModel, table=True):
+    """A public API response as the full app rendered it, shared with every instance.
+
+    Written by the response cache (``cms.cache``) on a miss, read by ``cms.fastpath`` with one
+    primary-key lookup; valid only for ``version``. Not content: writing it does not move the
+    content version.
+    """
+
+    __tablename__ = "published_documents"
+
+    path: str = Field(primary_key=True, max_length=500)
+    """Path and query under ``/api/v1`` (only the bounded set ``cms.httpcache.shared_key``)."""
+    version: int
+    """Content version the document was rendered for."""
+    etag: str = Field(max_length=100)
+    body: bytes = Field(sa_type=LargeBinary)
+    media_type: str = Field(max_length=100)
+    rendered_at: datetime = _timestamp_field()

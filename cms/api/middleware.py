@@ -11,12 +11,11 @@ anything that should only ever see ``GET`` (a response cache), then the routes.
 
 from __future__ import annotations
 
-from collections.abc import Collection
-
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.cors import API_METHODS, API_PREFIX, ApiCORSMiddleware
+from cms.cors import is_under as _is_under
 from cms.errors import error_response
 
 __all__ = [
@@ -27,18 +26,7 @@ __all__ = [
     "ReadOnlyApiMiddleware",
 ]
 
-API_PREFIX = "/api"
-API_METHODS = ("GET", "HEAD", "OPTIONS")
 _ALLOW = ", ".join(API_METHODS)
-
-
-def _is_under(scope: Scope, prefix: str) -> bool:
-    """Whether the request path, without any ``root_path`` (API Gateway stage), is in ``prefix``."""
-    path: str = scope["path"]
-    root_path: str = scope.get("root_path", "")
-    if root_path and path.startswith(root_path) and path[len(root_path) :][:1] in ("/", ""):
-        path = path[len(root_path) :]
-    return path == prefix or path.startswith(prefix + "/")
 
 
 class HeadAsGetMiddleware:
@@ -88,36 +76,3 @@ class ReadOnlyApiMiddleware:
                 headers={"Allow": _ALLOW},
             )
         await response(scope, receive, send)
-
-
-class ApiCORSMiddleware(CORSMiddleware):
-    """Starlette's CORS, applied under ``prefix`` only (the admin must stay same-origin)."""
-
-    def __init__(
-        self,
-        app: ASGIApp,
-        *,
-        prefix: str = API_PREFIX,
-        allow_origins: Collection[str] = (),
-        allow_methods: Collection[str] = API_METHODS,
-        allow_headers: Collection[str] = (),
-        allow_credentials: bool = False,
-        expose_headers: Collection[str] = (),
-        max_age: int = 600,  # seconds a browser may reuse a preflight answer
-    ) -> None:
-        super().__init__(
-            app,
-            allow_origins=allow_origins,
-            allow_methods=allow_methods,
-            allow_headers=allow_headers,
-            allow_credentials=allow_credentials,
-            expose_headers=expose_headers,
-            max_age=max_age,
-        )
-        self.prefix = prefix
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and _is_under(scope, self.prefix):
-            await super().__call__(scope, receive, send)
-        else:
-            await self.app(scope, receive, send)
