@@ -104,12 +104,15 @@ def make_handler(asgi_app: FastAPI | FastPath) -> LambdaHandler:
         response = adapter(event, context)
         status = int(response.get("statusCode", 500))
         metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        if status >= 500:
-            metrics.add_metric(name="ServerErrors", unit=MetricUnit.Count, value=1)
-        elif status >= 400:
-            metrics.add_metric(name="ClientErrors", unit=MetricUnit.Count, value=1)
+        if status < 400:
+            # Successes are in the API's access log (same request id): logging them here too
+            # would cost each warm invocation about as much as answering it.
+            return response
+        metrics.add_metric(
+            name="ServerErrors" if status >= 500 else "ClientErrors", unit=MetricUnit.Count, value=1
+        )
         logger.info(
-            "request",
+            "request failed",
             method=event.get("httpMethod")
             or event.get("requestContext", {}).get("http", {}).get("method"),
             path=event.get("rawPath") or event.get("path"),
