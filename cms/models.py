@@ -161,9 +161,9 @@ class _Period(SQLModel):
     """A start and an optional end; the end may not come before the start."""
 
     start_date: date | None = None
-    start_precision: DatePrecision = DatePrecision.day
+    start_precision: DatePrecision = _precision_field()
     end_date: date | None = None
-    end_precision: DatePrecision = DatePrecision.day
+    end_precision: DatePrecision = _precision_field()
 
     @model_validator(mode="after")
     def _check_order(self) -> "_Period":
@@ -177,6 +177,18 @@ class _Entry(SQLModel):
 
     sort_order: int = 0
     is_published: bool = True
+
+
+class _ContentRow(SQLModel):
+    """Columns of every CV section table beyond its editable fields.
+
+    ``extra`` keeps the JSON Resume properties we have no column for, so export gives them back.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    extra: dict[str, Any] = _json_dict()
+    created_at: datetime = _timestamp_field()
+    updated_at: datetime = _timestamp_field(onupdate=True)
 
 
 # --- content version -----------------------------------------------------------------
@@ -237,13 +249,8 @@ class ProfileBase(_Entry):
     url: HttpUrlStr | None = Field(default=None, max_length=500)
 
 
-class Profile(ProfileBase, table=True):
+class Profile(ProfileBase, _ContentRow, table=True):
     __tablename__ = "profiles"
-
-    id: int | None = Field(default=None, primary_key=True)
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return f"{self.network}: {self.username or self.url or ''}".strip()
@@ -313,16 +320,9 @@ class WorkBase(_Period, _Entry):
     highlights: list[str] = _json_list()
 
 
-class Work(WorkBase, table=True):
+class Work(WorkBase, _ContentRow, table=True):
     __tablename__ = "work"
     __table_args__ = (_end_after_start(),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    start_precision: DatePrecision = _precision_field()
-    end_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     technologies: list[Technology] = Relationship(
         back_populates="work",
@@ -357,16 +357,9 @@ class ProjectBase(_Period, _Entry):
     is_featured: bool = False
 
 
-class Project(ProjectBase, table=True):
+class Project(ProjectBase, _ContentRow, table=True):
     __tablename__ = "projects"
     __table_args__ = (_end_after_start(),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    start_precision: DatePrecision = _precision_field()
-    end_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     technologies: list[Technology] = Relationship(
         back_populates="projects",
@@ -394,17 +387,12 @@ class SkillBase(_Entry):
     is_featured: bool = False
 
 
-class Skill(SkillBase, table=True):
+class Skill(SkillBase, _ContentRow, table=True):
     __tablename__ = "skills"
     __table_args__ = (
         CheckConstraint("level IS NULL OR (level >= 1 AND level <= 5)", name="level"),
         CheckConstraint("years_experience IS NULL OR years_experience >= 0", name="years"),
     )
-
-    id: int | None = Field(default=None, primary_key=True)
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.name
@@ -423,16 +411,9 @@ class VolunteerBase(_Period, _Entry):
     highlights: list[str] = _json_list()
 
 
-class Volunteer(VolunteerBase, table=True):
+class Volunteer(VolunteerBase, _ContentRow, table=True):
     __tablename__ = "volunteer"
     __table_args__ = (_end_after_start(),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    start_precision: DatePrecision = _precision_field()
-    end_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return f"{self.position} at {self.organization}" if self.position else self.organization
@@ -449,16 +430,9 @@ class EducationBase(_Period, _Entry):
     courses: list[str] = _json_list()
 
 
-class Education(EducationBase, table=True):
+class Education(EducationBase, _ContentRow, table=True):
     __tablename__ = "education"
     __table_args__ = (_end_after_start(),)
-
-    id: int | None = Field(default=None, primary_key=True)
-    start_precision: DatePrecision = _precision_field()
-    end_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         subject = " ".join(part for part in (self.study_type, self.area) if part)
@@ -470,19 +444,13 @@ class AwardBase(_Entry):
 
     title: str = Field(max_length=200)
     date: dt.date | None = None
-    date_precision: DatePrecision = DatePrecision.day
+    date_precision: DatePrecision = _precision_field()
     awarder: str | None = Field(default=None, max_length=200)
     summary: str | None = None
 
 
-class Award(AwardBase, table=True):
+class Award(AwardBase, _ContentRow, table=True):
     __tablename__ = "awards"
-
-    id: int | None = Field(default=None, primary_key=True)
-    date_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.title
@@ -493,19 +461,13 @@ class CertificateBase(_Entry):
 
     name: str = Field(max_length=200)
     date: dt.date | None = None
-    date_precision: DatePrecision = DatePrecision.day
+    date_precision: DatePrecision = _precision_field()
     issuer: str | None = Field(default=None, max_length=200)
     url: HttpUrlStr | None = Field(default=None, max_length=500)
 
 
-class Certificate(CertificateBase, table=True):
+class Certificate(CertificateBase, _ContentRow, table=True):
     __tablename__ = "certificates"
-
-    id: int | None = Field(default=None, primary_key=True)
-    date_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.name
@@ -517,19 +479,13 @@ class PublicationBase(_Entry):
     name: str = Field(max_length=300)
     publisher: str | None = Field(default=None, max_length=200)
     release_date: dt.date | None = None
-    release_date_precision: DatePrecision = DatePrecision.day
+    release_date_precision: DatePrecision = _precision_field()
     url: HttpUrlStr | None = Field(default=None, max_length=500)
     summary: str | None = None
 
 
-class Publication(PublicationBase, table=True):
+class Publication(PublicationBase, _ContentRow, table=True):
     __tablename__ = "publications"
-
-    id: int | None = Field(default=None, primary_key=True)
-    release_date_precision: DatePrecision = _precision_field()
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.name
@@ -542,13 +498,8 @@ class LanguageBase(_Entry):
     fluency: str | None = Field(default=None, max_length=100)
 
 
-class Language(LanguageBase, table=True):
+class Language(LanguageBase, _ContentRow, table=True):
     __tablename__ = "languages"
-
-    id: int | None = Field(default=None, primary_key=True)
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.language
@@ -561,13 +512,8 @@ class InterestBase(_Entry):
     keywords: list[str] = _json_list()
 
 
-class Interest(InterestBase, table=True):
+class Interest(InterestBase, _ContentRow, table=True):
     __tablename__ = "interests"
-
-    id: int | None = Field(default=None, primary_key=True)
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.name
@@ -580,14 +526,9 @@ class ReferenceBase(_Entry):
     reference: str | None = None
 
 
-class Reference(ReferenceBase, table=True):
+class Reference(ReferenceBase, _ContentRow, table=True):
     # "references" is an SQL keyword.
     __tablename__ = "cv_references"
-
-    id: int | None = Field(default=None, primary_key=True)
-    extra: dict[str, Any] = _json_dict()
-    created_at: datetime = _timestamp_field()
-    updated_at: datetime = _timestamp_field(onupdate=True)
 
     def __str__(self) -> str:
         return self.name
