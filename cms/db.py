@@ -10,7 +10,7 @@ cache uses it).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event, insert, select, update
@@ -37,7 +37,6 @@ __all__ = [
     "make_sessionmaker",
     "normalize_database_url",
     "on_content_commit",
-    "session_scope",
 ]
 
 _CONTENT_TABLE_NAMES = frozenset(table.name for table in CONTENT_TABLES)
@@ -77,14 +76,6 @@ def create_engine(settings: Settings) -> AsyncEngine:
 def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded objects usable after commit."""
     return async_sessionmaker(engine, expire_on_commit=False)
-
-
-async def session_scope(
-    sessionmaker: async_sessionmaker[AsyncSession],
-) -> AsyncIterator[AsyncSession]:
-    """Yield a session inside one transaction: commit on success, roll back on error."""
-    async with sessionmaker() as session, session.begin():
-        yield session
 
 
 async def current_content_version(session: AsyncSession) -> int:

@@ -8,9 +8,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cms.config import Settings
-
-__all__ = ["SessionDep", "SettingsDep", "get_session", "get_settings_dep"]
+__all__ = ["SessionDep", "get_session"]
 
 
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
@@ -19,11 +17,4 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def get_settings_dep(request: Request) -> Settings:
-    """The settings the app was built with."""
-    settings: Settings = request.app.state.settings
-    return settings
-
-
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
-SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
