@@ -110,7 +110,7 @@ def free_port() -> int:
 
 
 class Server:
-    """The product under uvicorn in a subprocess, its access log in a file."""
+    """The product under `cms serve` (uvicorn) in a subprocess, its access log in a file."""
 
     def __init__(self, database_url: str, log: Path) -> None:
         self.port = free_port()
@@ -127,7 +127,8 @@ class Server:
         }
         self._log_file = log.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "cms.main:create_app", "--factory"]
+            # `cms serve`, as a user would start it (the console script of this interpreter).
+            [str(Path(sys.executable).with_name("cms")), "serve"]
             + ["--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT,
             env=env,
