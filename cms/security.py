@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
@@ -83,8 +82,9 @@ def decode_access_token(token: str, *, secret_key: str) -> dict[str, Any]:
     """The claims of a valid token; raises :class:`InvalidTokenError` otherwise."""
     try:
         header = jwt.get_unverified_header(token)
-        # jose would refuse these too; checking first keeps the reason explicit.
-        if not hmac.compare_digest(str(header.get("alg", "")), JWT_ALGORITHM):
+        # jose would refuse these too; checking first keeps the reason explicit. (Not
+        # hmac.compare_digest: the header is public, and a non-ASCII "alg" makes it raise.)
+        if header.get("alg") != JWT_ALGORITHM:
             raise InvalidTokenError("unexpected algorithm")
         required = {f"require_{claim}": True for claim in ("exp", "iat", "sub", "aud")}
         claims: dict[str, Any] = jwt.decode(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import math
 from collections.abc import Sequence
 from contextvars import ContextVar
 from decimal import Decimal
@@ -21,10 +22,11 @@ from pydantic import BaseModel
 from sqladmin import ModelView, action
 from sqladmin.authentication import get_current_user_id
 from sqladmin.filters import AllUniqueStringValuesFilter, BooleanFilter
-from sqlalchemy import func, inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import BigInteger, Integer, func, inspect, select, update
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -68,6 +70,7 @@ from cms.models import (
     format_partial_date,
     utcnow,
 )
+from cms.security import hash_password
 from cms.validation import RECORD, field_errors
 
 __all__ = ["ALL_VIEWS", "AdminWriteError", "CMSModelView", "LinesField"]
@@ -79,6 +82,8 @@ _pending_errors: ContextVar[dict[str, list[str]] | None] = ContextVar(
 )
 _REDACTED = "(changed, not shown)"
 _NOT_AUDITED = frozenset({"created_at", "updated_at"})
+# PostgreSQL's INTEGER; a larger number would reach the driver and fail there.
+_INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 
 class AdminWriteError(Exception):
@@ -233,10 +238,26 @@ class CMSModelView(ModelView):
         return cleaned
 
     def form_problems(self, data: dict[str, Any]) -> dict[str, list[str]]:
-        """The schema's complaints about ``data``, by field."""
-        if self.schema is None:
-            return {}
-        return field_errors(self.schema, self.clean_data(data))
+        """The schema's complaints about ``data``, and numbers no column can store, by field."""
+        cleaned = self.clean_data(data)
+        problems = field_errors(self.schema, cleaned) if self.schema is not None else {}
+        columns: Any = inspect(self.model).columns
+        for name, value in cleaned.items():
+            column = columns.get(name)
+            if column is None or isinstance(value, bool):
+                continue
+            if isinstance(value, float) and not math.isfinite(value):
+                problems.setdefault(name, []).append("Enter a finite number.")
+            elif (
+                isinstance(value, int)
+                and isinstance(column.type, Integer)
+                and not isinstance(column.type, BigInteger)
+                and not _INT_MIN <= value <= _INT_MAX
+            ):
+                problems.setdefault(name, []).append(
+                    f"Enter a number between {_INT_MIN} and {_INT_MAX}."
+                )
+        return problems
 
     async def _check_unique(self, request: Request, pk: str | None) -> None:
         if request.method != "POST":
@@ -275,9 +296,13 @@ class CMSModelView(ModelView):
     def _load_options(self) -> list[Any]:
         return [selectinload(getattr(self.model, rel.key)) for rel in self._mapper.relationships]
 
+    def _stmt_by_identifier(self, identifier: str) -> Select[Any]:
+        # SQLAdmin's own lookup (details, edit, delete) would pass "abc" or a number beyond
+        # INTEGER to the database and answer 500: every table here has an integer ``id``.
+        return select(self.model).where(self.model.id == _int_pk(identifier))
+
     async def _get(self, session: AsyncSession, pk: Any) -> Any:
-        stmt: Any = select(self.model).where(self.model.id == _int_pk(pk))
-        stmt = stmt.options(*self._load_options())
+        stmt = self._stmt_by_identifier(pk).options(*self._load_options())
         obj = await session.scalar(stmt)
         if obj is None:
             raise HTTPException(status_code=404, detail="This record no longer exists.")
@@ -362,25 +387,35 @@ class CMSModelView(ModelView):
             )
             raise AdminWriteError(f"Not saved: {text}")
 
-    async def _save(self, request: Request, pk: Any | None, data: dict[str, Any]) -> Any:
+    async def _stage(
+        self, session: AsyncSession, request: Request, pk: Any | None, data: dict[str, Any]
+    ) -> Any:
+        # One row, its links and its audit entry, flushed but not committed.
         created = pk is None
+        obj = self.model() if created else await self._get(session, pk)
+        before = {} if created else self.snapshot(obj)
+        await self.on_model_change(data, obj, created, request)
+        await self._apply(session, obj, data)
+        self._final_check(obj)
+        session.add(obj)
+        await session.flush()
+        await self._store_positions(session, obj)
+        after = self.snapshot(obj)
+        changes = {
+            key: [before.get(key), value]
+            for key, value in after.items()
+            if before.get(key) != value and not (created and value in (None, [], "", {}))
+        }
+        session.add(self._audit(request, "create" if created else "update", obj, changes))
+        return obj
+
+    async def _save_all(
+        self, request: Request, writes: Sequence[tuple[Any | None, dict[str, Any]]]
+    ) -> list[Any]:
+        """Apply each ``(pk or None to create, form data)`` in one transaction: all or nothing."""
         async with self.session_maker() as session:
-            obj = self.model() if created else await self._get(session, pk)
-            before = {} if created else self.snapshot(obj)
-            await self.on_model_change(data, obj, created, request)
-            await self._apply(session, obj, data)
-            self._final_check(obj)
-            session.add(obj)
             try:
-                await session.flush()
-                await self._store_positions(session, obj)
-                after = self.snapshot(obj)
-                changes = {
-                    key: [before.get(key), value]
-                    for key, value in after.items()
-                    if before.get(key) != value and not (created and value in (None, [], "", {}))
-                }
-                session.add(self._audit(request, "create" if created else "update", obj, changes))
+                saved = [await self._stage(session, request, pk, data) for pk, data in writes]
                 await session.commit()
             except IntegrityError:
                 await session.rollback()
@@ -388,9 +423,19 @@ class CMSModelView(ModelView):
                     "Not saved: this conflicts with existing data (a duplicate value or a "
                     "missing reference)."
                 ) from None
-        response = await self.after_model_change(data, obj, created, request)
-        if isinstance(response, Response):
-            request.state._sqladmin_after_change_response = response
+            except DBAPIError:
+                await session.rollback()
+                # Its text holds SQL and values: log it, show the owner a plain sentence.
+                logger.exception("admin write to %s failed", self.model.__tablename__)
+                raise AdminWriteError("Not saved: the database refused this change.") from None
+        for (pk, data), obj in zip(writes, saved, strict=True):
+            response = await self.after_model_change(data, obj, pk is None, request)
+            if isinstance(response, Response):
+                request.state._sqladmin_after_change_response = response
+        return saved
+
+    async def _save(self, request: Request, pk: Any | None, data: dict[str, Any]) -> Any:
+        (obj,) = await self._save_all(request, [(pk, data)])
         return obj
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
@@ -418,14 +463,21 @@ class CMSModelView(ModelView):
                 raise AdminWriteError(
                     "Not deleted: other records still refer to this one."
                 ) from None
+            except DBAPIError:
+                await session.rollback()
+                logger.exception("admin delete from %s failed", self.model.__tablename__)
+                raise AdminWriteError("Not deleted: the database refused this change.") from None
         await self.after_model_delete(obj, request)
 
 
 def _int_pk(value: Any) -> int:
     try:
-        return int(value)
+        pk = int(value)
     except (TypeError, ValueError):
-        raise HTTPException(status_code=404, detail="No such record.") from None
+        pk = 0
+    if not 1 <= pk <= _INT_MAX:  # ids start at 1; beyond INTEGER, asyncpg refuses to send it
+        raise HTTPException(status_code=404, detail="No such record.")
+    return pk
 
 
 class _PublishActions(CMSModelView):
@@ -433,9 +485,12 @@ class _PublishActions(CMSModelView):
 
     async def _set_published(self, request: Request, published: bool) -> Response:
         pks = [pk for pk in request.query_params.get("pks", "").split(",") if pk]
-        for pk in pks:
-            await self._save(request, pk, {"is_published": published})
         url = URL(str(request.url_for("admin:list", identity=self.identity)))
+        try:
+            await self._save_all(request, [(pk, {"is_published": published}) for pk in pks])
+        except AdminWriteError as exc:
+            # Nothing was changed; the list page shows ``error`` like a failed delete.
+            url = url.include_query_params(error=str(exc))
         return RedirectResponse(url, status_code=302)
 
     @action(name="publish", label="Publish", add_in_detail=True, add_in_list=True)
@@ -902,8 +957,6 @@ class AdminUserAdmin(CMSModelView, model=AdminUser):
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
     ) -> None:
         """Normalise the username and hash a new password (never stored or logged in clear)."""
-        from cms.security import hash_password
-
         password = data.pop("new_password", None) or ""
         if not is_created and model.username == get_current_user_id(request):
             if not data.get("is_active", True):

@@ -99,3 +99,11 @@ def test_token_without_expiry_is_refused() -> None:
     )
     with pytest.raises(InvalidTokenError):
         decode_access_token(token, secret_key=KEY)
+
+
+def test_non_ascii_algorithm_is_refused_as_an_invalid_token() -> None:
+    now = int(datetime.now(UTC).timestamp())
+    claims = {"sub": "owner", "aud": "portfolio-cms-admin", "iat": now, "exp": now + 600}
+    token = f"{_b64({'alg': 'HS256é', 'typ': 'JWT'})}.{_b64(claims)}.c2ln"
+    with pytest.raises(InvalidTokenError):
+        decode_access_token(token, secret_key=KEY)

@@ -198,3 +198,31 @@ async def test_required_fields_are_required(
     assert response.status_code == 400
     assert _error_next_to(response.text, "company")
     assert await count(engine, Work) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "form", "field", "message"),
+    [
+        (
+            "work",
+            work_form(sort_order="99999999999"),
+            "sort_order",
+            "Enter a number between -2147483648 and 2147483647.",
+        ),
+        ("skill", skill_form(years_experience="inf"), "years_experience", "Enter a finite number."),
+    ],
+)
+async def test_numbers_no_column_can_store_are_rejected_next_to_the_field(
+    admin_client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    path: str,
+    form: dict[str, Any],
+    field: str,
+    message: str,
+) -> None:
+    # Before: PostgreSQL's driver error (with its SQL) was shown on the form, or SQLite kept inf.
+    response = await admin_client.post(f"/admin/{path}/create", data=form)
+    assert response.status_code == 400
+    assert _error_next_to(response.text, field) == [message]
+    assert "sqlalchemy" not in response.text.lower()
+    assert await audit_entries(engine) == []

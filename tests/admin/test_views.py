@@ -34,6 +34,13 @@ async def _work(engine: AsyncEngine) -> Work:
         ).one()
 
 
+async def _work_by_id(engine: AsyncEngine, pk: int | None) -> Work:
+    async with make_sessionmaker(engine)() as session:
+        work = await session.get(Work, pk)
+        assert work is not None
+        return work
+
+
 def _cells(html: str) -> list[str]:
     return [
         re.sub(r"<[^>]+>|\s+", " ", cell).strip()
@@ -145,6 +152,45 @@ async def test_publish_and_unpublish_actions(
         ("update", {"is_published": [False, True]}),
         ("update", {"is_published": [True, False]}),
     ]
+
+
+async def test_publish_action_is_all_or_nothing(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form(is_published=None))
+    work = await _work(engine)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        # Rows written outside the admin can break the form's rules (table models skip them).
+        broken = Work(company="Broken", position="x", url="not a url", is_published=False)
+        session.add(broken)
+    version = await content_version(engine)
+
+    missing = await admin_client.get(f"/admin/work/action/publish?pks={work.id},999999")
+    assert missing.status_code == 404
+    refused = await admin_client.get(f"/admin/work/action/publish?pks={work.id},{broken.id}")
+    assert refused.status_code == 302
+    assert "error=Not+saved" in refused.headers["location"]
+    listed = await admin_client.get(refused.headers["location"])
+    assert "Not saved: url:" in listed.text
+
+    assert (await _work_by_id(engine, work.id)).is_published is False
+    assert await content_version(engine) == version
+    assert [e.action for e in await audit_entries(engine)] == ["create"]
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/admin/work/edit/abc",
+        "/admin/work/details/abc",
+        "/admin/work/details/99999999999",
+        "/admin/work/edit/99999999999",
+        "/admin/work/action/publish?pks=99999999999",
+    ],
+)
+async def test_ids_that_are_not_ours_are_404(admin_client: httpx.AsyncClient, url: str) -> None:
+    # Before: a ValueError (both databases) or asyncpg's int32 overflow answered 500.
+    assert (await admin_client.get(url)).status_code == 404
 
 
 async def test_technology_order_is_kept_on_the_link_rows(
