@@ -16,8 +16,9 @@ version it last read from the database, and when it read it. A request:
 
 1. If ``known_version`` was confirmed less than ``cache_version_check_interval`` seconds ago,
    it is trusted: no SQL at all.
-2. Otherwise one ``SELECT version FROM content_version WHERE id = 1`` (autocommit, bounded by
-   ``database_timeout``) refreshes it. Concurrent requests share one check.
+2. Otherwise one ``SELECT version FROM content_version WHERE id = 1`` (in a short read-only
+   transaction, bounded by ``database_timeout``) refreshes it. Concurrent requests share one
+   check.
 3. An entry built from ``known_version`` is served (``X-Cache: HIT``); anything else is rendered
    by the routes (``X-Cache: MISS``) and stored under the version read *before* rendering, so a
    write that commits while rendering makes the entry stale at the next check, never the reverse.
@@ -34,9 +35,9 @@ whatever the route runs. With many requests per interval, the amortised cost of 
 
 **Shared documents.** A miss for a shared key (:func:`cms.httpcache.shared_key`: no query,
 or ``featured=true|false``) is also upserted into ``published_documents`` under the same
-version, in its own short transaction after the response is sent (failures are logged and
-ignored; an older version never overwrites a newer row). The Lambda fast path
-(:mod:`cms.fastpath`) serves those rows without building this app.
+version, in its own short transaction after the response is sent (under Mangum, before the
+invocation returns; failures are logged and ignored; an older version never overwrites a newer
+row). The Lambda fast path (:mod:`cms.fastpath`) serves those rows without building this app.
 
 **Stale-if-error.** When the check fails or times out, or a route fails with a 5xx, the last
 good bytes for the key (of any version) are served with ``X-Cache: STALE`` and
@@ -63,25 +64,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.config import Settings
 from cms.db import on_content_commit
 from cms.errors import error_response
-from cms.httpcache import (
-    API_CACHE_PREFIX,
-    DEFAULT_MAX_BYTES,
-    DEFAULT_MAX_ENTRIES,
-    CacheEntry,
-    CacheState,
-    InstanceCache,
-    if_none_match,
-    make_etag,
-    shared_key,
-)
+from cms.httpcache import CacheEntry, InstanceCache, if_none_match, make_etag, shared_key
 from cms.models import PublishedDocument, utcnow
 
 __all__ = [
-    "API_CACHE_PREFIX",
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_ENTRIES",
-    "CacheEntry",
-    "CacheState",
     "ResponseCache",
     "ResponseCacheMiddleware",
     "if_none_match",
@@ -93,6 +79,8 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _VERSION_SQL = text("SELECT version FROM content_version WHERE id = 1")
+# Every ResponseCache, so a local commit can invalidate those on the committing engine.
+_caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
 
 
 class ResponseCache(InstanceCache):
@@ -101,20 +89,13 @@ class ResponseCache(InstanceCache):
     def __init__(self, engine: AsyncEngine, **options: Any) -> None:
         super().__init__(**options)
         self.engine = engine
-        # Version checks run inside a transaction, not in autocommit: behind a transaction-mode
-        # pooler, asyncpg's prepare and execute of one autocommit statement can reach different
-        # server connections ("prepared statement ... does not exist"). Once per interval, the
-        # extra BEGIN/ROLLBACK round trips cost nothing that matters.
-        _register(self)
-
-    @classmethod
-    def from_settings(
-        cls, settings: Settings, engine: AsyncEngine, **options: Any
-    ) -> ResponseCache:
-        """A cache configured from ``settings`` on ``engine``."""
-        return cls(engine, **(cls.options(settings) | options))
+        _caches.add(self)
 
     async def _query_version(self) -> Any:
+        # Inside a transaction (SQLAlchemy's autobegin; rolled back on exit), not in autocommit:
+        # behind a transaction-mode pooler, asyncpg's prepare and execute of one autocommit
+        # statement can reach different server connections ("prepared statement ... does not
+        # exist"). Once per interval, the extra BEGIN/ROLLBACK round trips cost nothing.
         async with self.engine.connect() as connection:
             return (await connection.execute(_VERSION_SQL)).scalar()
 
@@ -147,12 +128,6 @@ async def publish_document(
 
 
 # --- invalidation on local commits -------------------------------------------------------
-
-_caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
-
-
-def _register(cache: ResponseCache) -> None:
-    _caches.add(cache)
 
 
 def _invalidate_local_caches(engine: Engine) -> None:
@@ -294,7 +269,7 @@ def install_response_cache(
 
     Add it before (inside) CORS and any middleware that varies per request.
     """
-    cache = ResponseCache.from_settings(settings, engine)
+    cache = ResponseCache(engine, **InstanceCache.options(settings))
     app.state.response_cache = cache
     app.add_middleware(ResponseCacheMiddleware, cache=cache)
     return cache

@@ -9,18 +9,12 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cms.config import Settings
-from cms.httpcache import request_path
+from cms.httpcache import is_under
 
 __all__ = ["API_METHODS", "API_PREFIX", "ApiCORSMiddleware", "api_cors_options", "is_under"]
 
 API_PREFIX = "/api"
 API_METHODS = ("GET", "HEAD", "OPTIONS")
-
-
-def is_under(scope: Scope, prefix: str) -> bool:
-    """Whether the request path, without any ``root_path`` (API Gateway stage), is in ``prefix``."""
-    path = request_path(scope)
-    return path == prefix or path.startswith(prefix + "/")
 
 
 def api_cors_options(settings: Settings) -> dict[str, Any]:

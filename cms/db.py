@@ -49,8 +49,9 @@ def create_engine(settings: Settings) -> AsyncEngine:
 
     PostgreSQL behind a transaction-mode pooler gets no prepared-statement caches, unique
     statement names and ``NullPool`` (the pooler pools). Direct PostgreSQL keeps one
-    pre-pinged connection per process: a Lambda container serves one request at a time,
-    and pre-ping survives connections the server closed while the container was frozen.
+    pre-pinged connection per process (a Lambda container serves one request at a time; a
+    concurrent server may open up to four more, closed when returned), and pre-ping survives
+    connections the server closed while the container was frozen.
     """
     url = normalize_database_url(settings.database_url)
     if url.startswith("sqlite"):
@@ -91,10 +92,15 @@ def on_content_commit(listener: ContentCommitListener) -> ContentCommitListener:
     return listener
 
 
+def _is_content(obj: object) -> bool:
+    return getattr(obj, "__tablename__", None) in _CONTENT_TABLE_NAMES
+
+
 def _touches_content(session: Session) -> bool:
-    return any(
-        getattr(obj, "__tablename__", None) in _CONTENT_TABLE_NAMES
-        for obj in (*session.new, *session.dirty, *session.deleted)
+    # ``session.dirty`` also holds objects whose attributes were set to the values they had:
+    # the flush writes nothing for them, so neither may the version (nor caches, nor a rebuild).
+    return any(_is_content(obj) for obj in (*session.new, *session.deleted)) or any(
+        _is_content(obj) and session.is_modified(obj) for obj in session.dirty
     )
 
 

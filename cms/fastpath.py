@@ -35,7 +35,7 @@ import logging
 import sqlite3
 import weakref
 from collections.abc import Callable
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from starlette.datastructures import Headers
@@ -55,16 +55,32 @@ HEALTH_PATH = "/health"
 _DOCUMENT = "cms.fastpath.document"  # scope key: the entry to send, and its X-Cache label
 
 
-class _Database(Protocol):
-    async def version(self) -> Any: ...
+class _Database:
+    """The two reads of the fast path; subclasses run one SQL statement with their driver."""
 
-    async def document(self, key: str, version: int) -> tuple[str, bytes, str] | None: ...
+    _DOCUMENT_SQL: str  # (path, version) → etag, body, media_type, in the driver's paramstyle
 
-    async def close(self) -> None: ...
+    async def version(self) -> Any:
+        row = await self._fetchrow("SELECT version FROM content_version WHERE id = 1")
+        return None if row is None else row[0]
+
+    async def document(self, key: str, version: int) -> tuple[str, bytes, str] | None:
+        row = await self._fetchrow(self._DOCUMENT_SQL, key, version)
+        return None if row is None else (row[0], bytes(row[1]), row[2])
+
+    async def _fetchrow(self, sql: str, *args: Any) -> Any:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
 
 
-class _Postgres:
+class _Postgres(_Database):
     """Raw asyncpg reads with the engine's per-connection settings."""
+
+    _DOCUMENT_SQL = (
+        "SELECT etag, body, media_type FROM published_documents WHERE path = $1 AND version = $2"
+    )
 
     def __init__(self, settings: Settings, url: str) -> None:
         parts = urlsplit(url)
@@ -78,19 +94,6 @@ class _Postgres:
         self._connection: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
-
-    async def version(self) -> Any:
-        row = await self._fetchrow("SELECT version FROM content_version WHERE id = 1")
-        return None if row is None else row[0]
-
-    async def document(self, key: str, version: int) -> tuple[str, bytes, str] | None:
-        row = await self._fetchrow(
-            "SELECT etag, body, media_type FROM published_documents "
-            "WHERE path = $1 AND version = $2",
-            key,
-            version,
-        )
-        return None if row is None else (row[0], bytes(row[1]), row[2])
 
     async def _fetchrow(self, sql: str, *args: Any) -> Any:
         import asyncpg  # on the first query, not at import: SQLite deployments never need it
@@ -139,7 +142,7 @@ class _Postgres:
             connection.terminate()
 
 
-class _Sqlite:
+class _Sqlite(_Database):
     """Reads of a local SQLite file with the standard library.
 
     Synchronous on purpose: a primary-key read of a local file takes microseconds, less than
@@ -147,24 +150,16 @@ class _Sqlite:
     never closes it from exiting.
     """
 
+    _DOCUMENT_SQL = (
+        "SELECT etag, body, media_type FROM published_documents WHERE path = ? AND version = ?"
+    )
+
     def __init__(self, settings: Settings, path: str) -> None:
         self.uri = f"file:{quote(path)}?mode=rw"  # never create an empty file by mistake
         self.timeout = settings.database_timeout
         self._connection: sqlite3.Connection | None = None
 
-    async def version(self) -> Any:
-        row = self._fetchrow("SELECT version FROM content_version WHERE id = 1")
-        return None if row is None else row[0]
-
-    async def document(self, key: str, version: int) -> tuple[str, bytes, str] | None:
-        row = self._fetchrow(
-            "SELECT etag, body, media_type FROM published_documents WHERE path = ? AND version = ?",
-            key,
-            version,
-        )
-        return None if row is None else (row[0], bytes(row[1]), row[2])
-
-    def _fetchrow(self, sql: str, *args: Any) -> Any:
+    async def _fetchrow(self, sql: str, *args: Any) -> Any:
         if self._connection is None:
             self._connection = sqlite3.connect(
                 self.uri,

@@ -37,6 +37,7 @@ __all__ = [
     "InstanceCache",
     "health_payload",
     "if_none_match",
+    "is_under",
     "make_etag",
     "request_path",
     "shared_key",
@@ -98,6 +99,12 @@ def request_path(scope: Scope) -> str:
     if root_path and path.startswith(root_path) and path[len(root_path) :][:1] in ("/", ""):
         path = path[len(root_path) :]
     return path
+
+
+def is_under(scope: Scope, prefix: str) -> bool:
+    """Whether the request path, without any ``root_path`` (API Gateway stage), is in ``prefix``."""
+    path = request_path(scope)
+    return path == prefix or path.startswith(prefix + "/")
 
 
 def shared_key(scope: Scope) -> str | None:
@@ -320,11 +327,6 @@ class InstanceCache:
         if entry is not None:
             self._bytes -= len(entry.body)
 
-    def clear(self) -> None:
-        """Forget every entry (the version state stays)."""
-        self._entries.clear()
-        self._bytes = 0
-
     def state(self) -> CacheState:
         """Counters and freshness of this cache."""
         served = self.hits + self.misses
@@ -353,10 +355,11 @@ class InstanceCache:
 
     def covers(self, scope: Scope) -> bool:
         """Whether a request is a cacheable read under the prefix."""
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
-            return False
-        path = request_path(scope)
-        return path == self.prefix or path.startswith(self.prefix + "/")
+        return (
+            scope["type"] == "http"
+            and scope["method"] in ("GET", "HEAD")
+            and is_under(scope, self.prefix)
+        )
 
     # --- answers ---------------------------------------------------------------------
 

@@ -206,6 +206,11 @@ async def _post(
         result.attempts = attempt + 1
         try:
             response = await client.post(url, json=payload, headers=_headers(url, settings))
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as exc:
+            # A misconfigured URL: asking again cannot help. InvalidURL is no HTTPError, and
+            # escaping here would abandon the other hooks' POSTs mid-gather.
+            result.status_code, result.error = None, f"{type(exc).__name__} (not called)"
+            break
         except httpx.HTTPError as exc:
             # The exception text can contain the URL (and so the secret): keep only its type.
             result.status_code, result.error = None, f"{type(exc).__name__} (no answer)"

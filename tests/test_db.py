@@ -196,6 +196,24 @@ async def test_content_write_bumps_version_once_per_transaction(
     assert commits == [1, 1, 1]
 
 
+async def test_setting_unchanged_values_does_not_bump_version(
+    engine: AsyncEngine, session: AsyncSession, commits: list[int]
+) -> None:
+    skill = Skill(name="Python", level=3)
+    async with session.begin():
+        session.add(skill)
+    assert await _version(engine) == 1
+
+    async with session.begin():
+        skill.name, skill.level = "Python", 3  # dirty, but nothing to write
+    assert await _version(engine) == 1
+    assert commits == [1]
+
+    async with session.begin():
+        skill.level = 4
+    assert await _version(engine) == 2
+
+
 async def test_bulk_statements_on_content_tables_bump_version(
     engine: AsyncEngine, session: AsyncSession
 ) -> None:

@@ -163,6 +163,23 @@ async def test_an_unreachable_hook_is_reported_without_its_url(
     assert "s3cr3t" not in json.dumps((await last_publish_state(session)).last_results)
 
 
+async def test_a_malformed_hook_url_fails_alone_without_its_url(
+    session: AsyncSession, settings: Settings, receiver: Receiver
+) -> None:
+    bad = "http://hooks.example:s3cr3t/build"  # httpx.InvalidURL, which is no httpx.HTTPError
+    settings = hook_settings(settings, bad, receiver.url("/good"), build_hook_retries=2)
+    await edit(session, "Python")
+    result = await publish_now(session, settings)
+    assert result.status == "partial"
+    assert [hook.ok for hook in result.hooks] == [False, True]
+    assert result.hooks[0].attempts == 1  # not retried
+    assert result.hooks[0].error == "InvalidURL (not called)"
+    assert len(receiver.calls("/good")) == 1
+    state = await last_publish_state(session)
+    assert state.last_status == "partial"
+    assert "s3cr3t" not in json.dumps(state.last_results)
+
+
 async def test_publish_now_calls_every_hook_even_when_up_to_date(
     session: AsyncSession, settings: Settings, receiver: Receiver
 ) -> None:
