@@ -7,18 +7,28 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cms.config import get_settings
+from cms.config import Settings, get_settings
+
+if TYPE_CHECKING:
+    from cms.resume import Problem
 
 __all__ = ["app"]
 
 T = TypeVar("T")
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, help=__doc__)
+# Tracebacks must never print local variables: they hold passwords and database URLs (older
+# typer releases, which pyproject allows, showed them by default).
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help=__doc__,
+    pretty_exceptions_show_locals=False,
+)
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
 app.add_typer(db_app, name="db")
 
@@ -28,19 +38,50 @@ def _fail(message: str, code: int = 1) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    """Run ``work`` in one transaction on the configured database."""
+def _fail_with_problems(problems: list[Problem], message: str) -> NoReturn:
+    for problem in problems:
+        typer.secho(str(problem), fg=typer.colors.RED, err=True)
+    _fail(message)
+
+
+def _settings() -> Settings:
+    """The settings, or a clear message without the values given when they are invalid."""
+    from pydantic import ValidationError
+
+    try:
+        return get_settings()
+    except ValidationError as exc:
+        # Not str(exc): it repeats the input, SECRET_KEY included.
+        errors = exc.errors(include_input=False, include_url=False)
+        reasons = [
+            f"{'.'.join(map(str, error['loc'])).upper()}: {error['msg']}"
+            if error["loc"]
+            else error["msg"]
+            for error in errors
+        ]
+        _fail(f"Invalid settings: {'; '.join(reasons)}")
+    except ValueError as exc:  # pydantic-settings' SettingsError: a value it cannot parse
+        _fail(f"Invalid settings: {exc}")
+
+
+def _run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = True) -> T:
+    """Run ``work`` on the configured database, in one transaction unless it commits itself."""
+    from sqlalchemy.exc import DBAPIError
+
     from cms.db import create_engine, make_sessionmaker
 
+    settings = _settings()
+
     async def main() -> T:
-        engine = create_engine(get_settings())
+        engine = create_engine(settings)
         try:
-            async with make_sessionmaker(engine)() as session, session.begin():
-                return await work(session)
+            async with make_sessionmaker(engine)() as session:
+                if not transaction:
+                    return await work(session)
+                async with session.begin():
+                    return await work(session)
         finally:
             await engine.dispose()
-
-    from sqlalchemy.exc import DBAPIError
 
     try:
         return asyncio.run(main())
@@ -49,27 +90,27 @@ def _run_in_transaction(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     except DBAPIError as exc:
         # The driver's own message (wrong password, unknown database, unreadable file), without
         # the SQL statement and parameters SQLAlchemy appends.
-        reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
-        _fail(f"Database error: {reason}")
+        lines = str(exc.orig).splitlines() if exc.orig is not None else []
+        _fail(f"Database error: {lines[0] if lines else type(exc.orig or exc).__name__}")
 
 
-def _upgrade(database_url: str, revision: str = "head") -> None:
+def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -> None:
     """Run the migrations, turning the problems a user can cause into a clear message."""
     from alembic.util import CommandError
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     from cms.db import normalize_database_url
-    from cms.migrate import show_progress, upgrade
+    from cms.migrate import downgrade, show_progress, upgrade
 
     try:
         shown = make_url(normalize_database_url(database_url)).render_as_string(hide_password=True)
     except (ValueError, ArgumentError) as exc:
         _fail(f"DATABASE_URL is not a database URL: {exc}")
-    typer.echo(f"Migrating {shown} to {revision} ...")
+    typer.echo(f"Migrating {shown} {'down ' if down else ''}to {revision} ...")
     show_progress()
     try:
-        upgrade(database_url, revision)
+        (downgrade if down else upgrade)(database_url, revision)
     except DBAPIError as exc:
         _fail(f"Cannot migrate the database: {type(exc.orig).__name__}: {exc.orig}")
     except (OSError, TimeoutError) as exc:
@@ -81,17 +122,14 @@ def _upgrade(database_url: str, revision: str = "head") -> None:
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    _upgrade(get_settings().database_url, revision)
+    _migrate(_settings().database_url, revision)
     typer.echo(f"Database upgraded to {revision}.")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base")]) -> None:
     """Revert migrations down to REVISION (``base`` drops every table: data is lost)."""
-    from cms.migrate import downgrade, show_progress
-
-    show_progress()
-    downgrade(get_settings().database_url, revision)
+    _migrate(_settings().database_url, revision, down=True)
     typer.echo(f"Database downgraded to {revision}.")
 
 
@@ -116,15 +154,13 @@ def seed(
     from cms.seeding import SEED_DIR, SeedError, seed_database
 
     try:
-        report = _run_in_transaction(
-            lambda session: seed_database(session, directory or SEED_DIR, force=force)
-        )
+        report = _run(lambda session: seed_database(session, directory or SEED_DIR, force=force))
     except SeedError as exc:
         _fail(str(exc))
     except ResumeValidationError as exc:
-        for problem in exc.problems:
-            typer.secho(f"{problem.path}: {problem.message}", fg=typer.colors.RED, err=True)
-        _fail(f"The seed has {len(exc.problems)} problem(s); nothing was written.")
+        _fail_with_problems(
+            exc.problems, f"The seed has {len(exc.problems)} problem(s); nothing was written."
+        )
     typer.echo(str(report))
 
 
@@ -137,12 +173,14 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
         document: Any = json.loads(file.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         _fail(f"{file}: not valid JSON: {exc}")
+    except OSError as exc:
+        _fail(f"Cannot read {file}: {exc.strerror or exc}")
     try:
-        summary = _run_in_transaction(lambda session: import_resume(session, document))
+        summary = _run(lambda session: import_resume(session, document))
     except ResumeValidationError as exc:
-        for problem in exc.problems:
-            typer.secho(f"{problem.path}: {problem.message}", fg=typer.colors.RED, err=True)
-        _fail(f"{file}: {len(exc.problems)} problem(s); nothing was written.")
+        _fail_with_problems(
+            exc.problems, f"{file}: {len(exc.problems)} problem(s); nothing was written."
+        )
     typer.echo(f"Imported {file}: {summary}")
 
 
@@ -153,12 +191,13 @@ def export(
     """Write the published CV as a JSON Resume document (checked against the schema)."""
     from cms.resume import export_resume, schema_problems
 
-    document = _run_in_transaction(export_resume)
+    document = _run(export_resume)
     problems = schema_problems(document)
     if problems:
-        for problem in problems:
-            typer.secho(str(problem), fg=typer.colors.RED, err=True)
-        _fail(f"The CV does not match the JSON Resume v1.0.0 schema ({len(problems)} problem(s)).")
+        _fail_with_problems(
+            problems,
+            f"The CV does not match the JSON Resume v1.0.0 schema ({len(problems)} problem(s)).",
+        )
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if file is None:
         sys.stdout.write(text)
@@ -171,7 +210,7 @@ def _ensure_dev_admin() -> None:
     """Create the local admin account once and print its credentials that one time."""
     from cms.accounts import ensure_dev_admin
 
-    credentials = _run_in_transaction(ensure_dev_admin)
+    credentials = _run(ensure_dev_admin)
     if credentials is None:
         typer.echo("Admin account exists already (its password was shown when it was created).")
         return
@@ -193,25 +232,20 @@ def dev(
     ] = True,
 ) -> None:
     """Run locally: migrate, load the sample CV, ensure a dev admin, print the URLs, serve."""
-    from pydantic import ValidationError
-
-    try:
-        settings = get_settings()
-    except ValidationError as exc:
-        _fail(f"Invalid settings: {exc}")
+    settings = _settings()
     if settings.environment == "prod":
         _fail(
             "`cms dev` loads sample data and creates a dev admin, so it refuses to run with "
             "ENVIRONMENT=prod. In production use `cms db upgrade`, then `cms serve` or the Lambda."
         )
-    _upgrade(settings.database_url)
+    _migrate(settings.database_url)
 
     from cms.seeding import SEED_DIR, SeedError, seed_database
 
     typer.echo(f"Loading the sample CV from {SEED_DIR} ...")
     try:
         # Without force: a CV the owner edited or imported is kept, never replaced.
-        report = _run_in_transaction(lambda session: seed_database(session, SEED_DIR))
+        report = _run(lambda session: seed_database(session, SEED_DIR))
     except SeedError as exc:
         _fail(str(exc))
     typer.echo(f"  {report}")
@@ -239,26 +273,12 @@ def publish(
     ] = False,
 ) -> None:
     """Call the site's build hooks if content changed and edits settled (run it from cron)."""
-    from cms.db import create_engine, make_sessionmaker
-    from cms.publish import PublishResult, publish_if_changed, publish_now
+    from cms.publish import publish_if_changed, publish_now
 
-    settings = get_settings()
-
-    async def main() -> PublishResult:
-        engine = create_engine(settings)
-        try:
-            async with make_sessionmaker(engine)() as session:
-                if now:
-                    return await publish_now(session, settings, trigger="cli")
-                return await publish_if_changed(session, settings, trigger="cli")
-        finally:
-            await engine.dispose()
-
-    try:
-        result = asyncio.run(main())
-    except (OSError, TimeoutError) as exc:
-        _fail(f"Cannot reach the database: {type(exc).__name__}: {exc}")
-        raise  # unreachable: _fail exits
+    settings = _settings()
+    run_publish = publish_now if now else publish_if_changed
+    # The publisher commits itself: it takes and releases a lease shared by every instance.
+    result = _run(lambda session: run_publish(session, settings, trigger="cli"), transaction=False)
     typer.echo(f"{result.status}: {result.reason}")
     for hook in result.hooks:
         outcome = "ok" if hook.ok else hook.error
@@ -307,7 +327,7 @@ def create_admin_command(
         name = check_username(username)
         password = _read_new_password(password_stdin)
         check_password(password)
-        _run_in_transaction(lambda session: create_admin(session, name, password))
+        _run(lambda session: create_admin(session, name, password))
     except AccountError as exc:
         _fail(str(exc))
     typer.echo(f"Created admin {name!r}.")
@@ -324,7 +344,7 @@ def set_password_command(
     try:
         password = _read_new_password(password_stdin)
         check_password(password)
-        _run_in_transaction(lambda session: set_password(session, username, password))
+        _run(lambda session: set_password(session, username, password))
     except AccountError as exc:
         _fail(str(exc))
     typer.echo(f"Password of {normalize_username(username)!r} changed.")
@@ -345,7 +365,7 @@ def list_admins_command() -> None:
             for user in await list_admins(session)
         ]
 
-    accounts = _run_in_transaction(rows)
+    accounts = _run(rows)
     if not accounts:
         typer.echo("No admin accounts yet: create one with `cms create-admin USERNAME`.")
         return

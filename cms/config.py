@@ -72,6 +72,7 @@ class Settings(BaseSettings):
 
     @property
     def is_dev(self) -> bool:
+        """Not production (``dev`` or ``test``): e.g. admin cookies without ``Secure``."""
         return self.environment != "prod"
 
 

@@ -1,7 +1,7 @@
-"""Content writes shared by import, seeding and the admin: keyword-only, in the caller's session.
+"""Whole-CV writes shared by import and seeding: keyword-only, in the caller's session.
 
-Nothing here commits: callers own the transaction (the CLI's ``session.begin()``, the admin's
-request). The content version moves by itself (session events in :mod:`cms.db`).
+Nothing here commits: the caller owns the transaction (the CLI's ``session.begin()``). The
+content version moves by itself (session events in :mod:`cms.db`).
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ __all__ = [
     "delete_orphan_technologies",
     "get_or_create_technologies",
     "replace_cv",
-    "set_technologies",
 ]
 
 SECTION_MODELS: dict[str, type[SQLModel]] = {
@@ -119,24 +118,6 @@ async def get_or_create_technologies(
         await session.flush()
         existing |= {tech.name: tech for tech in missing}
     return [existing[name] for name in names]
-
-
-async def set_technologies(
-    session: AsyncSession, *, item: Work | Project, names: Sequence[str]
-) -> list[Technology]:
-    """Tag a saved job or project with ``names`` (in order, repeats dropped), replacing its tags."""
-    if item.id is None:
-        raise ValueError("save the item (flush) before tagging it")
-    technologies = await get_or_create_technologies(session, names=list(dict.fromkeys(names)))
-    if isinstance(item, Work):
-        await session.execute(delete(WorkTechnology).where(col(WorkTechnology.work_id) == item.id))
-    else:
-        await session.execute(
-            delete(ProjectTechnology).where(col(ProjectTechnology.project_id) == item.id)
-        )
-    session.add_all(_link(item, tech, position) for position, tech in enumerate(technologies))
-    await session.flush()
-    return technologies
 
 
 async def delete_orphan_technologies(session: AsyncSession) -> None:

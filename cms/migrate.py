@@ -24,7 +24,6 @@ __all__ = [
     "MIGRATIONS_DIR",
     "alembic_config",
     "downgrade",
-    "downgrade_async",
     "revision",
     "show_progress",
     "upgrade",
@@ -60,14 +59,6 @@ async def upgrade_async(engine: AsyncEngine, revision: str = "head") -> None:
     async with engine.begin() as connection:
         await connection.run_sync(
             lambda sync: command.upgrade(alembic_config(connection=sync), revision)
-        )
-
-
-async def downgrade_async(engine: AsyncEngine, revision: str) -> None:
-    """Migrate down on ``engine`` from inside a running event loop."""
-    async with engine.begin() as connection:
-        await connection.run_sync(
-            lambda sync: command.downgrade(alembic_config(connection=sync), revision)
         )
 
 

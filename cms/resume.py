@@ -61,7 +61,7 @@ from cms.models import (
     format_partial_date,
     parse_partial_date,
 )
-from cms.repository import public_order
+from cms.repository import get_basics, public_order
 from cms.validation import readable_message
 
 if TYPE_CHECKING:
@@ -674,8 +674,7 @@ async def import_resume(session: AsyncSession, document: Any) -> str:
 
 async def load_cv(session: AsyncSession, *, include_drafts: bool = False) -> CVContent:
     """The CV in the database as rows, in public order (drafts only if asked for)."""
-    basics = (await session.scalars(select(Basics).order_by(col(Basics.id)).limit(1))).first()
-    content = CVContent(basics=basics)
+    content = CVContent(basics=await get_basics(session))
     for name, model in SECTION_MODELS.items():
         statement = select(model).order_by(*public_order(model))
         if not include_drafts:

@@ -64,11 +64,6 @@ class SeedReport:
     summary: str
     """What the seed holds, e.g. ``"1 basics, 12 work, ..."``."""
 
-    @property
-    def changed(self) -> bool:
-        """Whether the run wrote anything."""
-        return self.status is SeedStatus.loaded
-
     def __str__(self) -> str:
         if self.status is SeedStatus.unchanged:
             return f"No changes: the database already holds the seed {self.source}."

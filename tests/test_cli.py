@@ -216,3 +216,43 @@ def test_unreachable_database_from_a_real_shell(tmp_path: Path) -> None:
     assert result.stdout == ""
     assert "Cannot reach the database" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("command", [["export"], ["db", "upgrade"], ["publish"], ["list-admins"]])
+def test_invalid_settings_give_a_clear_message_without_the_secret(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = tmp_path / "never.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{database}")
+    monkeypatch.setenv("ENVIRONMENT", "prod")
+    monkeypatch.setenv("SECRET_KEY", "too-short-but-secret")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, command)
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # no uncaught exception
+    assert result.stderr.startswith("Invalid settings: ")
+    assert "SECRET_KEY must be set to a random value of at least 32 characters" in result.stderr
+    assert "too-short-but-secret" not in result.output
+    assert not database.exists()
+
+
+def test_database_errors_of_publish_give_a_clear_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A database nobody has migrated: the publisher's first query fails.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unmigrated.db'}")
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["publish"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code == 1
+    assert isinstance(result.exception, SystemExit)  # no uncaught exception
+    assert result.stderr.startswith("Database error: no such table: ")
+    assert "SELECT" not in result.output

@@ -185,6 +185,39 @@ def test_cms_db_upgrade_rejects_an_unknown_revision(
     assert "nope" in result.output
 
 
+def test_cms_db_downgrade_reports_an_unreachable_database_clearly(
+    cli_env: CliRunner, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "postgresql://owner:s3cret-pw@127.0.0.1:1/cv")
+    monkeypatch.setenv("DATABASE_TIMEOUT", "2")
+
+    result = cli_env.invoke(cli, ["db", "downgrade", "base"])
+
+    assert result.exit_code == 1
+    assert "Cannot reach the database" in result.output
+    assert "Migrating postgresql+asyncpg://owner:***@127.0.0.1:1/cv down to base" in result.output
+    assert "s3cret-pw" not in result.output
+    assert isinstance(result.exception, SystemExit)  # no uncaught exception
+
+
+def test_cms_db_downgrade_then_upgrade_on_a_sqlite_file(
+    cli_env: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert cli_env.invoke(cli, ["db", "upgrade"]).exit_code == 0
+
+    down = cli_env.invoke(cli, ["db", "downgrade", "base"])
+
+    assert down.exit_code == 0, down.output
+    assert "Running downgrade" in down.output
+    assert "Database downgraded to base." in down.output
+    assert asyncio.run(_tables(url)) == {"alembic_version"}
+    unknown = cli_env.invoke(cli, ["db", "downgrade", "nope"])
+    assert unknown.exit_code == 1
+    assert "Cannot migrate the database" in unknown.output
+
+
 def _query(url: str, statement: str) -> list[tuple[object, ...]]:
     async def run() -> list[tuple[object, ...]]:
         engine = _engine(url)

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from cms.api.middleware import (
-    API_METHODS,
-    ApiCORSMiddleware,
-    HeadAsGetMiddleware,
-    ReadOnlyApiMiddleware,
-)
+from cms.api.middleware import HeadAsGetMiddleware, ReadOnlyApiMiddleware
 from cms.api.routes import router
+from cms.cors import ApiCORSMiddleware
 
 __all__ = [
-    "API_METHODS",
     "ApiCORSMiddleware",
     "HeadAsGetMiddleware",
     "ReadOnlyApiMiddleware",

@@ -1,10 +1,10 @@
-"""HTTP-method handling and CORS for the read-only public API, as three small ASGI middlewares.
+"""HTTP-method handling for the read-only public API, as two small ASGI middlewares.
 
 FastAPI routes declared with ``@router.get`` answer ``HEAD`` with 405, and a write method on a
 GET route gets ``Allow: GET``. The public contract is different: ``GET``/``HEAD``/``OPTIONS``
 everywhere under ``/api``, 405 with ``Allow: GET, HEAD, OPTIONS`` for anything else.
 
-Order in ``create_app`` (outermost first): :class:`ApiCORSMiddleware` (answers preflights),
+Order in ``create_app`` (outermost first): ``cms.cors.ApiCORSMiddleware`` (answers preflights),
 :class:`ReadOnlyApiMiddleware` (405 / plain ``OPTIONS``), :class:`HeadAsGetMiddleware`, then
 anything that should only ever see ``GET`` (a response cache), then the routes.
 """
@@ -14,17 +14,11 @@ from __future__ import annotations
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.cors import API_METHODS, API_PREFIX, ApiCORSMiddleware
+from cms.cors import API_METHODS, API_PREFIX
 from cms.cors import is_under as _is_under
 from cms.errors import error_response
 
-__all__ = [
-    "API_METHODS",
-    "API_PREFIX",
-    "ApiCORSMiddleware",
-    "HeadAsGetMiddleware",
-    "ReadOnlyApiMiddleware",
-]
+__all__ = ["HeadAsGetMiddleware", "ReadOnlyApiMiddleware"]
 
 _ALLOW = ", ".join(API_METHODS)
 
