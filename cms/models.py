@@ -175,7 +175,7 @@ class _Period(SQLModel):
 class _Entry(SQLModel):
     """Fields every list entry has: manual order and draft/published state."""
 
-    sort_order: int = 0
+    sort_order: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # an INTEGER column
     is_published: bool = True
 
 
@@ -382,7 +382,9 @@ class SkillBase(_Entry):
     level: int | None = Field(default=None, ge=1, le=5)
     level_label: str | None = Field(default=None, max_length=50)
     """JSON Resume's free-text level (``"Master"``), kept as written."""
-    years_experience: float | None = Field(default=None, ge=0)
+    years_experience: float | None = Field(
+        default=None, ge=0, schema_extra={"allow_inf_nan": False}
+    )
     keywords: list[str] = _json_list()
     is_featured: bool = False
 
