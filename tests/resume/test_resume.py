@@ -379,6 +379,11 @@ INVALID = {
         "$.work[0].keywords[3]",
         "listed twice",
     ),
+    "infinite years (json.loads reads Infinity)": (
+        _with(lambda d: d["skills"][0].__setitem__("yearsExperience", float("inf"))),
+        "$.skills[0].yearsExperience",
+        "finite number",
+    ),
     "meta without basics": (
         _with(lambda d: d.pop("basics")),
         "$.meta",
