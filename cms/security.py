@@ -23,6 +23,8 @@ __all__ = [
 
 JWT_ALGORITHM = "HS256"
 JWT_AUDIENCE = "portfolio-cms-admin"
+_ALGORITHMS = [JWT_ALGORITHM]  # always pinned: never let the token's header choose
+_REQUIRED_CLAIMS = {f"require_{claim}": True for claim in ("exp", "iat", "sub", "aud")}
 
 _passwords = CryptContext(schemes=["argon2"], deprecated="auto")
 
@@ -86,10 +88,8 @@ def decode_access_token(token: str, *, secret_key: str) -> dict[str, Any]:
         # hmac.compare_digest: the header is public, and a non-ASCII "alg" makes it raise.)
         if header.get("alg") != JWT_ALGORITHM:
             raise InvalidTokenError("unexpected algorithm")
-        required = {f"require_{claim}": True for claim in ("exp", "iat", "sub", "aud")}
-        claims: dict[str, Any] = jwt.decode(
-            token, secret_key, algorithms=[JWT_ALGORITHM], audience=JWT_AUDIENCE, options=required
-        )
+        checks = {"audience": JWT_AUDIENCE, "options": _REQUIRED_CLAIMS}
+        claims: dict[str, Any] = jwt.decode(token, secret_key, algorithms=_ALGORITHMS, **checks)
     except JWTError as exc:
         raise InvalidTokenError(type(exc).__name__) from exc
     return claims

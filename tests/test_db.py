@@ -112,8 +112,7 @@ async def _connect_params(engine: AsyncEngine) -> dict[str, Any]:
 
     try:
         with pytest.raises(_Captured) as captured:
-            async with engine.connect():
-                pass
+            await engine.connect().start()  # raises in do_connect, before any connection
     finally:
         await engine.dispose()
     return captured.value.params
