@@ -13,7 +13,7 @@ column holds the first day and a ``*_precision`` column says how much of it is m
 import datetime as dt
 import enum
 from datetime import UTC, date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, overload
 
 from pydantic import AfterValidator, EmailStr, model_validator
 from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, LargeBinary, func
@@ -61,6 +61,7 @@ __all__ = [
     "WorkTechnology",
     "format_partial_date",
     "parse_partial_date",
+    "as_utc",
     "utcnow",
 ]
 
@@ -78,6 +79,17 @@ SQLModel.metadata.naming_convention = {
 def utcnow() -> datetime:
     """Timezone-aware now, for Python-side defaults."""
     return datetime.now(UTC)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` as an aware UTC time: SQLite hands back naive datetimes, stored in UTC."""
+    if value is None or value.tzinfo:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 def _check_http_url(value: str | None) -> str | None:

@@ -30,7 +30,7 @@ import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -41,7 +41,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
 from cms.config import Settings
-from cms.models import ContentVersion, PublishState
+from cms.models import ContentVersion, PublishState, as_utc, utcnow
 
 __all__ = [
     "EVENT_TYPE",
@@ -68,17 +68,6 @@ logger = logging.getLogger(__name__)
 
 _STATE_ID = 1
 _GITHUB_DISPATCH = re.compile(r"/repos/[^/]+/[^/]+/dispatches/?$")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _aware(value: datetime | None) -> datetime | None:
-    # SQLite hands back naive datetimes; everything this module writes is UTC.
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value
 
 
 def hook_key(url: str) -> str:
@@ -145,7 +134,7 @@ async def _content(session: AsyncSession) -> tuple[int, datetime | None]:
     ).first()
     if row is None:
         return 0, None
-    return row[0], _aware(row[1])
+    return row[0], as_utc(row[1])
 
 
 async def _state(session: AsyncSession) -> PublishState:
@@ -276,7 +265,7 @@ async def _call_hooks(
     status: Status = (
         "success" if succeeded == len(hooks) else "failed" if succeeded == 0 else "partial"
     )
-    finished = _now()
+    finished = utcnow()
     state.hook_versions = accepted
     state.attempt_version = version
     state.last_attempt_at = finished
@@ -312,7 +301,7 @@ async def publish_now(
         settings.build_hook_urls,
         version=version,
         trigger=trigger,
-        now=_now(),
+        now=utcnow(),
         only_due=False,
     )
 
@@ -331,7 +320,7 @@ async def publish_if_changed(
     ``build_hook_failure_backoff_seconds``, or while another instance holds the lease.
     Commits on ``session``.
     """
-    now = now or _now()
+    now = now or utcnow()
     version, changed_at = await _content(session)
     if not settings.build_hook_urls:
         return PublishResult("skipped", "no build hooks are configured", version, trigger)
@@ -347,7 +336,7 @@ async def publish_if_changed(
             return PublishResult(
                 "skipped", f"waiting for edits to settle ({left:.0f} s left)", version, trigger
             )
-    last_attempt = _aware(state.last_attempt_at)
+    last_attempt = as_utc(state.last_attempt_at)
     if (
         state.last_status in {"failed", "partial"}
         and state.attempt_version == version
@@ -373,8 +362,8 @@ async def last_publish_state(session: AsyncSession) -> PublishStatus:
         pending=version > published,
         last_status=state.last_status if state else None,
         last_trigger=state.last_trigger if state else None,
-        last_attempt_at=_aware(state.last_attempt_at) if state else None,
-        last_success_at=_aware(state.last_success_at) if state else None,
+        last_attempt_at=as_utc(state.last_attempt_at) if state else None,
+        last_success_at=as_utc(state.last_success_at) if state else None,
         last_results=list(state.last_results or []) if state else [],
     )
 

@@ -9,7 +9,7 @@ instances, and it is applied to the submitted username whether or not that user 
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio.to_thread
@@ -23,7 +23,7 @@ from starlette.responses import RedirectResponse, Response
 
 from cms.accounts import PASSWORD_MAX_LENGTH, normalize_username
 from cms.config import Settings
-from cms.models import AdminUser, LoginAttempt, utcnow
+from cms.models import AdminUser, LoginAttempt, as_utc, utcnow
 from cms.security import (
     InvalidTokenError,
     create_access_token,
@@ -43,11 +43,6 @@ _USERNAME_MAX = 100
 def client_address(request: Request) -> str:
     """The caller's address as the server saw it (API Gateway's source IP under Mangum)."""
     return (request.client.host if request.client else "unknown")[:100]
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite hands back naive datetimes for timezone-aware columns; they were stored in UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 async def login_retry_after(
@@ -80,7 +75,7 @@ async def login_retry_after(
             )
         ).all()
         if len(stamps) >= max_failures:
-            oldest = _aware(stamps[-1])
+            oldest = as_utc(stamps[-1])
             waits.append(max(1, int((oldest + window - now).total_seconds()) + 1))
     return max(waits)
 

@@ -462,8 +462,29 @@ def _int_pk(value: Any) -> int:
     return pk
 
 
+_ENTRY_LABELS: dict[Any, str] = {
+    "is_published": "Published",
+    "is_featured": "Featured",
+    "sort_order": "Order",
+    "start_date": "Start",
+    "end_date": "End",
+    "updated_at": "Updated",
+    "created_at": "Created",
+    "study_type": "Degree",
+    "url": "URL",
+    "github_url": "GitHub URL",
+    "demo_url": "Demo URL",
+    "image_url": "Image URL",
+    "years_experience": "Years",
+    "level_label": "Level (text)",
+}
+
+
 class _PublishActions(CMSModelView):
-    """List actions that publish or unpublish the selected entries."""
+    """A list entry's view: publish/unpublish actions, the entry labels and a Published filter."""
+
+    column_labels: ClassVar[dict[Any, str]] = _ENTRY_LABELS
+    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
     async def _set_published(self, request: Request, published: bool) -> Response:
         pks = [pk for pk in request.query_params.get("pks", "").split(",") if pk]
@@ -486,22 +507,6 @@ class _PublishActions(CMSModelView):
         return await self._set_published(request, False)
 
 
-_ENTRY_LABELS: dict[Any, str] = {
-    "is_published": "Published",
-    "is_featured": "Featured",
-    "sort_order": "Order",
-    "start_date": "Start",
-    "end_date": "End",
-    "updated_at": "Updated",
-    "created_at": "Created",
-    "study_type": "Degree",
-    "url": "URL",
-    "github_url": "GitHub URL",
-    "demo_url": "Demo URL",
-    "image_url": "Image URL",
-    "years_experience": "Years",
-    "level_label": "Level (text)",
-}
 _PERIOD_FORMATTERS: dict[Any, Any] = {
     "start_date": _partial_date("start_date", "start_precision"),
     "end_date": _partial_date("end_date", "end_precision"),
@@ -546,12 +551,10 @@ class ProfileAdmin(_PublishActions, model=Profile):
     category = "Profile"
     schema = ProfileBase
     column_list: ClassVar[Any] = ["network", "username", "url", "is_published", "sort_order"]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {"is_published": _flag("is_published")}
     column_searchable_list: ClassVar[Any] = ["network", "username"]
     column_sortable_list: ClassVar[Any] = ["network", "sort_order", "is_published"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("network", False)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class TechnologyAdmin(CMSModelView, model=Technology):
@@ -588,7 +591,6 @@ class WorkAdmin(_PublishActions, model=Work):
         "is_published",
         "sort_order",
     ]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {
         **_PERIOD_FORMATTERS,
     }
@@ -602,7 +604,6 @@ class WorkAdmin(_PublishActions, model=Work):
         "sort_order",
     ]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("start_date", True)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
     form_columns: ClassVar[Sequence[Any]] = [
         "company",
         "position",
@@ -635,7 +636,6 @@ class ProjectAdmin(_PublishActions, model=Project):
         "is_published",
         "sort_order",
     ]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {
         **_PERIOD_FORMATTERS,
         "is_featured": _flag("is_featured"),
@@ -699,7 +699,6 @@ class SkillAdmin(_PublishActions, model=Skill):
         "is_published",
         "sort_order",
     ]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {
         "is_published": _flag("is_published"),
         "is_featured": _flag("is_featured"),
@@ -747,7 +746,6 @@ class EducationAdmin(_PublishActions, model=Education):
         "is_published",
         "sort_order",
     ]
-    column_labels = _ENTRY_LABELS
     column_formatters = _PERIOD_FORMATTERS
     column_searchable_list: ClassVar[Any] = ["institution", "area", "study_type"]
     column_sortable_list: ClassVar[Any] = [
@@ -758,7 +756,6 @@ class EducationAdmin(_PublishActions, model=Education):
         "sort_order",
     ]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("start_date", True)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class VolunteerAdmin(_PublishActions, model=Volunteer):
@@ -775,7 +772,6 @@ class VolunteerAdmin(_PublishActions, model=Volunteer):
         "is_published",
         "sort_order",
     ]
-    column_labels = _ENTRY_LABELS
     column_formatters = _PERIOD_FORMATTERS
     column_searchable_list: ClassVar[Any] = ["organization", "position"]
     column_sortable_list: ClassVar[Any] = [
@@ -786,7 +782,6 @@ class VolunteerAdmin(_PublishActions, model=Volunteer):
         "sort_order",
     ]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("start_date", True)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 def _dated_entry_formatters(date_attr: str, precision_attr: str) -> dict[Any, Any]:
@@ -802,12 +797,10 @@ class AwardAdmin(_PublishActions, model=Award):
     category = "Recognition"
     schema = AwardBase
     column_list: ClassVar[Any] = ["title", "awarder", "date", "is_published", "sort_order"]
-    column_labels = _ENTRY_LABELS
     column_formatters = _dated_entry_formatters("date", "date_precision")
     column_searchable_list: ClassVar[Any] = ["title", "awarder"]
     column_sortable_list: ClassVar[Any] = ["title", "date", "is_published", "sort_order"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("date", True)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class CertificateAdmin(_PublishActions, model=Certificate):
@@ -816,12 +809,10 @@ class CertificateAdmin(_PublishActions, model=Certificate):
     category = "Recognition"
     schema = CertificateBase
     column_list: ClassVar[Any] = ["name", "issuer", "date", "is_published", "sort_order"]
-    column_labels = _ENTRY_LABELS
     column_formatters = _dated_entry_formatters("date", "date_precision")
     column_searchable_list: ClassVar[Any] = ["name", "issuer"]
     column_sortable_list: ClassVar[Any] = ["name", "date", "is_published", "sort_order"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("date", True)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class PublicationAdmin(_PublishActions, model=Publication):
@@ -841,7 +832,6 @@ class PublicationAdmin(_PublishActions, model=Publication):
     column_searchable_list: ClassVar[Any] = ["name", "publisher"]
     column_sortable_list: ClassVar[Any] = ["name", "release_date", "is_published", "sort_order"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("release_date", True)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class LanguageAdmin(_PublishActions, model=Language):
@@ -850,12 +840,10 @@ class LanguageAdmin(_PublishActions, model=Language):
     category = "Skills"
     schema = LanguageBase
     column_list: ClassVar[Any] = ["language", "fluency", "is_published", "sort_order"]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {"is_published": _flag("is_published")}
     column_searchable_list: ClassVar[Any] = ["language", "fluency"]
     column_sortable_list: ClassVar[Any] = ["language", "is_published", "sort_order"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("language", False)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class InterestAdmin(_PublishActions, model=Interest):
@@ -864,7 +852,6 @@ class InterestAdmin(_PublishActions, model=Interest):
     category = "Personal"
     schema = InterestBase
     column_list: ClassVar[Any] = ["name", "keywords", "is_published", "sort_order"]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {
         "is_published": _flag("is_published"),
         "keywords": _names("keywords"),
@@ -872,7 +859,6 @@ class InterestAdmin(_PublishActions, model=Interest):
     column_searchable_list: ClassVar[Any] = ["name"]
     column_sortable_list: ClassVar[Any] = ["name", "is_published", "sort_order"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("name", False)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class ReferenceAdmin(_PublishActions, model=Reference):
@@ -881,12 +867,10 @@ class ReferenceAdmin(_PublishActions, model=Reference):
     category = "Personal"
     schema = ReferenceBase
     column_list: ClassVar[Any] = ["name", "reference", "is_published", "sort_order"]
-    column_labels = _ENTRY_LABELS
     column_formatters: ClassVar[dict[Any, Any]] = {"is_published": _flag("is_published")}
     column_searchable_list: ClassVar[Any] = ["name", "reference"]
     column_sortable_list: ClassVar[Any] = ["name", "is_published", "sort_order"]
     column_default_sort: ClassVar[Any] = [("sort_order", False), ("name", False)]
-    column_filters: ClassVar[Any] = [BooleanFilter("is_published", title="Published")]
 
 
 class AdminUserAdmin(CMSModelView, model=AdminUser):
