@@ -1,7 +1,7 @@
 """AWS Lambda entry point: the same ``create_app()`` app behind Mangum and Powertools.
 
 Everything here runs once per container (at import): settings, the fast path, one event loop.
-The fast path (:mod:`cms.fastpath`) answers already-rendered public documents and ``/health``
+The fast path (:mod:`cms.public.fastpath`) answers already-rendered public documents and ``/health``
 with the raw driver and builds ``create_app()`` on the first request it cannot answer, so a
 cold public read imports neither FastAPI nor SQLAlchemy nor the admin stack.
 Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run on every
@@ -9,7 +9,7 @@ invocation), and every invocation runs on the loop created here, so the engine's
 connections never meet a foreign loop. The engine pre-pings pooled connections, which
 survives the container being frozen and the server dropping idle connections meanwhile.
 Events from the EventBridge schedule (template.yaml) skip Mangum: they run the rebuild-on-publish
-check (:func:`cms.publish.scheduled_publish`) on the same loop and return its result.
+check (:func:`cms.rebuild.scheduled_publish`) on the same loop and return its result.
 """
 
 from __future__ import annotations
@@ -26,9 +26,9 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
-from cms.config import get_settings
-from cms.fastpath import FastPath
-from cms.lambda_support import StagePrefixMiddleware
+from cms.core.config import get_settings
+from cms.core.stage import StagePrefixMiddleware
+from cms.public.fastpath import FastPath
 
 if TYPE_CHECKING:  # FastAPI stays off the cold path: the fast path builds it when needed
     from fastapi import FastAPI
@@ -80,7 +80,7 @@ def is_scheduled_event(event: dict[str, Any]) -> bool:
 
 def _scheduled_publish(asgi_app: FastAPI | FastPath) -> dict[str, Any]:
     """The rebuild-on-publish check: the Lambda stand-in for the uvicorn poller."""
-    from cms.publish import scheduled_publish  # httpx stays off the request cold path
+    from cms.rebuild import scheduled_publish  # httpx stays off the request cold path
 
     state = asgi_app.state
     result = loop.run_until_complete(scheduled_publish(state.sessionmaker, state.settings))

@@ -30,12 +30,12 @@ from mangum import Mangum
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.cache import ResponseCache
-from cms.config import Settings
-from cms.db import create_engine, make_sessionmaker
+from cms.content.seeding import SEED_DIR, seed_database
+from cms.core.config import Settings
+from cms.core.db import create_engine, make_sessionmaker
+from cms.core.migrate import upgrade_async
 from cms.main import create_app
-from cms.migrate import upgrade_async
-from cms.seeding import SEED_DIR, seed_database
+from cms.public.cache import ResponseCache
 
 ASGIApp = Callable[..., Awaitable[None]]
 DEFAULT_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"

@@ -130,11 +130,11 @@ def _prepare_database(url: str | None) -> str:
     sys.path.insert(0, str(ROOT))
     import httpx
 
-    from cms.config import Settings
-    from cms.db import create_engine, make_sessionmaker
+    from cms.content.seeding import SEED_DIR, seed_database
+    from cms.core.config import Settings
+    from cms.core.db import create_engine, make_sessionmaker
+    from cms.core.migrate import upgrade_async
     from cms.main import create_app
-    from cms.migrate import upgrade_async
-    from cms.seeding import SEED_DIR, seed_database
 
     if not url:
         path = Path(tempfile.mkdtemp(prefix="cms-bench-")) / "bench.db"

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cms.config import Settings, get_settings
+from cms.core.config import Settings, get_settings
 
 if TYPE_CHECKING:
-    from cms.resume import Problem
+    from cms.content.jsonresume import Problem
 
 __all__ = ["app"]
 
@@ -68,7 +68,7 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tr
     """Run ``work`` on the configured database, in one transaction unless it commits itself."""
     from sqlalchemy.exc import DBAPIError
 
-    from cms.db import create_engine, make_sessionmaker
+    from cms.core.db import create_engine, make_sessionmaker
 
     settings = _settings()
 
@@ -100,8 +100,8 @@ def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from cms.db import normalize_database_url
-    from cms.migrate import downgrade, show_progress, upgrade
+    from cms.core.db import normalize_database_url
+    from cms.core.migrate import downgrade, show_progress, upgrade
 
     try:
         shown = make_url(normalize_database_url(database_url)).render_as_string(hide_password=True)
@@ -136,7 +136,7 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 o
 @db_app.command("revision")
 def db_revision(message: Annotated[str, typer.Option("--message", "-m")]) -> None:
     """Autogenerate a migration from the models (for maintainers; review it before committing)."""
-    from cms.migrate import revision
+    from cms.core.migrate import revision
 
     for path in revision(message):
         typer.echo(f"Wrote {path}: review it, then run the tests (tests/test_migrations.py).")
@@ -150,8 +150,8 @@ def seed(
     ] = False,
 ) -> None:
     """Load the sample CV from seed/ (idempotent: running it twice changes nothing)."""
-    from cms.resume import ResumeValidationError
-    from cms.seeding import SEED_DIR, SeedError, seed_database
+    from cms.content.jsonresume import ResumeValidationError
+    from cms.content.seeding import SEED_DIR, SeedError, seed_database
 
     try:
         report = _run(lambda session: seed_database(session, directory or SEED_DIR, force=force))
@@ -167,7 +167,7 @@ def seed(
 @app.command("import")
 def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Replace the CV with a JSON Resume document (validated first; all or nothing)."""
-    from cms.resume import ResumeValidationError, import_resume
+    from cms.content.jsonresume import ResumeValidationError, import_resume
 
     try:
         document: Any = json.loads(file.read_text(encoding="utf-8"))
@@ -189,7 +189,7 @@ def export(
     file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout)")] = None,
 ) -> None:
     """Write the published CV as a JSON Resume document (checked against the schema)."""
-    from cms.resume import export_resume, schema_problems
+    from cms.content.jsonresume import export_resume, schema_problems
 
     document = _run(export_resume)
     problems = schema_problems(document)
@@ -208,7 +208,7 @@ def export(
 
 def _ensure_dev_admin() -> None:
     """Create the local admin account once and print its credentials that one time."""
-    from cms.accounts import ensure_dev_admin
+    from cms.admin.accounts import ensure_dev_admin
 
     credentials = _run(ensure_dev_admin)
     if credentials is None:
@@ -240,7 +240,7 @@ def dev(
         )
     _migrate(settings.database_url)
 
-    from cms.seeding import SEED_DIR, SeedError, seed_database
+    from cms.content.seeding import SEED_DIR, SeedError, seed_database
 
     typer.echo(f"Loading the sample CV from {SEED_DIR} ...")
     try:
@@ -273,7 +273,7 @@ def publish(
     ] = False,
 ) -> None:
     """Call the site's build hooks if content changed and edits settled (run it from cron)."""
-    from cms.publish import publish_if_changed, publish_now
+    from cms.rebuild import publish_if_changed, publish_now
 
     settings = _settings()
     run_publish = publish_now if now else publish_if_changed
@@ -321,7 +321,7 @@ def create_admin_command(
     password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
 ) -> None:
     """Create an owner account for the back office (/admin)."""
-    from cms.accounts import AccountError, check_password, check_username, create_admin
+    from cms.admin.accounts import AccountError, check_password, check_username, create_admin
 
     try:
         name = check_username(username)
@@ -339,7 +339,7 @@ def set_password_command(
     password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
 ) -> None:
     """Set a new password for an owner account (its open sessions end)."""
-    from cms.accounts import AccountError, check_password, normalize_username, set_password
+    from cms.admin.accounts import AccountError, check_password, normalize_username, set_password
 
     try:
         password = _read_new_password(password_stdin)
@@ -353,7 +353,7 @@ def set_password_command(
 @app.command("list-admins")
 def list_admins_command() -> None:
     """List the owner accounts."""
-    from cms.accounts import list_admins
+    from cms.admin.accounts import list_admins
 
     async def rows(session: AsyncSession) -> list[tuple[str, bool, str]]:
         return [

@@ -10,26 +10,26 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import __version__
 from cms.admin import mount_admin
-from cms.api import ApiCORSMiddleware, HeadAsGetMiddleware, ReadOnlyApiMiddleware
-from cms.api import router as api_router
-from cms.cache import install_response_cache
-from cms.config import Settings, get_settings
-from cms.cors import api_cors_options
-from cms.db import create_engine, make_sessionmaker
-from cms.errors import ErrorResponse, install_error_handlers
-from cms.health import router as health_router
+from cms.core.config import Settings, get_settings
+from cms.core.db import create_engine, make_sessionmaker
+from cms.core.errors import ErrorResponse, install_error_handlers
+from cms.public.cache import install_response_cache
+from cms.public.cors import ApiCORSMiddleware, api_cors_options
+from cms.public.health import router as health_router
+from cms.public.methods import HeadAsGetMiddleware, ReadOnlyApiMiddleware
+from cms.public.routes import router as api_router
 
 __all__ = ["create_app"]
 
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Under uvicorn: poll for unpublished content and call the build hooks (``cms.publish``).
+    """Under uvicorn: poll for unpublished content and call the build hooks (``cms.rebuild``).
 
     Mangum runs with lifespan off, so on Lambda this never runs (a schedule calls the check);
     the import stays here to keep httpx off the Lambda cold path.
     """
-    from cms.publish import publisher_lifespan
+    from cms.rebuild import publisher_lifespan
 
     async with publisher_lifespan(app):
         yield
@@ -64,6 +64,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     # Added innermost first: CORS (preflights) → read-only 405/OPTIONS → HEAD run as GET.
     app.add_middleware(HeadAsGetMiddleware)
     app.add_middleware(ReadOnlyApiMiddleware)
-    # The Lambda fast path (cms.fastpath) wraps its answers in the same CORS configuration.
+    # The Lambda fast path (cms.public.fastpath) wraps its answers in the same CORS configuration.
     app.add_middleware(ApiCORSMiddleware, **api_cors_options(settings))
     return app

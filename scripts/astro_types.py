@@ -36,7 +36,7 @@ API_PREFIX = "/api/v1/"
 def openapi_document() -> dict[str, Any]:
     """The public API's OpenAPI document, built in-process (the engine is never connected)."""
     sys.path.insert(0, str(ROOT))
-    from cms.config import Settings
+    from cms.core.config import Settings
     from cms.main import create_app
 
     settings = Settings(

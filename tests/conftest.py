@@ -8,7 +8,6 @@ which turns a missing server into a failure.
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import AsyncIterator
 
@@ -20,17 +19,12 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
-from cms.config import Settings
-from cms.db import create_engine, make_sessionmaker
+from cms.content.models import ContentVersion
+from cms.core.config import Settings
+from cms.core.db import create_engine, make_sessionmaker
+from cms.core.migrate import upgrade_async
 from cms.main import create_app
-from cms.migrate import upgrade_async
-from cms.models import ContentVersion
-
-POSTGRES_ADMIN_URL = os.environ.get(
-    "CMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-REQUIRE_POSTGRES = os.environ.get("CMS_REQUIRE_POSTGRES") == "1"
-BACKENDS = ["sqlite", "postgresql"]
+from tests.databases import BACKENDS, POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, make_settings
 
 
 async def _postgres_available() -> str | None:
@@ -68,18 +62,13 @@ async def postgresql_url() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file for this test session."""
-    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'cms.db'}"
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'cms.core.db'}"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request: pytest.FixtureRequest) -> str:
     """The URL of the database under test (parametrised: SQLite, PostgreSQL)."""
     return request.getfixturevalue(f"{request.param}_url")
-
-
-def make_settings(database_url: str, **overrides: object) -> Settings:
-    """Test settings on ``database_url``."""
-    return Settings(environment="test", database_url=database_url, **overrides)  # type: ignore[arg-type]
 
 
 @pytest.fixture(scope="session")

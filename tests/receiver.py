@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from cms.config import Settings
+from cms.core.config import Settings
 
 __all__ = ["DEBOUNCE", "Receiver", "hook_settings", "running_receiver"]
 

@@ -16,11 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from cms.cli import app
-from cms.config import get_settings
-from cms.db import create_engine, make_sessionmaker
-from cms.seeding import SEED_DIR
-from tests.conftest import make_settings
-from tests.resume.documents import content_state, full_document
+from cms.content.seeding import SEED_DIR
+from cms.core.config import get_settings
+from cms.core.db import create_engine, make_sessionmaker
+from tests.content.documents import content_state, full_document
+from tests.databases import make_settings
 
 UNREACHABLE = "postgresql://x@127.0.0.1:1/x"
 REPOSITORY = Path(__file__).resolve().parent.parent

@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-    from cms.config import Settings
+    from cms.core.config import Settings
 
 __all__ = ["LazyAdminApp", "mount_admin"]
 

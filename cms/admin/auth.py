@@ -21,10 +21,10 @@ from sqlmodel import col
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from cms.accounts import PASSWORD_MAX_LENGTH, normalize_username
-from cms.config import Settings
-from cms.models import AdminUser, LoginAttempt, as_utc, utcnow
-from cms.security import (
+from cms.admin.accounts import PASSWORD_MAX_LENGTH, normalize_username
+from cms.content.models import AdminUser, LoginAttempt, as_utc, utcnow
+from cms.core.config import Settings
+from cms.core.security import (
     InvalidTokenError,
     create_access_token,
     decode_access_token,

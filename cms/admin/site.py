@@ -14,10 +14,10 @@ from starlette.staticfiles import StaticFiles
 
 from cms.admin.auth import JWTCookieAuth
 from cms.admin.guard import AdminGuard
-from cms.admin.publish import publish_view
+from cms.admin.rebuild import publish_view
 from cms.admin.views import ALL_VIEWS, AdminWriteError
-from cms.config import Settings
-from cms.db import make_sessionmaker
+from cms.core.config import Settings
+from cms.core.db import make_sessionmaker
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "build_admin_app"]
 

@@ -2,7 +2,7 @@
 
 Every write goes through :class:`CMSModelView`: the form is validated with the table's
 ``XBase`` schema (the same rules as the public API) and unique columns are checked before
-anything is written; the row, its technology links and an :class:`~cms.models.AuditLog`
+anything is written; the row, its technology links and an :class:`~cms.content.models.AuditLog`
 entry are then written in one transaction, whose session events bump the content version.
 """
 
@@ -34,8 +34,8 @@ from wtforms import FloatField, Form, PasswordField, TextAreaField
 from wtforms.fields import DateField
 from wtforms.validators import Optional as OptionalValue
 
-from cms.accounts import AccountError, check_password, check_username, normalize_username
-from cms.models import (
+from cms.admin.accounts import AccountError, check_password, check_username, normalize_username
+from cms.content.models import (
     AdminUser,
     AuditLog,
     Award,
@@ -69,9 +69,9 @@ from cms.models import (
     format_partial_date,
     utcnow,
 )
-from cms.repository import MAX_ID
-from cms.security import hash_password
-from cms.validation import RECORD, field_errors
+from cms.content.read import MAX_ID
+from cms.content.validation import RECORD, field_errors
+from cms.core.security import hash_password
 
 __all__ = ["ALL_VIEWS", "AdminWriteError", "CMSModelView", "LinesField"]
 

@@ -1,7 +1,7 @@
-"""Alembic environment: async engines (aiosqlite, asyncpg), configured by ``cms.migrate``.
+"""Alembic environment: async engines (aiosqlite, asyncpg), configured by ``cms.core.migrate``.
 
 ``config.attributes`` carries either an open synchronous ``connection`` (handed in by
-``cms.migrate.upgrade_async`` from inside a running event loop) or a ``database_url``, for
+``cms.core.migrate.upgrade_async`` from inside a running event loop) or a ``database_url``, for
 which this module makes its own short-lived async engine.
 """
 
@@ -19,8 +19,8 @@ from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
-import cms.models  # noqa: F401  (registers every table on SQLModel.metadata)
-from cms.db import is_pooler_url, normalize_database_url
+import cms.content.models  # noqa: F401  (registers every table on SQLModel.metadata)
+from cms.core.db import is_pooler_url, normalize_database_url
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -48,7 +48,9 @@ def _configure(**kwargs: Any) -> None:
 def _database_url() -> str:
     url = config.attributes.get("database_url")
     if not url:
-        raise ValueError("No database URL given to the migrations (cms.migrate.alembic_config)")
+        raise ValueError(
+            "No database URL given to the migrations (cms.core.migrate.alembic_config)"
+        )
     return normalize_database_url(url)
 
 

@@ -1,14 +1,57 @@
-"""Form payloads and database checks shared by the back-office tests."""
+"""Shared helpers of the back-office tests: the test owner, tokens, form payloads, checks."""
 
 from __future__ import annotations
 
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import current_content_version, make_sessionmaker
-from cms.models import AuditLog, Technology
+from cms.content.models import AuditLog, Technology
+from cms.core.config import Settings
+from cms.core.db import current_content_version, make_sessionmaker
+from cms.core.security import create_access_token, hash_password, password_fingerprint
+
+OWNER = "owner"
+OWNER_PASSWORD = "correct horse battery staple"
+
+
+@dataclass(frozen=True)
+class Owner:
+    """An admin account created for a test."""
+
+    id: int
+    username: str
+    password: str
+    password_hash: str
+
+
+@cache
+def owner_hash() -> str:
+    # argon2 is deliberately slow: hash the test password once per session.
+    return hash_password(OWNER_PASSWORD)
+
+
+def token_for(owner: Owner, settings: Settings, *, lifetime: timedelta | None = None) -> str:
+    """A valid session token for ``owner`` (what a successful login sets)."""
+    return create_access_token(
+        subject=owner.username,
+        secret_key=settings.secret_key,
+        lifetime=lifetime or timedelta(minutes=settings.jwt_lifetime_minutes),
+        claims={"uid": owner.id, "pwv": password_fingerprint(owner.password_hash)},
+    )
+
+
+def form_errors(html: str) -> list[str]:
+    """The messages SQLAdmin shows next to form fields."""
+    return [
+        re.sub(r"\s+", " ", text).strip()
+        for text in re.findall(r'<div class="invalid-feedback">(.*?)</div>', html, flags=re.S)
+    ]
 
 
 def work_form(**overrides: Any) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner, Result
 
-from cms.accounts import AccountError, ensure_dev_admin
+from cms.admin.accounts import AccountError, ensure_dev_admin
 from cms.cli import app as cli
-from cms.config import Settings, get_settings
-from cms.db import make_sessionmaker
-from cms.models import AdminUser
-from cms.security import verify_password
+from cms.content.models import AdminUser
+from cms.core.config import Settings, get_settings
+from cms.core.db import make_sessionmaker
+from cms.core.security import verify_password
 
 PASSWORD = "a perfectly long password"
 

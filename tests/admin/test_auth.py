@@ -15,13 +15,13 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.auth import COOKIE_NAME
-from cms.config import Settings
-from cms.db import make_sessionmaker
+from cms.content.models import AdminUser, LoginAttempt, Work, utcnow
+from cms.core.config import Settings
+from cms.core.db import make_sessionmaker
+from cms.core.security import hash_password
 from cms.main import create_app
-from cms.models import AdminUser, LoginAttempt, Work, utcnow
-from cms.security import hash_password
-from tests.admin.conftest import OWNER_PASSWORD, Owner, token_for
-from tests.conftest import make_settings
+from tests.admin.helpers import OWNER_PASSWORD, Owner, token_for
+from tests.databases import make_settings
 
 LOGIN = "/admin/login"
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from cms.config import Settings
+from cms.core.config import Settings
 
 CHROMIUM = Path("/usr/bin/chromium")
 OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
@@ -55,10 +55,10 @@ def _free_port() -> int:
 
 
 async def _prepare_database(settings: Settings) -> None:
-    from cms.accounts import create_admin
-    from cms.db import create_engine, make_sessionmaker
-    from cms.migrate import upgrade_async
-    from cms.models import Technology
+    from cms.admin.accounts import create_admin
+    from cms.content.models import Technology
+    from cms.core.db import create_engine, make_sessionmaker
+    from cms.core.migrate import upgrade_async
 
     engine = create_engine(settings)
     try:
@@ -78,7 +78,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from cms.main import create_app
 
     _require_chromium()
-    database = tmp_path_factory.mktemp("browser") / "cms.db"
+    database = tmp_path_factory.mktemp("browser") / "cms.core.db"
     settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{database}")
     port = _free_port()
     server = uvicorn.Server(

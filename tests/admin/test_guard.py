@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.guard import SECURITY_HEADERS
-from cms.models import Work
+from cms.content.models import Work
 from tests.admin.helpers import count, work_form
 
 CROSS_SITE = [

@@ -11,7 +11,7 @@ ADMIN_STACK = ("sqladmin", "wtforms", "jinja2", "passlib", "jose", "cms.admin.si
 
 _PROBE = """
 import sys
-from cms.config import Settings
+from cms.core.config import Settings
 from cms.main import create_app
 app = create_app(Settings(environment="test", database_url="sqlite+aiosqlite:///:memory:"))
 print(",".join(m for m in {stack!r} if m in sys.modules))

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from jose import jwt
 
-from cms.security import (
+from cms.core.security import (
     InvalidTokenError,
     create_access_token,
     decode_access_token,

@@ -10,13 +10,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.db import make_sessionmaker
-from cms.models import AuditLog, Basics, Project, Skill, Technology, Work
-from tests.admin.conftest import form_errors
+from cms.content.models import AuditLog, Basics, Project, Skill, Technology, Work
+from cms.core.db import make_sessionmaker
 from tests.admin.helpers import (
     audit_entries,
     content_version,
     count,
+    form_errors,
     project_form,
     skill_form,
     work_form,

@@ -12,14 +12,15 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import selectinload
 
 from cms.admin.views import ALL_VIEWS
-from cms.db import make_sessionmaker
-from cms.models import AdminUser, AuditLog, Basics, Skill, Work
-from tests.admin.conftest import Owner, form_errors
+from cms.content.models import AdminUser, AuditLog, Basics, Skill, Work
+from cms.core.db import make_sessionmaker
 from tests.admin.helpers import (
+    Owner,
     add_technologies,
     audit_entries,
     content_version,
     count,
+    form_errors,
     skill_form,
     work_form,
 )
@@ -49,7 +50,7 @@ def _cells(html: str) -> list[str]:
 
 
 def test_every_table_has_a_view() -> None:
-    from cms.models import CONTENT_TABLES
+    from cms.content.models import CONTENT_TABLES
 
     viewed = {view.model.__tablename__ for view in ALL_VIEWS}
     link_tables = {"work_technologies", "project_technologies"}

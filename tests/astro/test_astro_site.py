@@ -27,11 +27,11 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from cms.config import Settings
-from cms.db import create_engine, make_sessionmaker
-from cms.migrate import upgrade
-from cms.models import Project
-from cms.seeding import SEED_DIR, SEED_FILE, seed_database
+from cms.content.models import Project
+from cms.content.seeding import SEED_DIR, SEED_FILE, seed_database
+from cms.core.config import Settings
+from cms.core.db import create_engine, make_sessionmaker
+from cms.core.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "astro"
@@ -194,7 +194,7 @@ async def _rename_project(database_url: str, slug: str, name: str) -> None:
 @pytest.fixture
 def seeded_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
     """The product on a fresh, migrated, seeded SQLite database."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.db'}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.core.db'}"
     upgrade(database_url)
     asyncio.run(_prepare_database(database_url))
     server = Server(database_url, tmp_path / "access.log")

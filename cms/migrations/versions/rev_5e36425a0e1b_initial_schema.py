@@ -156,7 +156,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_content_version")),
     )
-    # The single version row every content write bumps (cms.db).
+    # The single version row every content write bumps (cms.core.db).
     op.bulk_insert(content_version, [{"id": 1, "version": 0}])
     op.create_table(
         "cv_references",

@@ -1,0 +1,109 @@
+"""The back office's "Publish site" page: where rebuild-on-publish stands, and a button.
+
+GET shows :func:`cms.rebuild.last_publish_state` (hooks only as host plus hash: their URLs are
+secrets). POST calls :func:`cms.rebuild.publish_now` inside the request, so it works on Lambda
+where nothing may run after the response, then redirects back (POST/redirect/GET). There is no
+session for SQLAdmin's flash messages (the JWT cookie is the only cookie), so the redirect
+carries one of a fixed set of outcome codes, never free text.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, ClassVar, cast
+
+from sqladmin import BaseView, expose
+from sqladmin.authentication import get_current_user_id
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from starlette.datastructures import URL
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from cms.content.models import AuditLog, utcnow
+from cms.core.config import Settings
+from cms.rebuild import PublishResult, last_publish_state, publish_now, redact_hook_url
+
+__all__ = ["OUTCOMES", "PublishView", "publish_view"]
+
+logger = logging.getLogger(__name__)
+
+OUTCOMES: dict[str, tuple[str, str]] = {
+    "success": ("success", "Published: every build hook accepted the request."),
+    "partial": ("warning", "Partly published: some build hooks failed after retries."),
+    "failed": ("danger", "Publishing failed: no build hook accepted the request after retries."),
+    "busy": ("info", "Another publish is running right now; reload this page in a moment."),
+    "none": ("warning", "Nothing was published: no build hooks are configured."),
+}
+"""Outcome code (in the redirect's query) → Bootstrap colour and message shown once."""
+
+
+def _outcome(result: PublishResult, settings: Settings) -> str:
+    if result.status != "skipped":
+        return result.status
+    return "busy" if settings.build_hook_urls else "none"
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
+
+
+class PublishView(BaseView):
+    """State of the build hooks and a "Publish site now" button (POST)."""
+
+    name = "Publish site"
+    icon = "fa-solid fa-rocket"
+
+    settings: ClassVar[Settings]
+    sessionmaker: ClassVar[async_sessionmaker[AsyncSession]]
+
+    @expose("/publish", methods=["GET", "POST"], identity="publish")
+    async def publish_page(self, request: Request) -> Response:
+        """Show the publish state; on POST, call every build hook now and redirect back."""
+        if request.method == "POST":
+            return await self._publish(request)
+        async with self.sessionmaker() as session:
+            state = await last_publish_state(session)
+        code = request.query_params.get("outcome", "")
+        context: dict[str, Any] = {
+            "title": self.name,
+            "state": state,
+            "hooks": [redact_hook_url(url) for url in self.settings.build_hook_urls],
+            "debounce": self.settings.build_hook_debounce_seconds,
+            "last_attempt": _when(state.last_attempt_at),
+            "last_success": _when(state.last_success_at),
+            "outcome": OUTCOMES.get(code),
+            "outcome_code": code if code in OUTCOMES else None,
+        }
+        return await self.templates.TemplateResponse(request, "sqladmin/publish.html", context)
+
+    async def _publish(self, request: Request) -> Response:
+        username = str(get_current_user_id(request) or "unknown")
+        async with self.sessionmaker() as session:
+            result = await publish_now(session, self.settings, trigger="button")
+            if result.status != "skipped":
+                session.add(
+                    AuditLog(
+                        username=username,
+                        action="publish",
+                        table_name="publish_state",
+                        record_label=f"content version {result.content_version}: {result.status}",
+                        changes={"status": result.status, "reason": result.reason},
+                        created_at=utcnow(),
+                    )
+                )
+                await session.commit()
+        logger.info("publish requested by %s: %s (%s)", username, result.status, result.reason)
+        url = URL(str(request.url_for("admin:view-publish")))
+        return RedirectResponse(
+            url.include_query_params(outcome=_outcome(result, self.settings)), status_code=303
+        )
+
+
+def publish_view(
+    *, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
+) -> type[PublishView]:
+    """A :class:`PublishView` bound to one admin app's settings and engine."""
+    # A subclass per app: SQLAdmin sets class attributes (identity, templates) on the view.
+    attributes = {"settings": settings, "sessionmaker": sessionmaker}
+    return cast(type[PublishView], type("PublishView", (PublishView,), attributes))

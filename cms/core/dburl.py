@@ -1,0 +1,80 @@
+"""Database URLs and driver options, without SQLAlchemy (the Lambda fast path imports this).
+
+``cms.core.db`` builds the SQLAlchemy engine from these; :mod:`cms.public.fastpath` opens raw
+asyncpg or sqlite3 connections from the same URL with the same per-connection settings.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+
+from cms.core.config import Settings
+
+__all__ = [
+    "asyncpg_connect_args",
+    "is_pooler_url",
+    "normalize_database_url",
+    "sqlite_path",
+    "uses_pooler",
+]
+
+
+def normalize_database_url(url: str) -> str:
+    """Turn the URLs Neon/Heroku print into ones SQLAlchemy + asyncpg accept.
+
+    ``postgres://`` and ``postgresql://`` get the asyncpg driver; ``sslmode`` becomes
+    asyncpg's ``ssl`` and ``channel_binding`` (unknown to asyncpg) is dropped.
+    """
+    scheme, _, rest = url.partition("://")
+    if not rest:
+        raise ValueError("DATABASE_URL must look like 'scheme://...'")
+    if scheme in {"postgres", "postgresql", "postgresql+psycopg2", "postgresql+psycopg"}:
+        scheme = "postgresql+asyncpg"
+    elif scheme == "sqlite":
+        scheme = "sqlite+aiosqlite"
+    if scheme != "postgresql+asyncpg":
+        return f"{scheme}://{rest}"
+    parts = urlsplit(f"{scheme}://{rest}")
+    query = []
+    for key, value in parse_qsl(parts.query, keep_blank_values=True):
+        if key == "channel_binding":
+            continue
+        if key == "sslmode":
+            key = "ssl"
+        query.append((key, value))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def is_pooler_url(url: str) -> bool:
+    """Whether the host looks like a transaction-mode pooler (Neon ``-pooler`` hosts)."""
+    host = urlsplit(url).hostname or ""
+    return "-pooler" in host.split(".")[0]
+
+
+def uses_pooler(settings: Settings, url: str) -> bool:
+    """Whether connections go through a transaction-mode pooler (setting, else host name)."""
+    return settings.database_pooler if settings.database_pooler is not None else is_pooler_url(url)
+
+
+def asyncpg_connect_args(settings: Settings, *, pooler: bool) -> dict[str, Any]:
+    """Keyword arguments for ``asyncpg.connect`` shared by the engine and the fast path.
+
+    Behind a transaction-mode pooler asyncpg must not cache prepared statements: the next
+    transaction may run on another server connection.
+    """
+    args: dict[str, Any] = {
+        "timeout": settings.database_timeout,
+        "command_timeout": settings.database_timeout,
+        "server_settings": {"application_name": settings.service_name},
+    }
+    if pooler:
+        args["statement_cache_size"] = 0
+    return args
+
+
+def sqlite_path(url: str) -> str | None:
+    """The file of a normalised SQLite URL; ``None`` for an in-memory database."""
+    rest = url.partition("://")[2]
+    path = unquote(rest.removeprefix("/").split("?", 1)[0])
+    return None if path in ("", ":memory:") else path

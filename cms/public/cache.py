@@ -1,0 +1,275 @@
+"""Response cache of the public API: rendered bytes per instance, HTTP validators, stale-if-error.
+
+An ASGI middleware in front of ``GET``/``HEAD /api/v1/*``. It knows nothing about the routes: it
+stores the bytes they render and answers from them.
+
+**HTTP.** Every ``200`` carries a strong ``ETag`` (a hash of the body) and ``Cache-Control:
+public, max-age, stale-while-revalidate, stale-if-error`` from the settings. ``If-None-Match``
+(one tag, a list, weak or strong, or ``*``) that matches gives ``304`` with no body, carrying
+``ETag``, ``Cache-Control`` and whatever ``Vary`` the ``200`` carries. ``HEAD`` is answered from
+the same entry as ``GET``. CORS must sit *outside* this middleware so that ``Access-Control-*``
+and ``Vary: Origin`` are computed per request and never stored.
+
+**Instance cache and invalidation.** Entries map path+query → (content version, headers, body,
+ETag), LRU-bounded by count and bytes. The instance also keeps ``known_version``, the content
+version it last read from the database, and when it read it. A request:
+
+1. If ``known_version`` was confirmed less than ``cache_version_check_interval`` seconds ago,
+   it is trusted: no SQL at all.
+2. Otherwise one ``SELECT version FROM content_version WHERE id = 1`` (in a short read-only
+   transaction, bounded by ``database_timeout``) refreshes it. Concurrent requests share one
+   check.
+3. An entry built from ``known_version`` is served (``X-Cache: HIT``); anything else is rendered
+   by the routes (``X-Cache: MISS``) and stored under the version read *before* rendering, so a
+   write that commits while rendering makes the entry stale at the next check, never the reverse.
+
+Every writer bumps the version row in its own transaction (``cms.core.db``), so another instance
+serves the new content at most ``cache_version_check_interval`` seconds after the commit (the
+interval is counted from when the check *started*). The writing instance serves it at once: a
+commit listener forgets the confirmation of every cache on the committing engine, so its next
+request checks. A check in flight when a write commits is not trusted for the next requests.
+
+Cost in database work per request: a hit inside the interval, 0 statements; a hit after it, 1
+tiny primary-key ``SELECT`` (plus the pool's pre-ping on a direct connection); a miss, that plus
+whatever the route runs. With many requests per interval, the amortised cost of a hit is ≈ 0.
+
+**Shared documents.** A miss for a shared key (:func:`cms.public.httpcache.shared_key`: no query,
+or ``featured=true|false``) is also upserted into ``published_documents`` under the same
+version, in its own short transaction after the response is sent (under Mangum, before the
+invocation returns; failures are logged and ignored; an older version never overwrites a newer
+row). The Lambda fast path (:mod:`cms.public.fastpath`) serves those rows without building this app.
+
+**Stale-if-error.** When the check fails or times out, or a route fails with a 5xx, the last
+good bytes for the key (of any version) are served with ``X-Cache: STALE`` and
+``X-Cache-Stale: database-unavailable``; a key never rendered gets a ``503`` JSON error. After a
+failed check the instance does not wait on the database again for one interval (requests are
+answered from memory at once); then it retries, and fresh content resumes when the database is
+back, without a restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import weakref
+from typing import Any
+
+from sqlalchemy import Engine, text
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from cms.content.models import PublishedDocument, utcnow
+from cms.core.config import Settings
+from cms.core.db import on_content_commit
+from cms.core.errors import error_response
+from cms.public.httpcache import CacheEntry, InstanceCache, if_none_match, make_etag, shared_key
+
+__all__ = [
+    "ResponseCache",
+    "ResponseCacheMiddleware",
+    "if_none_match",
+    "install_response_cache",
+    "make_etag",
+    "publish_document",
+]
+
+logger = logging.getLogger(__name__)
+
+_VERSION_SQL = text("SELECT version FROM content_version WHERE id = 1")
+# Every ResponseCache, so a local commit can invalidate those on the committing engine.
+_caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
+
+
+class ResponseCache(InstanceCache):
+    """The full app's instance cache, reading the content version through its engine."""
+
+    def __init__(self, engine: AsyncEngine, **options: Any) -> None:
+        super().__init__(**options)
+        self.engine = engine
+        _caches.add(self)
+
+    async def _query_version(self) -> Any:
+        # Inside a transaction (SQLAlchemy's autobegin; rolled back on exit), not in autocommit:
+        # behind a transaction-mode pooler, asyncpg's prepare and execute of one autocommit
+        # statement can reach different server connections ("prepared statement ... does not
+        # exist"). Once per interval, the extra BEGIN/ROLLBACK round trips cost nothing.
+        async with self.engine.connect() as connection:
+            return (await connection.execute(_VERSION_SQL)).scalar()
+
+
+async def publish_document(
+    engine: AsyncEngine, key: str, version: int, entry: CacheEntry, media_type: str
+) -> None:
+    """Upsert a rendered document into ``published_documents`` for other instances' fast path.
+
+    Its own short transaction; a row already holding a newer version is left alone.
+    """
+    table = PublishedDocument.metadata.tables[PublishedDocument.__tablename__]
+    values = {
+        "path": key,
+        "version": version,
+        "etag": entry.etag,
+        "body": entry.body,
+        "media_type": media_type,
+        "rendered_at": utcnow(),
+    }
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[table.c.path],
+        set_={name: statement.excluded[name] for name in values if name != "path"},
+        where=table.c.version <= statement.excluded.version,
+    )
+    async with engine.begin() as connection:
+        await connection.execute(statement)
+
+
+# --- invalidation on local commits -------------------------------------------------------
+
+
+def _invalidate_local_caches(engine: Engine) -> None:
+    for cache in list(_caches):
+        if cache.engine.sync_engine is engine:
+            cache.invalidate()
+
+
+on_content_commit(_invalidate_local_caches)
+
+
+# --- middleware ----------------------------------------------------------------------
+
+
+class _Captured:
+    """A downstream response, buffered."""
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.headers: list[tuple[bytes, bytes]] = []
+        self.chunks: list[bytes] = []
+        self.complete = False
+
+    async def send(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self.status = message["status"]
+            self.headers = list(message.get("headers", []))
+        elif message["type"] == "http.response.body":
+            self.chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                self.complete = True
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class ResponseCacheMiddleware:
+    """Answer ``GET``/``HEAD`` under the cache's prefix from ``cache``; render and store misses.
+
+    A miss worth sharing (:func:`cms.public.httpcache.shared_key`) is also published to
+    ``published_documents``, where other instances' fast path (:mod:`cms.public.fastpath`) reads it.
+    """
+
+    def __init__(self, app: ASGIApp, cache: ResponseCache) -> None:
+        self.app = app
+        self.cache = cache
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        cache = self.cache
+        if not cache.covers(scope):
+            await self.app(scope, receive, send)
+            return
+        query: bytes = scope.get("query_string", b"")
+        key = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+        head = scope["method"] == "HEAD"
+        condition = Headers(scope=scope).get("if-none-match")
+
+        version = await cache.version()
+        entry = cache.get(key)
+        if version is None:
+            await self._stale_or_unavailable(entry, head, condition, send)
+            return
+        if entry is not None and entry.version == version:
+            cache.hits += 1
+            await cache.respond(entry, b"HIT", head, condition, send)
+            return
+
+        captured = _Captured()
+        try:
+            await self.app({**scope, "method": "GET"}, receive, captured.send)
+        except Exception:
+            if entry is None:
+                raise
+            logger.exception("rendering %s failed: serving the stale response", key)
+            await self._stale_or_unavailable(entry, head, condition, send)
+            return
+        if captured.status >= 500 and entry is not None:
+            await self._stale_or_unavailable(entry, head, condition, send)
+            return
+        cacheable = (
+            captured.status == 200
+            and captured.complete
+            and not any(name.lower() == b"set-cookie" for name, _ in captured.headers)
+        )
+        if not cacheable:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": captured.status,
+                    "headers": captured.headers,
+                }
+            )
+            await send({"type": "http.response.body", "body": b"" if head else captured.body})
+            return
+        cache.misses += 1
+        entry = cache.put(key, version, captured.headers, captured.body)
+        await cache.respond(entry, b"MISS", head, condition, send)
+        await self._publish(scope, version, entry)
+
+    async def _publish(self, scope: Scope, version: int, entry: CacheEntry) -> None:
+        shared = shared_key(scope)
+        if shared is None:
+            return
+        media_type = next((v for n, v in entry.headers if n.lower() == b"content-type"), None)
+        if media_type is None:
+            return
+        try:
+            await publish_document(
+                self.cache.engine, shared, version, entry, media_type.decode("latin-1")
+            )
+        except Exception as exc:  # sharing is an optimisation: the response is already sent
+            logger.warning("publishing %s failed (%s)", shared, type(exc).__name__)
+
+    async def _stale_or_unavailable(
+        self, entry: CacheEntry | None, head: bool, condition: str | None, send: Send
+    ) -> None:
+        cache = self.cache
+        if entry is not None:
+            cache.stale += 1
+            await cache.respond(entry, b"STALE", head, condition, send)
+            return
+        cache.unavailable += 1
+        retry_after = str(max(1, math.ceil(cache.check_interval)))
+        response = error_response(
+            503,
+            "The database is unavailable and this response is not cached; try again shortly",
+            headers={"Retry-After": retry_after, "Cache-Control": "no-store"},
+        )
+        start_headers = response.raw_headers
+        await send({"type": "http.response.start", "status": 503, "headers": start_headers})
+        await send({"type": "http.response.body", "body": b"" if head else response.body})
+
+
+def install_response_cache(
+    app: Starlette, settings: Settings, engine: AsyncEngine
+) -> ResponseCache:
+    """Put a response cache in front of the app's public API (``app.state.response_cache``).
+
+    Add it before (inside) CORS and any middleware that varies per request.
+    """
+    cache = ResponseCache(engine, **InstanceCache.options(settings))
+    app.state.response_cache = cache
+    app.add_middleware(ResponseCacheMiddleware, cache=cache)
+    return cache

@@ -1,0 +1,47 @@
+"""``GET /health``: service and database status."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from cms.public.httpcache import CacheState, health_payload
+
+__all__ = ["HealthResponse", "router"]
+
+router = APIRouter(tags=["health"])
+
+
+class HealthResponse(BaseModel):
+    """Service status; ``degraded`` (HTTP 503) when the database does not answer."""
+
+    status: Literal["ok", "degraded"]
+    service: str
+    timestamp: str
+    version: str
+    database: Literal["ok", "unavailable"]
+    cache: CacheState
+    """This instance's public-API response cache."""
+
+
+@router.get(
+    "/health",
+    response_model=HealthResponse,
+    responses={503: {"model": HealthResponse, "description": "Database unavailable"}},
+)
+async def health(request: Request) -> JSONResponse:
+    """Report whether the service and its database are up.
+
+    The database status is the response cache's content-version check: confirmed at most
+    ``cache_version_check_interval`` seconds ago, bounded by ``database_timeout``, and free
+    (no SQL) when recently confirmed, which keeps frequent health probes cheap.
+    """
+    cache = request.app.state.response_cache
+    database: Literal["ok", "unavailable"] = (
+        "unavailable" if await cache.version() is None else "ok"
+    )
+    body, status = health_payload(request.app.state.settings, database, cache.state())
+    return JSONResponse(body, status_code=status)

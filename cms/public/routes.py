@@ -1,0 +1,265 @@
+"""The public, read-only JSON API under ``/api/v1`` (DESIGN §4).
+
+Published rows only, in public order (see :mod:`cms.content.read`). Every route rejects query
+parameters it does not know with 422, so a typo never silently returns unfiltered data (and
+response-cache keys cannot be multiplied by junk parameters).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from cms.content import read as repository
+from cms.content.models import (
+    Award,
+    Certificate,
+    Education,
+    Interest,
+    Language,
+    Publication,
+    Reference,
+    Volunteer,
+)
+from cms.content.schemas import (
+    AwardPublic,
+    CertificatePublic,
+    EducationPublic,
+    ExperiencePublic,
+    InterestPublic,
+    LanguagePublic,
+    PersonalInfoPublic,
+    ProjectPublic,
+    PublicationPublic,
+    ReferencePublic,
+    ResumePublic,
+    SkillPublic,
+    TechnologyPublic,
+    VolunteerPublic,
+)
+from cms.core.deps import SessionDep
+from cms.core.errors import ErrorResponse
+
+__all__ = ["NoQuery", "ProjectQuery", "SkillQuery", "router"]
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "No published entry with this id"}
+}
+
+router = APIRouter(
+    prefix="/api/v1",
+    responses={
+        422: {
+            "model": ErrorResponse,
+            "description": "Invalid path or query parameter (details in `details`)",
+        },
+    },
+)
+
+
+class _StrictQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class NoQuery(_StrictQuery):
+    """This route takes no query parameters."""
+
+
+class ProjectQuery(_StrictQuery):
+    """Filters of ``GET /projects``."""
+
+    featured: bool | None = Field(default=None, description="Only (non-)featured projects.")
+
+
+class SkillQuery(_StrictQuery):
+    """Filters of ``GET /skills``."""
+
+    category: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=100,
+        # Control characters (NUL above all) cannot be stored, so they cannot match anything;
+        # PostgreSQL would reject a NUL with an error instead of returning no rows.
+        pattern=r"^[^\x00-\x1f\x7f]+$",
+        description="Only skills of this category (case-insensitive).",
+    )
+    featured: bool | None = Field(default=None, description="Only (non-)featured skills.")
+
+
+_NoQueryDep = Annotated[NoQuery, Query()]
+_WorkId = Annotated[int, Path(ge=1, le=repository.MAX_ID, description="Experience id.")]
+_ProjectKey = Annotated[
+    str,
+    Path(
+        max_length=120,
+        pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+        description="A numeric project id or a project slug.",
+    ),
+]
+
+
+@router.get(
+    "/personal-info",
+    response_model=PersonalInfoPublic,
+    operation_id="get_personal_info",
+    tags=["personal info"],
+    responses={404: {"model": ErrorResponse, "description": "No personal info entered yet"}},
+)
+async def get_personal_info(session: SessionDep, _query: _NoQueryDep) -> PersonalInfoPublic:
+    """The owner's name, contact details, links and published profiles."""
+    basics = await repository.get_basics(session)
+    if basics is None:
+        raise HTTPException(404, "No personal info has been entered yet")
+    profiles = await repository.list_profiles(session)
+    return PersonalInfoPublic.from_rows(basics, list(profiles))
+
+
+@router.get(
+    "/experience",
+    response_model=list[ExperiencePublic],
+    operation_id="list_experience",
+    tags=["experience"],
+)
+async def list_experience(session: SessionDep, _query: _NoQueryDep) -> list[ExperiencePublic]:
+    """Published work experience, in the owner's order, newest first."""
+    return [ExperiencePublic.from_row(row) for row in await repository.list_work(session)]
+
+
+@router.get(
+    "/experience/{experience_id}",
+    response_model=ExperiencePublic,
+    operation_id="get_experience",
+    tags=["experience"],
+    responses=_NOT_FOUND,
+)
+async def get_experience(
+    experience_id: _WorkId, session: SessionDep, _query: _NoQueryDep
+) -> ExperiencePublic:
+    """One published experience entry by id."""
+    row = await repository.get_work(session, experience_id)
+    if row is None:
+        raise HTTPException(404, f"Experience {experience_id} not found")
+    return ExperiencePublic.from_row(row)
+
+
+@router.get(
+    "/projects",
+    response_model=list[ProjectPublic],
+    operation_id="list_projects",
+    tags=["projects"],
+)
+async def list_projects(
+    session: SessionDep, query: Annotated[ProjectQuery, Query()]
+) -> list[ProjectPublic]:
+    """Published projects, optionally only featured (or non-featured) ones."""
+    rows = await repository.list_projects(session, featured=query.featured)
+    return [ProjectPublic.from_row(row) for row in rows]
+
+
+@router.get(
+    "/projects/{id_or_slug}",
+    response_model=ProjectPublic,
+    operation_id="get_project",
+    tags=["projects"],
+    responses={404: {"model": ErrorResponse, "description": "No published project by that key"}},
+)
+async def get_project(
+    id_or_slug: _ProjectKey, session: SessionDep, _query: _NoQueryDep
+) -> ProjectPublic:
+    """One published project by numeric id or by slug."""
+    row = None
+    if id_or_slug.isdigit():
+        row = await repository.get_project(session, int(id_or_slug))
+    if row is None:
+        # An all-digit slug ("2048") is valid, so a number that names no project is tried as one.
+        row = await repository.get_project_by_slug(session, id_or_slug)
+    if row is None:
+        raise HTTPException(404, f"Project {id_or_slug!r} not found")
+    return ProjectPublic.from_row(row)
+
+
+@router.get(
+    "/skills",
+    response_model=list[SkillPublic],
+    operation_id="list_skills",
+    tags=["skills"],
+)
+async def list_skills(
+    session: SessionDep, query: Annotated[SkillQuery, Query()]
+) -> list[SkillPublic]:
+    """Published skills, optionally of one category or only featured (or non-featured) ones."""
+    rows = await repository.list_skills(session, category=query.category, featured=query.featured)
+    return [SkillPublic.from_row(row) for row in rows]
+
+
+_SECTIONS: list[tuple[str, type[Any], type[Any], str]] = [
+    ("education", Education, EducationPublic, "Published education entries."),
+    ("volunteer", Volunteer, VolunteerPublic, "Published volunteering roles."),
+    ("awards", Award, AwardPublic, "Published awards."),
+    ("certificates", Certificate, CertificatePublic, "Published certificates."),
+    ("publications", Publication, PublicationPublic, "Published publications."),
+    ("languages", Language, LanguagePublic, "Published spoken languages."),
+    ("interests", Interest, InterestPublic, "Published interests."),
+    ("references", Reference, ReferencePublic, "Published references."),
+]
+"""The sections that are a plain published list: path, table, response model, summary."""
+
+
+def _add_section_list(name: str, model: type[Any], public: type[Any], doc: str) -> None:
+    async def list_section(session: SessionDep, _query: _NoQueryDep) -> list[Any]:
+        rows = await repository.list_published(session, model)
+        return [public.from_row(row) for row in rows]
+
+    list_section.__doc__ = doc
+    router.add_api_route(
+        f"/{name}",
+        list_section,
+        methods=["GET"],
+        response_model=list[public],  # type: ignore[valid-type]
+        operation_id=f"list_{name}",
+        name=f"list_{name}",
+        tags=["sections"],
+    )
+
+
+for _section in _SECTIONS:
+    _add_section_list(*_section)
+
+
+@router.get(
+    "/technologies",
+    response_model=list[TechnologyPublic],
+    operation_id="list_technologies",
+    tags=["technologies"],
+)
+async def list_technologies(session: SessionDep, _query: _NoQueryDep) -> list[TechnologyPublic]:
+    """Technologies used by published experience or projects, most used first."""
+    usage = await repository.list_technology_usage(session)
+    return [
+        TechnologyPublic(
+            id=item.id,
+            name=item.name,
+            count=item.count,
+            experience_count=item.experience_count,
+            project_count=item.project_count,
+        )
+        for item in usage
+    ]
+
+
+@router.get(
+    "/resume",
+    response_model=ResumePublic,
+    response_model_exclude_unset=True,
+    operation_id="get_resume",
+    tags=["resume"],
+)
+async def get_resume(session: SessionDep, _query: _NoQueryDep) -> Any:
+    """The whole published CV as one JSON Resume v1.0.0 document."""
+    # Imported here: the export (and its JSON Schema tooling) stays off the cold path of the
+    # section routes, which a Lambda serves far more often.
+    from cms.content.jsonresume import export_resume
+
+    return await export_resume(session)
