@@ -4,7 +4,7 @@
 
 Cold start: a fresh interpreter imports the handler module and answers its first
 ``GET /api/v1/resume`` (HTTP API event), after the database was warmed once through the full app
-(the document exists in ``published_documents``, as in a deployment that served it before, so
+(the document exists in ``documents``, as in a deployment that served it before, so
 the fast path answers it); medians over ``--runs``, measured inside the child
 (import + first response) and outside (process start to exit). Then an import-time breakdown
 (``-X importtime``, cumulative per top-level package), which heavy packages the public path
@@ -147,7 +147,7 @@ def _prepare_database(url: str | None) -> str:
         async with make_sessionmaker(engine)() as session, session.begin():
             await seed_database(session, SEED_DIR)
         # What a deployed API has: the documents the public reads hit, rendered once by the
-        # full app (any instance) into published_documents, where the fast path reads them.
+        # full app (any instance) into documents, where the fast path reads them.
         transport = httpx.ASGITransport(app=create_app(settings, engine))
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             response = await client.get(str(EVENT["rawPath"]))
@@ -201,7 +201,7 @@ def main() -> None:
     print(f"heavy packages imported on the public cold path: {heavy or 'none'}")
     print(
         "(the store was warmed first: /api/v1/resume rendered once by the full app into "
-        "published_documents, as in a deployment that has served it before)"
+        "documents, as in a deployment that has served it before)"
     )
 
     code = CHILD.format(paths=[str(ROOT)], module="lambda_handler", event=event, heavy=[])

@@ -5,7 +5,7 @@ POST. Every hook gets the same small JSON body, the shape ``repository_dispatch`
 others ignore it): ``{"event_type": "cms-content-published", "client_payload": {...}}``.
 
 Nothing here runs in the background of a request, because on Lambda nothing may run after the
-response. Instead, three callers share one state row (:class:`cms.content.models.PublishState`):
+response. Instead, three callers share one state row (:class:`cms.content.models.RebuildState`):
 
 - :func:`publish_if_changed` — the scheduled check. It publishes when the content version moved
   past what every hook has accepted and the last edit is older than the debounce window, so a
@@ -40,7 +40,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from cms.content.models import ContentVersion, PublishState, as_utc, utcnow
+from cms.content.models import ContentVersion, RebuildState, as_utc, utcnow
 from cms.core.config import Settings
 
 __all__ = [
@@ -137,16 +137,16 @@ async def _content(session: AsyncSession) -> tuple[int, datetime | None]:
     return row[0], as_utc(row[1])
 
 
-async def _state(session: AsyncSession) -> PublishState:
-    state = await session.get(PublishState, _STATE_ID, populate_existing=True)
+async def _state(session: AsyncSession) -> RebuildState:
+    state = await session.get(RebuildState, _STATE_ID, populate_existing=True)
     if state is not None:
         return state
-    session.add(PublishState(id=_STATE_ID))
+    session.add(RebuildState(id=_STATE_ID))
     try:
         await session.commit()
     except IntegrityError:  # another instance created it first
         await session.rollback()
-    state = await session.get(PublishState, _STATE_ID, populate_existing=True)
+    state = await session.get(RebuildState, _STATE_ID, populate_existing=True)
     assert state is not None
     return state
 
@@ -160,9 +160,9 @@ def _lease_seconds(settings: Settings) -> float:
 async def _acquire(session: AsyncSession, settings: Settings, now: datetime) -> bool:
     """Take the lease if no other instance holds it (one conditional UPDATE, then commit)."""
     result = await session.execute(
-        update(PublishState)
-        .where(col(PublishState.id) == _STATE_ID)
-        .where(or_(col(PublishState.locked_until).is_(None), col(PublishState.locked_until) < now))
+        update(RebuildState)
+        .where(col(RebuildState.id) == _STATE_ID)
+        .where(or_(col(RebuildState.locked_until).is_(None), col(RebuildState.locked_until) < now))
         .values(locked_until=now + timedelta(seconds=_lease_seconds(settings)))
         # The row is re-read with populate_existing; no in-Python evaluation (SQLite's
         # naive datetimes cannot be compared with aware ones).
@@ -354,7 +354,7 @@ async def publish_if_changed(
 async def last_publish_state(session: AsyncSession) -> PublishStatus:
     """The publish state for display (read-only: nothing is written)."""
     version, _ = await _content(session)
-    state = await session.get(PublishState, _STATE_ID, populate_existing=True)
+    state = await session.get(RebuildState, _STATE_ID, populate_existing=True)
     published = state.published_version if state else 0
     return PublishStatus(
         content_version=version,

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from typer.testing import CliRunner
 
 import cms.cli
-from cms.content.models import PublishState, Skill
+from cms.content.models import RebuildState, Skill
 from cms.core.config import Settings
 from cms.rebuild import (
     EVENT_TYPE,
@@ -203,7 +203,7 @@ async def test_one_instance_at_a_time_calls_the_hooks(
     await edit(session, "Python")
     await publish_now(session, settings)  # creates the state row
     await session.execute(
-        update(PublishState)
+        update(RebuildState)
         .values(locked_until=datetime.now(UTC) + timedelta(minutes=5))
         .execution_options(synchronize_session=False)
     )

@@ -86,7 +86,7 @@ class PublishView(BaseView):
                     AuditLog(
                         username=username,
                         action="publish",
-                        table_name="publish_state",
+                        table_name="rebuild_state",
                         record_label=f"content version {result.content_version}: {result.status}",
                         changes={"status": result.status, "reason": result.reason},
                         created_at=utcnow(),

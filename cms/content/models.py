@@ -47,8 +47,8 @@ __all__ = [
     "ProjectTechnology",
     "Publication",
     "PublicationBase",
-    "PublishState",
-    "PublishedDocument",
+    "RebuildState",
+    "StoredDocument",
     "Reference",
     "ReferenceBase",
     "Skill",
@@ -624,13 +624,13 @@ CONTENT_TABLES: tuple[Table, ...] = _tables(
 # --- rebuild on publish --------------------------------------------------------------
 
 
-class PublishState(SQLModel, table=True):
+class RebuildState(SQLModel, table=True):
     """Where rebuild-on-publish stands: one row (id 1) shared by every instance (see cms.rebuild).
 
     Not content: writing it does not move the content version.
     """
 
-    __tablename__ = "publish_state"
+    __tablename__ = "rebuild_state"
 
     id: int = Field(default=1, primary_key=True)
     published_version: int = 0
@@ -650,7 +650,7 @@ class PublishState(SQLModel, table=True):
 # --- published documents (the Lambda fast path) --------------------------------------
 
 
-class PublishedDocument(SQLModel, table=True):
+class StoredDocument(SQLModel, table=True):
     """A public API response as the full app rendered it, shared with every instance.
 
     Written by the response cache (``cms.public.cache``) on a miss, read by
@@ -658,7 +658,7 @@ class PublishedDocument(SQLModel, table=True):
     writing it does not move the content version.
     """
 
-    __tablename__ = "published_documents"
+    __tablename__ = "documents"
 
     path: str = Field(primary_key=True, max_length=500)
     """Path and query under ``/api/v1`` (only the bounded set of ``httpcache.shared_key``)."""

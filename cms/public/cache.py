@@ -34,7 +34,7 @@ tiny primary-key ``SELECT`` (plus the pool's pre-ping on a direct connection); a
 whatever the route runs. With many requests per interval, the amortised cost of a hit is ≈ 0.
 
 **Shared documents.** A miss for a shared key (:func:`cms.public.httpcache.shared_key`: no query,
-or ``featured=true|false``) is also upserted into ``published_documents`` under the same
+or ``featured=true|false``) is also upserted into ``documents`` under the same
 version, in its own short transaction after the response is sent (under Mangum, before the
 invocation returns; failures are logged and ignored; an older version never overwrites a newer
 row). The Lambda fast path (:mod:`cms.public.fastpath`) serves those rows without building this app.
@@ -61,7 +61,7 @@ from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.content.models import PublishedDocument, utcnow
+from cms.content.models import StoredDocument, utcnow
 from cms.core.config import Settings
 from cms.core.db import on_content_commit
 from cms.core.errors import error_response
@@ -103,11 +103,11 @@ class ResponseCache(InstanceCache):
 async def publish_document(
     engine: AsyncEngine, key: str, version: int, entry: CacheEntry, media_type: str
 ) -> None:
-    """Upsert a rendered document into ``published_documents`` for other instances' fast path.
+    """Upsert a rendered document into ``documents`` for other instances' fast path.
 
     Its own short transaction; a row already holding a newer version is left alone.
     """
-    table = PublishedDocument.metadata.tables[PublishedDocument.__tablename__]
+    table = StoredDocument.metadata.tables[StoredDocument.__tablename__]
     values = {
         "path": key,
         "version": version,
@@ -169,7 +169,7 @@ class ResponseCacheMiddleware:
     """Answer ``GET``/``HEAD`` under the cache's prefix from ``cache``; render and store misses.
 
     A miss worth sharing (:func:`cms.public.httpcache.shared_key`) is also published to
-    ``published_documents``, where other instances' fast path (:mod:`cms.public.fastpath`) reads it.
+    ``documents``, where other instances' fast path (:mod:`cms.public.fastpath`) reads it.
     """
 
     def __init__(self, app: ASGIApp, cache: ResponseCache) -> None:

@@ -1,4 +1,4 @@
-"""The Lambda fast path: public documents from ``published_documents`` without the full app.
+"""The Lambda fast path: public documents from ``documents`` without the full app.
 
 A cold Lambda container that builds ``create_app()`` imports FastAPI, SQLAlchemy, SQLModel and
 every model before its first answer. :class:`FastPath` is an ASGI app that answers the common
@@ -13,7 +13,7 @@ It answers:
   current content version. The version is read at most once per
   ``cache_version_check_interval`` (``SELECT version FROM content_version WHERE id = 1``); a
   document not in this instance's memory costs one primary-key ``SELECT`` on
-  ``published_documents``, keyed by path *and* version, so a row of an older version is never
+  ``documents``, keyed by path *and* version, so a row of an older version is never
   served for a newer one, and only what the full app rendered (published content) is there.
   Headers, ``ETag``, ``304``, ``HEAD`` and CORS are those of the full app.
 - ``GET``/``HEAD /health``, from the same version check (the JSON of ``cms.public.health``).
@@ -78,9 +78,7 @@ class _Database:
 class _Postgres(_Database):
     """Raw asyncpg reads with the engine's per-connection settings."""
 
-    _DOCUMENT_SQL = (
-        "SELECT etag, body, media_type FROM published_documents WHERE path = $1 AND version = $2"
-    )
+    _DOCUMENT_SQL = "SELECT etag, body, media_type FROM documents WHERE path = $1 AND version = $2"
 
     def __init__(self, settings: Settings, url: str) -> None:
         parts = urlsplit(url)
@@ -150,9 +148,7 @@ class _Sqlite(_Database):
     never closes it from exiting.
     """
 
-    _DOCUMENT_SQL = (
-        "SELECT etag, body, media_type FROM published_documents WHERE path = ? AND version = ?"
-    )
+    _DOCUMENT_SQL = "SELECT etag, body, media_type FROM documents WHERE path = ? AND version = ?"
 
     def __init__(self, settings: Settings, path: str) -> None:
         self.uri = f"file:{quote(path)}?mode=rw"  # never create an empty file by mistake

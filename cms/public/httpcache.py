@@ -48,7 +48,7 @@ logger = logging.getLogger(__name__)
 API_CACHE_PREFIX = "/api/v1"
 DEFAULT_MAX_ENTRIES = 1024
 DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # 32 MiB of bodies per instance
-MAX_SHARED_KEY_LENGTH = 500  # characters, the published_documents primary key
+MAX_SHARED_KEY_LENGTH = 500  # characters, the documents primary key
 # Query strings whose documents are shared between instances: a bounded set, so arbitrary
 # ``?category=`` values cannot grow the table.
 _SHARED_QUERIES = frozenset({"", "featured=true", "featured=false"})
@@ -108,7 +108,7 @@ def is_under(scope: Scope, prefix: str) -> bool:
 
 
 def shared_key(scope: Scope) -> str | None:
-    """The ``published_documents`` key of a request, or ``None`` if it is not worth sharing."""
+    """The ``documents`` key of a request, or ``None`` if it is not worth sharing."""
     query = scope.get("query_string", b"").decode("latin-1")
     if query not in _SHARED_QUERIES:
         return None

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from cms.content.models import PublishedDocument, Skill
+from cms.content.models import Skill, StoredDocument
 from cms.public.fastpath import FastPath
 from tests.aws import lambda_helpers as helpers
 from tests.databases import make_settings
@@ -168,7 +168,7 @@ async def test_other_requests_go_to_the_full_app(
     preflight = await other.options(
         SKILLS, headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
     )
-    keys = set(await session.scalars(select(col(PublishedDocument.path))))
+    keys = set(await session.scalars(select(col(StoredDocument.path))))
 
     assert _names(query) == ["Python"] and query.headers["x-cache"] == "MISS"
     assert again.headers["x-cache"] == "HIT", "the full app's own cache"
@@ -193,7 +193,7 @@ async def test_drafts_never_appear(
     _, other = await make_fast_path()
     skills = await other.get(SKILLS)
     resume = await other.get("/api/v1/resume")
-    bodies = list(await session.scalars(select(col(PublishedDocument.body))))
+    bodies = list(await session.scalars(select(col(StoredDocument.body))))
 
     assert skills.headers["x-cache"] == resume.headers["x-cache"] == "HIT"
     assert _names(skills) == ["Python"]
