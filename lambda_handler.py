@@ -8,8 +8,8 @@ Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run 
 invocation), and every invocation runs on the loop created here, so the engine's asyncpg
 connections never meet a foreign loop. The engine pre-pings pooled connections, which
 survives the container being frozen and the server dropping idle connections meanwhile.
-Events from the EventBridge schedule (template.yaml) skip Mangum: they run the rebuild-on-publish
-check (:func:`cms.rebuild.scheduled_publish`) on the same loop and return its result.
+Events from the EventBridge schedule (template.yaml) skip Mangum: they run the rebuild check
+(:func:`cms.rebuild.scheduled_rebuild`) on the same loop and return its result.
 """
 
 from __future__ import annotations
@@ -78,16 +78,17 @@ def is_scheduled_event(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event"
 
 
-def _scheduled_publish(asgi_app: FastAPI | FastPath) -> dict[str, Any]:
-    """The rebuild-on-publish check: the Lambda stand-in for the uvicorn poller."""
-    from cms.rebuild import scheduled_publish  # httpx stays off the request cold path
+def _scheduled_rebuild(asgi_app: FastAPI | FastPath) -> dict[str, Any]:
+    """The rebuild check: the Lambda stand-in for the uvicorn poller."""
+    from cms.rebuild import scheduled_rebuild  # httpx stays off the request cold path
 
     state = asgi_app.state
-    result = loop.run_until_complete(scheduled_publish(state.sessionmaker, state.settings))
+    result = loop.run_until_complete(scheduled_rebuild(state.sessionmaker, state.settings))
+    # The metric names predate "rebuild" and stay: CloudWatch dashboards and alarms read them.
     metrics.add_metric(name="PublishChecks", unit=MetricUnit.Count, value=1)
     if result["status"] in {"failed", "partial"}:
         metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=1)
-    logger.info("scheduled publish", status=result["status"], reason=result["reason"])
+    logger.info("scheduled rebuild", status=result["status"], reason=result["reason"])
     return result
 
 
@@ -99,7 +100,7 @@ def make_handler(asgi_app: FastAPI | FastPath) -> LambdaHandler:
     @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if is_scheduled_event(event):
-            return _scheduled_publish(asgi_app)
+            return _scheduled_rebuild(asgi_app)
         started = time.perf_counter()
         response = adapter(event, context)
         status = int(response.get("statusCode", 500))

@@ -31,8 +31,9 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.seeding import SEED_DIR, seed_database
+from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
-from cms.core.db import create_engine, make_sessionmaker
+from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
 from cms.main import create_app
 from cms.public.cache import ResponseCache

@@ -68,7 +68,8 @@ def _run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tr
     """Run ``work`` on the configured database, in one transaction unless it commits itself."""
     from sqlalchemy.exc import DBAPIError
 
-    from cms.core.db import create_engine, make_sessionmaker
+    from cms.content.write import make_sessionmaker
+    from cms.core.db import create_engine
 
     settings = _settings()
 
@@ -176,7 +177,7 @@ def import_(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
     except OSError as exc:
         _fail(f"Cannot read {file}: {exc.strerror or exc}")
     try:
-        summary = _run(lambda session: import_resume(session, document))
+        summary = _run(lambda session: import_resume(session, document, actor="cms import"))
     except ResumeValidationError as exc:
         _fail_with_problems(
             exc.problems, f"{file}: {len(exc.problems)} problem(s); nothing was written."
@@ -267,18 +268,18 @@ def dev(
 
 
 @app.command()
-def publish(
+def rebuild(
     now: Annotated[
         bool, typer.Option("--now", help="Call every build hook at once, changed or not")
     ] = False,
 ) -> None:
     """Call the site's build hooks if content changed and edits settled (run it from cron)."""
-    from cms.rebuild import publish_if_changed, publish_now
+    from cms.rebuild import rebuild_if_changed, rebuild_now
 
     settings = _settings()
-    run_publish = publish_now if now else publish_if_changed
-    # The publisher commits itself: it takes and releases a lease shared by every instance.
-    result = _run(lambda session: run_publish(session, settings, trigger="cli"), transaction=False)
+    run_rebuild = rebuild_now if now else rebuild_if_changed
+    # The rebuild commits itself: it takes and releases a lease shared by every instance.
+    result = _run(lambda session: run_rebuild(session, settings, trigger="cli"), transaction=False)
     typer.echo(f"{result.status}: {result.reason}")
     for hook in result.hooks:
         outcome = "ok" if hook.ok else hook.error

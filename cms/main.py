@@ -10,8 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import __version__
 from cms.admin import mount_admin
+from cms.content.write import make_sessionmaker
 from cms.core.config import Settings, get_settings
-from cms.core.db import create_engine, make_sessionmaker
+from cms.core.db import create_engine
 from cms.core.errors import ErrorResponse, install_error_handlers
 from cms.public.cache import install_response_cache
 from cms.public.cors import ApiCORSMiddleware, api_cors_options
@@ -24,14 +25,14 @@ __all__ = ["create_app"]
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Under uvicorn: poll for unpublished content and call the build hooks (``cms.rebuild``).
+    """Under uvicorn: poll for content changes and call the build hooks (``cms.rebuild``).
 
     Mangum runs with lifespan off, so on Lambda this never runs (a schedule calls the check);
     the import stays here to keep httpx off the Lambda cold path.
     """
-    from cms.rebuild import publisher_lifespan
+    from cms.rebuild import rebuild_lifespan
 
-    async with publisher_lifespan(app):
+    async with rebuild_lifespan(app):
         yield
 
 

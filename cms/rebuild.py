@@ -1,4 +1,4 @@
-"""Rebuild on publish: POST the site's build hooks after content changes.
+"""Rebuild: POST the site's build hooks after content changes.
 
 Netlify, Vercel and Cloudflare Pages deploy hooks and GitHub ``repository_dispatch`` all take a
 POST. Every hook gets the same small JSON body, the shape ``repository_dispatch`` requires (the
@@ -7,12 +7,12 @@ others ignore it): ``{"event_type": "cms-content-published", "client_payload": {
 Nothing here runs in the background of a request, because on Lambda nothing may run after the
 response. Instead, three callers share one state row (:class:`cms.content.models.RebuildState`):
 
-- :func:`publish_if_changed` — the scheduled check. It publishes when the content version moved
+- :func:`rebuild_if_changed` — the scheduled check. It rebuilds when the content version moved
   past what every hook has accepted and the last edit is older than the debounce window, so a
-  burst of edits triggers one build. Callers: an EventBridge schedule on Lambda, ``cms publish``
-  from cron, and :func:`run_publisher` (a poll loop for a long-running uvicorn server).
-- :func:`publish_now` — the admin's "Publish site" button: every hook, at once.
-- :func:`last_publish_state` — what the admin shows.
+  burst of edits triggers one build. Callers: an EventBridge schedule on Lambda, ``cms rebuild``
+  from cron, and :func:`run_rebuild_poller` (a poll loop for a long-running uvicorn server).
+- :func:`rebuild_now` — the admin's "Rebuild site" button: every hook, at once.
+- :func:`rebuild_status` — what the admin shows.
 
 A lease in the row (``locked_until``) lets one instance at a time call the hooks. Each POST is
 retried with exponential backoff on network errors, 429 and 5xx; each hook's last accepted version
@@ -46,20 +46,23 @@ from cms.core.config import Settings
 __all__ = [
     "EVENT_TYPE",
     "HookResult",
-    "PublishResult",
-    "PublishStatus",
+    "RebuildResult",
+    "RebuildStatus",
     "hook_key",
-    "last_publish_state",
-    "publish_if_changed",
-    "publish_now",
-    "publisher_lifespan",
+    "rebuild_if_changed",
+    "rebuild_lifespan",
+    "rebuild_now",
+    "rebuild_status",
     "redact_hook_url",
-    "run_publisher",
-    "scheduled_publish",
+    "run_rebuild_poller",
+    "scheduled_rebuild",
 ]
 
 EVENT_TYPE = "cms-content-published"
-"""``event_type`` of the POST body; a GitHub workflow listens with ``repository_dispatch``."""
+"""``event_type`` of the POST body; a GitHub workflow listens with ``repository_dispatch``.
+
+Its value predates the word "rebuild" and stays: users' workflows match on it.
+"""
 
 Status = Literal["success", "partial", "failed", "skipped"]
 Trigger = Literal["button", "schedule", "cli", "poller"]
@@ -95,8 +98,8 @@ class HookResult:
 
 
 @dataclass
-class PublishResult:
-    """What one publish did: which content version, which hooks, how it went."""
+class RebuildResult:
+    """What one rebuild did: which content version, which hooks, how it went."""
 
     status: Status
     reason: str
@@ -111,11 +114,12 @@ class PublishResult:
 
 
 @dataclass
-class PublishStatus:
-    """The state the admin shows: what is published, what is pending, the last attempt."""
+class RebuildStatus:
+    """The state the admin shows: what is rebuilt, what is pending, the last attempt."""
 
     content_version: int
-    published_version: int
+    rebuilt_version: int
+    """The newest content version every configured hook has accepted."""
     pending: bool
     last_status: str | None
     last_trigger: str | None
@@ -173,7 +177,7 @@ async def _acquire(session: AsyncSession, settings: Settings, now: datetime) -> 
 
 
 def _headers(url: str, settings: Settings) -> dict[str, str]:
-    headers = {"User-Agent": f"{settings.service_name}-publish"}
+    headers = {"User-Agent": f"{settings.service_name}-rebuild"}
     # GitHub (and GitHub Enterprise, under /api/v3) repository_dispatch wants a token.
     if _GITHUB_DISPATCH.search(urlsplit(url).path):
         headers["Accept"] = "application/vnd.github+json"
@@ -224,19 +228,19 @@ async def _call_hooks(
     trigger: Trigger,
     now: datetime,
     only_due: bool,
-) -> PublishResult:
+) -> RebuildResult:
     if not await _acquire(session, settings, now):
-        return PublishResult("skipped", "another instance is publishing", version, trigger)
+        return RebuildResult("skipped", "another instance is rebuilding", version, trigger)
     state = await _state(session)
     if only_due:
-        # Another instance may have published between our first look and the lease.
+        # Another instance may have rebuilt between our first look and the lease.
         accepted = state.hook_versions or {}
         urls = [url for url in urls if accepted.get(hook_key(url), -1) < version]
         if not urls:
             state.locked_until = None
             await session.commit()
-            return PublishResult(
-                "skipped", f"content version {version} is published", version, trigger
+            return RebuildResult(
+                "skipped", f"content version {version} is already rebuilt", version, trigger
             )
     payload = {
         "event_type": EVENT_TYPE,
@@ -278,8 +282,8 @@ async def _call_hooks(
     await session.commit()
     reason = f"{succeeded} of {len(hooks)} build hook(s) accepted content version {version}"
     log = logger.info if status == "success" else logger.warning
-    log("publish %s: %s (%s)", status, reason, "; ".join(_describe(hook) for hook in hooks))
-    return PublishResult(status, reason, version, trigger, hooks)
+    log("rebuild %s: %s (%s)", status, reason, "; ".join(_describe(hook) for hook in hooks))
+    return RebuildResult(status, reason, version, trigger, hooks)
 
 
 def _describe(hook: HookResult) -> str:
@@ -287,13 +291,13 @@ def _describe(hook: HookResult) -> str:
     return f"{hook.hook}: {outcome} after {hook.attempts} attempt(s)"
 
 
-async def publish_now(
+async def rebuild_now(
     session: AsyncSession, settings: Settings, *, trigger: Trigger = "button"
-) -> PublishResult:
-    """POST every build hook at once (the admin's "Publish site" button). Commits on ``session``."""
+) -> RebuildResult:
+    """POST every build hook at once (the admin's "Rebuild site" button). Commits on ``session``."""
     version, _ = await _content(session)
     if not settings.build_hook_urls:
-        return PublishResult("skipped", "no build hooks are configured", version, trigger)
+        return RebuildResult("skipped", "no build hooks are configured", version, trigger)
     await _state(session)
     return await _call_hooks(
         session,
@@ -306,14 +310,14 @@ async def publish_now(
     )
 
 
-async def publish_if_changed(
+async def rebuild_if_changed(
     session: AsyncSession,
     settings: Settings,
     *,
     trigger: Trigger = "schedule",
     now: datetime | None = None,
-) -> PublishResult:
-    """Publish if content changed since the hooks last accepted it and the edits have settled.
+) -> RebuildResult:
+    """Rebuild if content changed since the hooks last accepted it and the edits have settled.
 
     Safe to call often and from many instances (a schedule, cron, a poll loop): it does nothing
     while the last edit is younger than ``build_hook_debounce_seconds``, after a failure within
@@ -323,17 +327,19 @@ async def publish_if_changed(
     now = now or utcnow()
     version, changed_at = await _content(session)
     if not settings.build_hook_urls:
-        return PublishResult("skipped", "no build hooks are configured", version, trigger)
+        return RebuildResult("skipped", "no build hooks are configured", version, trigger)
     state = await _state(session)
     accepted = state.hook_versions or {}
     due = [url for url in settings.build_hook_urls if accepted.get(hook_key(url), -1) < version]
     if version == 0 or not due:
-        return PublishResult("skipped", f"content version {version} is published", version, trigger)
+        return RebuildResult(
+            "skipped", f"content version {version} is already rebuilt", version, trigger
+        )
     if changed_at is not None:
         quiet = (now - changed_at).total_seconds()
         if quiet < settings.build_hook_debounce_seconds:
             left = settings.build_hook_debounce_seconds - quiet
-            return PublishResult(
+            return RebuildResult(
                 "skipped", f"waiting for edits to settle ({left:.0f} s left)", version, trigger
             )
     last_attempt = as_utc(state.last_attempt_at)
@@ -343,7 +349,7 @@ async def publish_if_changed(
         and last_attempt is not None
         and (now - last_attempt).total_seconds() < settings.build_hook_failure_backoff_seconds
     ):
-        return PublishResult(
+        return RebuildResult(
             "skipped", "the last attempt failed; backing off before retrying", version, trigger
         )
     return await _call_hooks(
@@ -351,15 +357,15 @@ async def publish_if_changed(
     )
 
 
-async def last_publish_state(session: AsyncSession) -> PublishStatus:
-    """The publish state for display (read-only: nothing is written)."""
+async def rebuild_status(session: AsyncSession) -> RebuildStatus:
+    """The rebuild state for display (read-only: nothing is written)."""
     version, _ = await _content(session)
     state = await session.get(RebuildState, _STATE_ID, populate_existing=True)
-    published = state.published_version if state else 0
-    return PublishStatus(
+    rebuilt = state.published_version if state else 0  # the column kept its first name
+    return RebuildStatus(
         content_version=version,
-        published_version=published,
-        pending=version > published,
+        rebuilt_version=rebuilt,
+        pending=version > rebuilt,
         last_status=state.last_status if state else None,
         last_trigger=state.last_trigger if state else None,
         last_attempt_at=as_utc(state.last_attempt_at) if state else None,
@@ -368,12 +374,12 @@ async def last_publish_state(session: AsyncSession) -> PublishStatus:
     )
 
 
-async def run_publisher(
+async def run_rebuild_poller(
     sessionmaker: async_sessionmaker[AsyncSession],
     settings: Settings,
     stop: asyncio.Event,
 ) -> None:
-    """Call :func:`publish_if_changed` every ``build_hook_poll_seconds`` until ``stop`` is set.
+    """Call :func:`rebuild_if_changed` every ``build_hook_poll_seconds`` until ``stop`` is set.
 
     For long-running servers (uvicorn): start it from the app's lifespan. Never on Lambda,
     where Mangum runs without lifespan and a schedule calls the check instead.
@@ -384,21 +390,21 @@ async def run_publisher(
     while not stop.is_set():
         try:
             async with sessionmaker() as session:
-                await publish_if_changed(session, settings, trigger="poller")
+                await rebuild_if_changed(session, settings, trigger="poller")
         except Exception:  # a database hiccup must not end the loop
-            logger.exception("scheduled publish check failed")
+            logger.exception("scheduled rebuild check failed")
         try:
             await asyncio.wait_for(stop.wait(), timeout=interval)
         except TimeoutError:
             pass
 
 
-async def scheduled_publish(
+async def scheduled_rebuild(
     sessionmaker: async_sessionmaker[AsyncSession], settings: Settings
 ) -> dict[str, Any]:
     """One scheduled check (an EventBridge rule invoking the Lambda); JSON-ready result."""
     async with sessionmaker() as session:
-        result = await publish_if_changed(session, settings, trigger="schedule")
+        result = await rebuild_if_changed(session, settings, trigger="schedule")
     return {
         "status": result.status,
         "reason": result.reason,
@@ -408,10 +414,10 @@ async def scheduled_publish(
 
 
 @asynccontextmanager
-async def publisher_lifespan(app: Any) -> AsyncIterator[None]:
-    """Run :func:`run_publisher` beside a uvicorn-served app (``app.state`` from ``create_app``)."""
+async def rebuild_lifespan(app: Any) -> AsyncIterator[None]:
+    """Run :func:`run_rebuild_poller` beside a uvicorn-served app (state from ``create_app``)."""
     stop = asyncio.Event()
-    task = asyncio.create_task(run_publisher(app.state.sessionmaker, app.state.settings, stop))
+    task = asyncio.create_task(run_rebuild_poller(app.state.sessionmaker, app.state.settings, stop))
     try:
         yield
     finally:

@@ -1,4 +1,4 @@
-"""A local build-hook receiver (a real HTTP server on 127.0.0.1) shared by the publish tests."""
+"""A local build-hook receiver (a real HTTP server on 127.0.0.1) shared by the rebuild tests."""
 
 from __future__ import annotations
 

@@ -17,8 +17,9 @@ from typer.testing import CliRunner
 
 from cms.cli import app
 from cms.content.seeding import SEED_DIR
+from cms.content.write import make_sessionmaker
 from cms.core.config import get_settings
-from cms.core.db import create_engine, make_sessionmaker
+from cms.core.db import create_engine
 from tests.content.documents import content_state, full_document
 from tests.databases import make_settings
 
@@ -218,7 +219,7 @@ def test_unreachable_database_from_a_real_shell(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("command", [["export"], ["db", "upgrade"], ["publish"], ["list-admins"]])
+@pytest.mark.parametrize("command", [["export"], ["db", "upgrade"], ["rebuild"], ["list-admins"]])
 def test_invalid_settings_give_a_clear_message_without_the_secret(
     command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -240,15 +241,15 @@ def test_invalid_settings_give_a_clear_message_without_the_secret(
     assert not database.exists()
 
 
-def test_database_errors_of_publish_give_a_clear_message(
+def test_database_errors_of_rebuild_give_a_clear_message(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # A database nobody has migrated: the publisher's first query fails.
+    # A database nobody has migrated: the rebuild's first query fails.
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'unmigrated.db'}")
     monkeypatch.setenv("ENVIRONMENT", "test")
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["publish"])
+        result = CliRunner().invoke(app, ["rebuild"])
     finally:
         get_settings.cache_clear()
 

@@ -1,7 +1,7 @@
-"""The back office's "Publish site" page: where rebuild-on-publish stands, and a button.
+"""The back office's "Rebuild site" page: where the build hooks stand, and a button.
 
-GET shows :func:`cms.rebuild.last_publish_state` (hooks only as host plus hash: their URLs are
-secrets). POST calls :func:`cms.rebuild.publish_now` inside the request, so it works on Lambda
+GET shows :func:`cms.rebuild.rebuild_status` (hooks only as host plus hash: their URLs are
+secrets). POST calls :func:`cms.rebuild.rebuild_now` inside the request, so it works on Lambda
 where nothing may run after the response, then redirects back (POST/redirect/GET). There is no
 session for SQLAdmin's flash messages (the JWT cookie is the only cookie), so the redirect
 carries one of a fixed set of outcome codes, never free text.
@@ -22,23 +22,23 @@ from starlette.responses import RedirectResponse, Response
 
 from cms.content.models import AuditLog, utcnow
 from cms.core.config import Settings
-from cms.rebuild import PublishResult, last_publish_state, publish_now, redact_hook_url
+from cms.rebuild import RebuildResult, rebuild_now, rebuild_status, redact_hook_url
 
-__all__ = ["OUTCOMES", "PublishView", "publish_view"]
+__all__ = ["OUTCOMES", "RebuildView", "rebuild_view"]
 
 logger = logging.getLogger(__name__)
 
 OUTCOMES: dict[str, tuple[str, str]] = {
-    "success": ("success", "Published: every build hook accepted the request."),
-    "partial": ("warning", "Partly published: some build hooks failed after retries."),
-    "failed": ("danger", "Publishing failed: no build hook accepted the request after retries."),
-    "busy": ("info", "Another publish is running right now; reload this page in a moment."),
-    "none": ("warning", "Nothing was published: no build hooks are configured."),
+    "success": ("success", "Rebuild started: every build hook accepted the request."),
+    "partial": ("warning", "Rebuild partly started: some build hooks failed after retries."),
+    "failed": ("danger", "Rebuild failed: no build hook accepted the request after retries."),
+    "busy": ("info", "Another rebuild is running right now; reload this page in a moment."),
+    "none": ("warning", "Nothing was rebuilt: no build hooks are configured."),
 }
 """Outcome code (in the redirect's query) → Bootstrap colour and message shown once."""
 
 
-def _outcome(result: PublishResult, settings: Settings) -> str:
+def _outcome(result: RebuildResult, settings: Settings) -> str:
     if result.status != "skipped":
         return result.status
     return "busy" if settings.build_hook_urls else "none"
@@ -48,22 +48,22 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
 
 
-class PublishView(BaseView):
-    """State of the build hooks and a "Publish site now" button (POST)."""
+class RebuildView(BaseView):
+    """State of the build hooks and a "Rebuild site now" button (POST)."""
 
-    name = "Publish site"
+    name = "Rebuild site"
     icon = "fa-solid fa-rocket"
 
     settings: ClassVar[Settings]
     sessionmaker: ClassVar[async_sessionmaker[AsyncSession]]
 
-    @expose("/publish", methods=["GET", "POST"], identity="publish")
-    async def publish_page(self, request: Request) -> Response:
-        """Show the publish state; on POST, call every build hook now and redirect back."""
+    @expose("/rebuild", methods=["GET", "POST"], identity="rebuild")
+    async def rebuild_page(self, request: Request) -> Response:
+        """Show the rebuild state; on POST, call every build hook now and redirect back."""
         if request.method == "POST":
-            return await self._publish(request)
+            return await self._rebuild(request)
         async with self.sessionmaker() as session:
-            state = await last_publish_state(session)
+            state = await rebuild_status(session)
         code = request.query_params.get("outcome", "")
         context: dict[str, Any] = {
             "title": self.name,
@@ -75,17 +75,17 @@ class PublishView(BaseView):
             "outcome": OUTCOMES.get(code),
             "outcome_code": code if code in OUTCOMES else None,
         }
-        return await self.templates.TemplateResponse(request, "sqladmin/publish.html", context)
+        return await self.templates.TemplateResponse(request, "sqladmin/rebuild.html", context)
 
-    async def _publish(self, request: Request) -> Response:
+    async def _rebuild(self, request: Request) -> Response:
         username = str(get_current_user_id(request) or "unknown")
         async with self.sessionmaker() as session:
-            result = await publish_now(session, self.settings, trigger="button")
+            result = await rebuild_now(session, self.settings, trigger="button")
             if result.status != "skipped":
                 session.add(
                     AuditLog(
                         username=username,
-                        action="publish",
+                        action="rebuild",
                         table_name="rebuild_state",
                         record_label=f"content version {result.content_version}: {result.status}",
                         changes={"status": result.status, "reason": result.reason},
@@ -93,17 +93,17 @@ class PublishView(BaseView):
                     )
                 )
                 await session.commit()
-        logger.info("publish requested by %s: %s (%s)", username, result.status, result.reason)
-        url = URL(str(request.url_for("admin:view-publish")))
+        logger.info("rebuild requested by %s: %s (%s)", username, result.status, result.reason)
+        url = URL(str(request.url_for("admin:view-rebuild")))
         return RedirectResponse(
             url.include_query_params(outcome=_outcome(result, self.settings)), status_code=303
         )
 
 
-def publish_view(
+def rebuild_view(
     *, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> type[PublishView]:
-    """A :class:`PublishView` bound to one admin app's settings and engine."""
+) -> type[RebuildView]:
+    """A :class:`RebuildView` bound to one admin app's settings and engine."""
     # A subclass per app: SQLAdmin sets class attributes (identity, templates) on the view.
     attributes = {"settings": settings, "sessionmaker": sessionmaker}
-    return cast(type[PublishView], type("PublishView", (PublishView,), attributes))
+    return cast(type[RebuildView], type("RebuildView", (RebuildView,), attributes))

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from sqladmin import Admin
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.routing import Mount
@@ -14,10 +14,11 @@ from starlette.staticfiles import StaticFiles
 
 from cms.admin.auth import JWTCookieAuth
 from cms.admin.guard import AdminGuard
-from cms.admin.rebuild import publish_view
-from cms.admin.views import ALL_VIEWS, AdminWriteError
+from cms.admin.rebuild import rebuild_view
+from cms.admin.sections import ALL_VIEWS
+from cms.admin.views import write_problems
+from cms.content.write import WriteError, make_sessionmaker
 from cms.core.config import Settings
-from cms.core.db import make_sessionmaker
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "build_admin_app"]
 
@@ -30,15 +31,15 @@ class _DropOwnerErrors(logging.Filter):
     """SQLAdmin logs every failed save with a traceback; ours are the owner's typos."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return not (record.exc_info and isinstance(record.exc_info[1], AdminWriteError)) and not (
-            isinstance(record.msg, AdminWriteError)
+        return not (record.exc_info and isinstance(record.exc_info[1], WriteError)) and not (
+            isinstance(record.msg, WriteError)
         )
 
 
 def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     """The back office as a Starlette app, to be mounted at ``/admin``."""
     # Its own sessionmaker: SQLAdmin reconfigures the one it is given (autoflush off).
-    sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+    sessionmaker = make_sessionmaker(engine)
     auth = JWTCookieAuth(settings=settings, sessionmaker=sessionmaker)
     admin = Admin(
         Starlette(),
@@ -50,7 +51,8 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
         middlewares=[Middleware(AdminGuard)],
     )
     auth.templates = admin.templates
-    admin.add_view(publish_view(settings=settings, sessionmaker=make_sessionmaker(engine)))
+    admin.templates.env.globals["write_problems"] = write_problems
+    admin.add_view(rebuild_view(settings=settings, sessionmaker=make_sessionmaker(engine)))
     for view in ALL_VIEWS:
         admin.add_view(view)
     admin.admin.router.routes.insert(

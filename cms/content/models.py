@@ -6,12 +6,11 @@ returns lives in ``cms.content.schemas``. Table models skip pydantic validation,
 with ``XBase.model_validate`` first (see ``cms.content.validation``); the database repeats the rules
 that matter as constraints.
 
-Dates keep the precision a CV gives them (``2020``, ``2020-05``, ``2020-05-17``): a ``date``
-column holds the first day and a ``*_precision`` column says how much of it is meaningful.
+Dates keep the precision a CV gives them: a ``date`` column and a ``*_precision`` column
+(:mod:`cms.content.dates`).
 """
 
 import datetime as dt
-import enum
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, overload
 
@@ -19,6 +18,8 @@ from pydantic import AfterValidator, EmailStr, model_validator
 from sqlalchemy import JSON, CheckConstraint, DateTime, Enum, LargeBinary, func
 from sqlalchemy.schema import Table
 from sqlmodel import Field, Relationship, SQLModel
+
+from cms.content.dates import DatePrecision
 
 __all__ = [
     "CONTENT_TABLES",
@@ -31,7 +32,6 @@ __all__ = [
     "Certificate",
     "CertificateBase",
     "ContentVersion",
-    "DatePrecision",
     "Education",
     "EducationBase",
     "HttpUrlStr",
@@ -59,8 +59,6 @@ __all__ = [
     "Work",
     "WorkBase",
     "WorkTechnology",
-    "format_partial_date",
-    "parse_partial_date",
     "as_utc",
     "utcnow",
 ]
@@ -105,35 +103,6 @@ def _check_http_url(value: str | None) -> str | None:
 
 HttpUrlStr = Annotated[str, AfterValidator(_check_http_url)]
 """A URL kept as typed, checked to be absolute http(s)."""
-
-
-class DatePrecision(enum.StrEnum):
-    """How much of a stored date the CV states."""
-
-    year = "year"
-    month = "month"
-    day = "day"
-
-
-def parse_partial_date(value: str) -> tuple[date, DatePrecision]:
-    """``"2020"`` → (2020-01-01, year); ``"2020-05"`` → (2020-05-01, month); full dates → day."""
-    parts = value.split("-")
-    if len(parts) == 1:
-        return date(int(parts[0]), 1, 1), DatePrecision.year
-    if len(parts) == 2:
-        return date(int(parts[0]), int(parts[1]), 1), DatePrecision.month
-    return date.fromisoformat(value), DatePrecision.day
-
-
-def format_partial_date(value: date | None, precision: DatePrecision | str | None) -> str | None:
-    """The ISO-8601 text of a stored date at its stated precision."""
-    if value is None:
-        return None
-    if precision == DatePrecision.year:
-        return f"{value.year:04d}"
-    if precision == DatePrecision.month:
-        return f"{value.year:04d}-{value.month:02d}"
-    return value.isoformat()
 
 
 def _precision_field() -> Any:
@@ -391,9 +360,10 @@ class SkillBase(_Entry):
 
     name: str = Field(max_length=100)
     category: str | None = Field(default=None, max_length=100)
-    level: int | None = Field(default=None, ge=1, le=5)
-    level_label: str | None = Field(default=None, max_length=50)
-    """JSON Resume's free-text level (``"Master"``), kept as written."""
+    level: int | None = Field(default=None, ge=1, le=5, description="1 (beginner) to 5 (expert).")
+    level_label: str | None = Field(
+        default=None, max_length=50, description="JSON Resume's free-text level, as written."
+    )
     years_experience: float | None = Field(
         default=None, ge=0, schema_extra={"allow_inf_nan": False}
     )

@@ -1,69 +1,80 @@
-"""Read queries of the published CV, shared by the public API (and anyone rendering it).
+"""The one read of the published CV, shared by the public API and the JSON Resume export.
 
-Every function returns published rows only, in the public order: the owner's ``sort_order``,
-then newest first (the section's date descending, undated last), then highest id first.
+Rows come in the public order: the owner's ``sort_order``, then newest first (the section's
+date descending, undated last), then highest id first. Drafts are left out unless asked for.
 Technologies are loaded with ``selectinload``: a list costs the same number of statements
 whether it holds two rows or two hundred.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Integer, Select, func, literal, select, union_all
+from sqlalchemy import Integer, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import Select
 from sqlmodel import col
 
-from cms.content.models import (
-    Award,
-    Basics,
-    Certificate,
-    Education,
-    Profile,
-    Project,
-    ProjectTechnology,
-    Publication,
-    Skill,
-    Technology,
-    Volunteer,
-    Work,
-    WorkTechnology,
-)
+from cms.content.basics import BASICS
+from cms.content.models import Technology
+from cms.content.record import Section
+from cms.content.sections import LIST_SECTIONS
 
 __all__ = [
     "MAX_ID",
+    "CVContent",
+    "Entry",
     "TechnologyUsage",
     "get_basics",
-    "get_project",
-    "get_project_by_slug",
-    "get_work",
-    "list_profiles",
-    "list_projects",
-    "list_published",
-    "list_skills",
+    "get_entry",
+    "list_entries",
     "list_technology_usage",
-    "list_work",
+    "load_cv",
     "public_order",
 ]
 
 MAX_ID = 2**31 - 1
 """Largest id an ``INTEGER`` primary key holds; larger numbers cannot name a row."""
 
-T = TypeVar("T")
 
-# The date that makes an entry "newer" in each dated section.
-_SECTION_DATE: dict[type[Any], Any] = {
-    Work: Work.start_date,
-    Project: Project.start_date,
-    Volunteer: Volunteer.start_date,
-    Education: Education.start_date,
-    Award: Award.date,
-    Certificate: Certificate.date,
-    Publication: Publication.release_date,
-}
+@dataclass
+class Entry:
+    """One list row of a CV with the technologies it is tagged with (work and projects)."""
+
+    row: Any
+    technologies: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CVContent:
+    """A whole CV as table rows, each section in its order."""
+
+    basics: Any = None
+    sections: dict[str, list[Entry]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """Rows per section (``basics`` first), sections without rows left out."""
+        counts = {"basics": 1} if self.basics is not None else {}
+        for section in LIST_SECTIONS:
+            if self.sections.get(section.name):
+                counts[section.name] = len(self.sections[section.name])
+        return counts
+
+    def summary(self) -> str:
+        """A short human summary, e.g. ``"1 basics, 12 work, 3 projects (1 draft)"``."""
+        parts = [f"{count} {name}" for name, count in self.counts().items()]
+        entries = [entry for entries in self.sections.values() for entry in entries]
+        drafts = sum(1 for entry in entries if not entry.row.is_published)
+        technologies = {name for entry in entries for name in entry.technologies}
+        if technologies:
+            parts.append(f"{len(technologies)} technologies")
+        text = ", ".join(parts) if parts else "an empty CV"
+        if drafts:
+            text += f" ({drafts} draft{'s' if drafts != 1 else ''})"
+        return text
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,145 +92,111 @@ class TechnologyUsage:
         return self.experience_count + self.project_count
 
 
-def _published(model: type[Any]) -> Any:
-    return col(model.is_published).is_(True)
-
-
-def public_order(model: type[Any]) -> list[Any]:
+def public_order(section: Section) -> list[Any]:
     """The public order: the owner's ``sort_order``, then newest first, then latest added."""
-    order = [col(model.sort_order).asc()]
-    date_column = _SECTION_DATE.get(model)
-    if date_column is not None:
-        order.append(col(date_column).desc().nulls_last())
-    order.append(col(model.id).desc())
+    table: Any = section.table
+    order = [col(table.sort_order).asc()]
+    if section.order_date is not None:
+        order.append(col(getattr(table, section.order_date)).desc().nulls_last())
+    order.append(col(table.id).desc())
     return order
 
 
-async def list_published(session: AsyncSession, model: type[T]) -> Sequence[T]:
-    """All published rows of a section table, in public order."""
-    statement = select(model).where(_published(model)).order_by(*public_order(model))
+def _entries(section: Section, *, include_drafts: bool = False) -> Select[Any]:
+    table: Any = section.table
+    statement = select(table)
+    if not include_drafts:
+        statement = statement.where(col(table.is_published).is_(True))
+    if section.tagged:
+        statement = statement.options(selectinload(table.technologies))
+    return statement
+
+
+async def list_entries(
+    session: AsyncSession,
+    section: Section,
+    *,
+    where: Mapping[str, Any] | None = None,
+    include_drafts: bool = False,
+) -> Sequence[Any]:
+    """A list section's rows in public order, filtered by ``where`` (text matches ignore case)."""
+    table: Any = section.table
+    statement = _entries(section, include_drafts=include_drafts).order_by(*public_order(section))
+    for name, value in (where or {}).items():
+        if value is None:
+            continue
+        column = col(getattr(table, name))
+        if isinstance(value, str):
+            statement = statement.where(func.lower(column) == value.lower())
+        else:
+            statement = statement.where(column.is_(value))
     return (await session.scalars(statement)).all()
 
 
-async def get_basics(session: AsyncSession) -> Basics | None:
+async def get_entry(session: AsyncSession, section: Section, **key: Any) -> Any:
+    """One published row found by ``key`` (``id=…`` or another unique column), or ``None``."""
+    table: Any = section.table
+    if "id" in key and not 0 < key["id"] <= MAX_ID:
+        return None
+    statement = _entries(section).where(
+        *(col(getattr(table, name)) == value for name, value in key.items())
+    )
+    return (await session.scalars(statement)).first()
+
+
+async def get_basics(session: AsyncSession) -> Any:
     """The owner's basics row (the first one, should there ever be several)."""
-    statement = select(Basics).order_by(col(Basics.id).asc()).limit(1)
+    table: Any = BASICS.table
+    statement = select(table).order_by(col(table.id).asc()).limit(1)
     return (await session.scalars(statement)).first()
 
 
-async def list_profiles(session: AsyncSession) -> Sequence[Profile]:
-    """Published social profiles, in public order."""
-    return await list_published(session, Profile)
-
-
-async def list_work(session: AsyncSession) -> Sequence[Work]:
-    """Published jobs with their technologies, in public order."""
-    statement = (
-        select(Work)
-        .where(_published(Work))
-        .options(selectinload(Work.technologies))  # type: ignore[arg-type]
-        .order_by(*public_order(Work))
-    )
-    return (await session.scalars(statement)).all()
-
-
-async def get_work(session: AsyncSession, work_id: int) -> Work | None:
-    """One published job with its technologies, or ``None`` (missing or draft)."""
-    if not 0 < work_id <= MAX_ID:
-        return None
-    statement = (
-        select(Work)
-        .where(col(Work.id) == work_id, _published(Work))
-        .options(selectinload(Work.technologies))  # type: ignore[arg-type]
-    )
-    return (await session.scalars(statement)).first()
-
-
-async def list_projects(
-    session: AsyncSession, *, featured: bool | None = None
-) -> Sequence[Project]:
-    """Published projects with their technologies, optionally only (non-)featured ones."""
-    statement = (
-        select(Project)
-        .where(_published(Project))
-        .options(selectinload(Project.technologies))  # type: ignore[arg-type]
-        .order_by(*public_order(Project))
-    )
-    if featured is not None:
-        statement = statement.where(col(Project.is_featured).is_(featured))
-    return (await session.scalars(statement)).all()
-
-
-async def get_project(session: AsyncSession, project_id: int) -> Project | None:
-    """One published project by id, or ``None`` (missing or draft)."""
-    if not 0 < project_id <= MAX_ID:
-        return None
-    statement = (
-        select(Project)
-        .where(col(Project.id) == project_id, _published(Project))
-        .options(selectinload(Project.technologies))  # type: ignore[arg-type]
-    )
-    return (await session.scalars(statement)).first()
-
-
-async def get_project_by_slug(session: AsyncSession, slug: str) -> Project | None:
-    """One published project by slug, or ``None`` (missing or draft)."""
-    statement = (
-        select(Project)
-        .where(col(Project.slug) == slug, _published(Project))
-        .options(selectinload(Project.technologies))  # type: ignore[arg-type]
-    )
-    return (await session.scalars(statement)).first()
-
-
-async def list_skills(
-    session: AsyncSession, *, category: str | None = None, featured: bool | None = None
-) -> Sequence[Skill]:
-    """Published skills, optionally of one category (case-insensitive) or (non-)featured."""
-    statement = select(Skill).where(_published(Skill)).order_by(*public_order(Skill))
-    if category is not None:
-        statement = statement.where(func.lower(col(Skill.category)) == category.lower())
-    if featured is not None:
-        statement = statement.where(col(Skill.is_featured).is_(featured))
-    return (await session.scalars(statement)).all()
+async def load_cv(session: AsyncSession, *, include_drafts: bool = False) -> CVContent:
+    """The whole CV as rows, in public order (drafts only if asked for)."""
+    content = CVContent(basics=await get_basics(session))
+    for section in LIST_SECTIONS:
+        rows = await list_entries(session, section, include_drafts=include_drafts)
+        content.sections[section.name] = [
+            Entry(row, [tech.name for tech in row.technologies] if section.tagged else [])
+            for row in rows
+        ]
+    return content
 
 
 async def list_technology_usage(session: AsyncSession) -> list[TechnologyUsage]:
     """Technologies used by at least one published job or project, most used first."""
-    work_links: Select[int | None, int, int] = (
-        select(
-            col(WorkTechnology.technology_id).label("technology_id"),
-            literal(1, Integer).label("in_work"),
-            literal(0, Integer).label("in_project"),
+    tagged = [section for section in LIST_SECTIONS if section.tagged]
+    links = union_all(
+        *(
+            select(
+                section.links.technology.label("technology_id"),
+                *(literal(int(other is section), Integer).label(other.name) for other in tagged),
+            )
+            .join(section.table, col(section.table.id) == section.links.owner)  # type: ignore[attr-defined]
+            .where(col(section.table.is_published).is_(True))  # type: ignore[attr-defined]
+            for section in tagged
         )
-        .join(Work, col(Work.id) == col(WorkTechnology.work_id))
-        .where(_published(Work))
-    )
-    project_links: Select[int | None, int, int] = (
-        select(
-            col(ProjectTechnology.technology_id).label("technology_id"),
-            literal(0, Integer).label("in_work"),
-            literal(1, Integer).label("in_project"),
-        )
-        .join(Project, col(Project.id) == col(ProjectTechnology.project_id))
-        .where(_published(Project))
-    )
-    links = union_all(work_links, project_links).subquery()
+    ).subquery()
     statement = (
         select(
             col(Technology.id),
             col(Technology.name),
-            func.sum(links.c.in_work),
-            func.sum(links.c.in_project),
+            *(func.sum(links.c[section.name]) for section in tagged),
         )
         .join(links, links.c.technology_id == col(Technology.id))
         .group_by(col(Technology.id), col(Technology.name))
         .order_by(func.count().desc(), func.lower(col(Technology.name)), col(Technology.id))
     )
     rows = (await session.execute(statement)).all()
+    counts = [
+        {section.name: int(n) for section, n in zip(tagged, row[2:], strict=True)} for row in rows
+    ]
     return [
         TechnologyUsage(
-            id=row[0], name=row[1], experience_count=int(row[2]), project_count=int(row[3])
+            id=row[0],
+            name=row[1],
+            experience_count=count.get("work", 0),
+            project_count=count.get("projects", 0),
         )
-        for row in rows
+        for row, count in zip(rows, counts, strict=True)
     ]

@@ -23,8 +23,9 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cms.content import write as crud
-from cms.content.jsonresume import load_cv, parse_resume, render_resume
+from cms.content import write
+from cms.content.jsonresume import parse_resume, render_resume
+from cms.content.read import load_cv
 
 __all__ = [
     "SEED_DIR",
@@ -40,6 +41,9 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
 SEED_FILE = "resume.json"
 """The seed document inside a seed folder."""
+
+SEED_ACTOR = "cms seed"
+"""Who the audit log says wrote the seed."""
 
 
 class SeedError(Exception):
@@ -103,5 +107,5 @@ async def seed_database(
         return SeedReport(source=path, status=SeedStatus.unchanged, summary=content.summary())
     if current and not force:
         return SeedReport(source=path, status=SeedStatus.kept, summary=content.summary())
-    await crud.replace_cv(session, content=content)
+    await write.replace_cv(session, content=content, actor=SEED_ACTOR)
     return SeedReport(source=path, status=SeedStatus.loaded, summary=content.summary())

@@ -48,14 +48,14 @@ class Settings(BaseSettings):
     build_hook_github_token: SecretStr | None = None
     """Bearer token sent to GitHub ``repository_dispatch`` hooks (``…/repos/o/r/dispatches``)."""
     build_hook_debounce_seconds: float = 60.0
-    """Quiet time after the last edit before a burst of edits is published."""
+    """Quiet time after the last edit before a burst of edits triggers one rebuild."""
     build_hook_timeout: float = 10.0  # seconds per POST
     build_hook_retries: int = Field(default=2, ge=0)  # extra tries after a failed POST
     build_hook_retry_backoff: float = 1.0  # seconds before the first retry, doubling
     build_hook_failure_backoff_seconds: float = 300.0
-    """After a failed publish, wait this long before the scheduled check tries again."""
+    """After a failed rebuild, wait this long before the scheduled check tries again."""
     build_hook_poll_seconds: float = 30.0
-    """How often a long-running server (uvicorn) checks for unpublished content; 0: never.
+    """How often a long-running server (uvicorn) checks for content to rebuild; 0: never.
     On Lambda nothing runs between requests: a schedule calls the check instead."""
 
     @model_validator(mode="after")

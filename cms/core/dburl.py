@@ -1,7 +1,8 @@
-"""Database URLs and driver options, without SQLAlchemy (the Lambda fast path imports this).
+"""Database URLs, driver options and the content-version query, without SQLAlchemy.
 
-``cms.core.db`` builds the SQLAlchemy engine from these; :mod:`cms.public.fastpath` opens raw
-asyncpg or sqlite3 connections from the same URL with the same per-connection settings.
+``cms.core.db`` builds the SQLAlchemy engine from these; :mod:`cms.public.fastpath` (which must
+not import SQLAlchemy) opens raw asyncpg or sqlite3 connections from the same URL with the same
+per-connection settings, and reads the content version with the same SQL.
 """
 
 from __future__ import annotations
@@ -12,12 +13,17 @@ from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 from cms.core.config import Settings
 
 __all__ = [
+    "CONTENT_VERSION_SQL",
     "asyncpg_connect_args",
     "is_pooler_url",
     "normalize_database_url",
     "sqlite_path",
     "uses_pooler",
 ]
+
+# The committed content version (no row: nothing written yet, version 0). Plain SQL with no
+# parameters: SQLAlchemy callers wrap it in ``text()``, the raw drivers run it as it is.
+CONTENT_VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
 
 
 def normalize_database_url(url: str) -> str:

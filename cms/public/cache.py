@@ -16,12 +16,13 @@ version it last read from the database, and when it read it. A request:
 
 1. If ``known_version`` was confirmed less than ``cache_version_check_interval`` seconds ago,
    it is trusted: no SQL at all.
-2. Otherwise one ``SELECT version FROM content_version WHERE id = 1`` (in a short read-only
-   transaction, bounded by ``database_timeout``) refreshes it. Concurrent requests share one
-   check.
+2. Otherwise one ``SELECT version FROM content_version WHERE id = 1``
+   (``cms.core.dburl.CONTENT_VERSION_SQL``, in a short read-only transaction, bounded by
+   ``database_timeout``) refreshes it. Concurrent requests share one check.
 3. An entry built from ``known_version`` is served (``X-Cache: HIT``); anything else is rendered
    by the routes (``X-Cache: MISS``) and stored under the version read *before* rendering, so a
    write that commits while rendering makes the entry stale at the next check, never the reverse.
+   :meth:`cms.public.httpcache.InstanceCache.decide` makes this choice for the fast path too.
 
 Every writer bumps the version row in its own transaction (``cms.core.db``), so another instance
 serves the new content at most ``cache_version_check_interval`` seconds after the commit (the
@@ -33,7 +34,7 @@ Cost in database work per request: a hit inside the interval, 0 statements; a hi
 tiny primary-key ``SELECT`` (plus the pool's pre-ping on a direct connection); a miss, that plus
 whatever the route runs. With many requests per interval, the amortised cost of a hit is ≈ 0.
 
-**Shared documents.** A miss for a shared key (:func:`cms.public.httpcache.shared_key`: no query,
+**Shared documents.** A miss for a shared key (:func:`cms.public.httpcache.is_shared`: no query,
 or ``featured=true|false``) is also upserted into ``documents`` under the same
 version, in its own short transaction after the response is sent (under Mangum, before the
 invocation returns; failures are logged and ignored; an older version never overwrites a newer
@@ -64,8 +65,18 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.content.models import StoredDocument, utcnow
 from cms.core.config import Settings
 from cms.core.db import on_content_commit
+from cms.core.dburl import CONTENT_VERSION_SQL
 from cms.core.errors import error_response
-from cms.public.httpcache import CacheEntry, InstanceCache, if_none_match, make_etag, shared_key
+from cms.public.httpcache import (
+    CacheEntry,
+    InstanceCache,
+    Miss,
+    Unavailable,
+    if_none_match,
+    is_shared,
+    make_etag,
+    request_key,
+)
 
 __all__ = [
     "ResponseCache",
@@ -78,7 +89,7 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_VERSION_SQL = text("SELECT version FROM content_version WHERE id = 1")
+_VERSION_SQL = text(CONTENT_VERSION_SQL)
 # Every ResponseCache, so a local commit can invalidate those on the committing engine.
 _caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
 
@@ -168,7 +179,7 @@ class _Captured:
 class ResponseCacheMiddleware:
     """Answer ``GET``/``HEAD`` under the cache's prefix from ``cache``; render and store misses.
 
-    A miss worth sharing (:func:`cms.public.httpcache.shared_key`) is also published to
+    A miss worth sharing (:func:`cms.public.httpcache.is_shared`) is also published to
     ``documents``, where other instances' fast path (:mod:`cms.public.fastpath`) reads it.
     """
 
@@ -181,32 +192,30 @@ class ResponseCacheMiddleware:
         if not cache.covers(scope):
             await self.app(scope, receive, send)
             return
-        query: bytes = scope.get("query_string", b"")
-        key = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+        key = request_key(scope)
         head = scope["method"] == "HEAD"
         condition = Headers(scope=scope).get("if-none-match")
 
-        version = await cache.version()
-        entry = cache.get(key)
-        if version is None:
-            await self._stale_or_unavailable(entry, head, condition, send)
+        decision = await cache.decide(key)
+        if isinstance(decision, Unavailable):
+            await self._unavailable(head, send)
             return
-        if entry is not None and entry.version == version:
-            cache.hits += 1
-            await cache.respond(entry, b"HIT", head, condition, send)
+        if not isinstance(decision, Miss):
+            await cache.respond(decision.entry, decision.label, head, condition, send)
             return
 
+        version, fallback = decision.version, decision.fallback
         captured = _Captured()
         try:
             await self.app({**scope, "method": "GET"}, receive, captured.send)
         except Exception:
-            if entry is None:
+            if fallback is None:
                 raise
             logger.exception("rendering %s failed: serving the stale response", key)
-            await self._stale_or_unavailable(entry, head, condition, send)
+            await cache.respond(fallback, b"STALE", head, condition, send)
             return
-        if captured.status >= 500 and entry is not None:
-            await self._stale_or_unavailable(entry, head, condition, send)
+        if captured.status >= 500 and fallback is not None:
+            await cache.respond(fallback, b"STALE", head, condition, send)
             return
         cacheable = (
             captured.status == 200
@@ -223,43 +232,31 @@ class ResponseCacheMiddleware:
             )
             await send({"type": "http.response.body", "body": b"" if head else captured.body})
             return
-        cache.misses += 1
         entry = cache.put(key, version, captured.headers, captured.body)
         await cache.respond(entry, b"MISS", head, condition, send)
-        await self._publish(scope, version, entry)
+        if is_shared(scope):
+            await self._publish(key, version, entry)
 
-    async def _publish(self, scope: Scope, version: int, entry: CacheEntry) -> None:
-        shared = shared_key(scope)
-        if shared is None:
-            return
+    async def _publish(self, key: str, version: int, entry: CacheEntry) -> None:
         media_type = next((v for n, v in entry.headers if n.lower() == b"content-type"), None)
         if media_type is None:
             return
         try:
             await publish_document(
-                self.cache.engine, shared, version, entry, media_type.decode("latin-1")
+                self.cache.engine, key, version, entry, media_type.decode("latin-1")
             )
         except Exception as exc:  # sharing is an optimisation: the response is already sent
-            logger.warning("publishing %s failed (%s)", shared, type(exc).__name__)
+            logger.warning("publishing %s failed (%s)", key, type(exc).__name__)
 
-    async def _stale_or_unavailable(
-        self, entry: CacheEntry | None, head: bool, condition: str | None, send: Send
-    ) -> None:
+    async def _unavailable(self, head: bool, send: Send) -> None:
         cache = self.cache
-        if entry is not None:
-            cache.stale += 1
-            await cache.respond(entry, b"STALE", head, condition, send)
-            return
-        cache.unavailable += 1
         retry_after = str(max(1, math.ceil(cache.check_interval)))
         response = error_response(
             503,
             "The database is unavailable and this response is not cached; try again shortly",
             headers={"Retry-After": retry_after, "Cache-Control": "no-store"},
         )
-        start_headers = response.raw_headers
-        await send({"type": "http.response.start", "status": 503, "headers": start_headers})
-        await send({"type": "http.response.body", "body": b"" if head else response.body})
+        await cache.respond_unavailable(response, head, send)
 
 
 def install_response_cache(

@@ -8,10 +8,11 @@ the settings.
 
 It answers:
 
-- ``GET``/``HEAD`` of a shared key under ``/api/v1`` (:func:`cms.public.httpcache.shared_key`: no
+- ``GET``/``HEAD`` of a shared key under ``/api/v1`` (:func:`cms.public.httpcache.is_shared`: no
   query, or ``featured=true|false``) whose document the full app has already rendered for the
   current content version. The version is read at most once per
-  ``cache_version_check_interval`` (``SELECT version FROM content_version WHERE id = 1``); a
+  ``cache_version_check_interval`` (``cms.core.dburl.CONTENT_VERSION_SQL``), and
+  :meth:`~cms.public.httpcache.InstanceCache.decide` chooses as the full app's cache does; a
   document not in this instance's memory costs one primary-key ``SELECT`` on
   ``documents``, keyed by path *and* version, so a row of an older version is never
   served for a newer one, and only what the full app rendered (published content) is there.
@@ -35,7 +36,7 @@ import logging
 import sqlite3
 import weakref
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from starlette.datastructures import Headers
@@ -43,16 +44,32 @@ from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
 from cms.core.config import Settings
-from cms.core.dburl import asyncpg_connect_args, normalize_database_url, sqlite_path, uses_pooler
+from cms.core.dburl import (
+    CONTENT_VERSION_SQL,
+    asyncpg_connect_args,
+    normalize_database_url,
+    sqlite_path,
+    uses_pooler,
+)
 from cms.public.cors import ApiCORSMiddleware, api_cors_options
-from cms.public.httpcache import CacheEntry, InstanceCache, health_payload, request_path, shared_key
+from cms.public.httpcache import (
+    Hit,
+    InstanceCache,
+    Miss,
+    Stale,
+    Unavailable,
+    health_payload,
+    is_shared,
+    request_key,
+    request_path,
+)
 
 __all__ = ["DocumentStore", "FastPath"]
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/health"
-_DOCUMENT = "cms.public.fastpath.document"  # scope key: the entry to send, and its X-Cache label
+_DOCUMENT = "cms.public.fastpath.document"  # scope key: the Hit or Stale to send
 
 
 class _Database:
@@ -61,7 +78,7 @@ class _Database:
     _DOCUMENT_SQL: str  # (path, version) → etag, body, media_type, in the driver's paramstyle
 
     async def version(self) -> Any:
-        row = await self._fetchrow("SELECT version FROM content_version WHERE id = 1")
+        row = await self._fetchrow(CONTENT_VERSION_SQL)
         return None if row is None else row[0]
 
     async def document(self, key: str, version: int) -> tuple[str, bytes, str] | None:
@@ -199,28 +216,22 @@ class DocumentStore(InstanceCache):
     async def _query_version(self) -> Any:
         return await self.database.version()
 
-    async def lookup(self, key: str) -> tuple[CacheEntry, bytes] | None:
-        """The entry to send for ``key`` and its ``X-Cache`` label, or ``None``: ask the app."""
-        version = await self.version()
-        entry = self.get(key)
-        if version is None:
-            if entry is None:
-                return None
-            self.stale += 1
-            return entry, b"STALE"
-        if entry is not None and entry.version == version:
-            self.hits += 1
-            return entry, b"HIT"
+    async def lookup(self, key: str) -> Hit | Stale | None:
+        """What to send for ``key`` (from memory or ``documents``), or ``None``: ask the app."""
+        decision = await self.decide(key)
+        if isinstance(decision, Miss):
+            return await self._load(key, decision)
+        return None if isinstance(decision, Unavailable) else decision
+
+    async def _load(self, key: str, miss: Miss) -> Hit | Stale | None:
+        version = miss.version
         if self._absent.get(key) == version:
             return None
         try:
             row = await self.database.document(key, version)
         except Exception as exc:  # the database failed after the version check
             logger.warning("reading published document failed (%s)", type(exc).__name__)
-            if entry is None:
-                return None
-            self.stale += 1
-            return entry, b"STALE"
+            return None if miss.fallback is None else Stale(miss.fallback)
         if row is None:
             if len(self._absent) >= self.max_entries:
                 self._absent.clear()
@@ -230,8 +241,7 @@ class DocumentStore(InstanceCache):
         entry = self.put(
             key, version, [(b"content-type", media_type.encode("latin-1"))], body, etag
         )
-        self.hits += 1
-        return entry, b"HIT"
+        return Hit(entry)
 
 
 class FastPath:
@@ -312,8 +322,8 @@ class FastPath:
         if request_path(scope) == HEALTH_PATH:
             await self._health(scope, receive, send)
             return
-        key = shared_key(scope) if store.covers(scope) else None
-        found = None if key is None else await store.lookup(key)
+        shared = store.covers(scope) and is_shared(scope)
+        found = await store.lookup(request_key(scope)) if shared else None
         if found is None:
             await self.app(scope, receive, send)
             return
@@ -321,16 +331,15 @@ class FastPath:
 
     async def _send_document(self, scope: Scope, _receive: Receive, send: Send) -> None:
         assert self.store is not None
-        entry, label = scope[_DOCUMENT]
+        found: Hit | Stale = scope[_DOCUMENT]
         condition = Headers(scope=scope).get("if-none-match")
-        await self.store.respond(entry, label, scope["method"] == "HEAD", condition, send)
+        await self.store.respond(
+            found.entry, found.label, scope["method"] == "HEAD", condition, send
+        )
 
     async def _health(self, scope: Scope, receive: Receive, send: Send) -> None:
         assert self.store is not None
-        database: Literal["ok", "unavailable"] = (
-            "unavailable" if await self.store.version() is None else "ok"
-        )
-        body, status = health_payload(self.settings, database, self.store.state())
+        body, status = await health_payload(self.settings, self.store)
         response = JSONResponse(body, status_code=status)
         if scope["method"] == "HEAD":
             response.body = b""  # Content-Length stays that of the GET body

@@ -39,9 +39,6 @@ async def health(request: Request) -> JSONResponse:
     ``cache_version_check_interval`` seconds ago, bounded by ``database_timeout``, and free
     (no SQL) when recently confirmed, which keeps frequent health probes cheap.
     """
-    cache = request.app.state.response_cache
-    database: Literal["ok", "unavailable"] = (
-        "unavailable" if await cache.version() is None else "ok"
-    )
-    body, status = health_payload(request.app.state.settings, database, cache.state())
+    state = request.app.state
+    body, status = await health_payload(state.settings, state.response_cache)
     return JSONResponse(body, status_code=status)

@@ -1,11 +1,13 @@
 """HTTP caching shared by the response cache and the Lambda fast path (no ORM, no FastAPI).
 
-:class:`InstanceCache` holds rendered ``200`` responses of one instance, keyed by path+query and
-valid for the content version they were built from, and knows that version: it asks the
-database at most once per ``cache_version_check_interval`` (see :mod:`cms.public.cache` for the full
-story). Subclasses say how to read the version: :class:`cms.public.cache.ResponseCache` through the
-SQLAlchemy engine, :mod:`cms.public.fastpath` through the raw driver. Both answer with
-:meth:`InstanceCache.respond`, so validators, ``304``, ``HEAD`` and stale answers look the same.
+:class:`InstanceCache` holds rendered ``200`` responses of one instance, keyed by
+:func:`request_key` and valid for the content version they were built from, and knows that
+version: it asks the database at most once per ``cache_version_check_interval`` (see
+:mod:`cms.public.cache` for the full story). Subclasses say how to read the version:
+:class:`cms.public.cache.ResponseCache` through the SQLAlchemy engine, :mod:`cms.public.fastpath`
+through the raw driver. Both take :meth:`InstanceCache.decide`'s answer for a key and send with
+:meth:`InstanceCache.respond`, so validators, ``304``, ``HEAD``, stale answers and counters are
+the same.
 """
 
 from __future__ import annotations
@@ -19,9 +21,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from pydantic import BaseModel
+from starlette.responses import Response
 from starlette.types import Scope, Send
 
 from cms import __version__
@@ -34,13 +37,20 @@ __all__ = [
     "MAX_SHARED_KEY_LENGTH",
     "CacheEntry",
     "CacheState",
+    "Decision",
+    "Hit",
     "InstanceCache",
+    "Label",
+    "Miss",
+    "Stale",
+    "Unavailable",
     "health_payload",
     "if_none_match",
+    "is_shared",
     "is_under",
     "make_etag",
+    "request_key",
     "request_path",
-    "shared_key",
 ]
 
 logger = logging.getLogger(__name__)
@@ -51,7 +61,10 @@ DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # 32 MiB of bodies per instance
 MAX_SHARED_KEY_LENGTH = 500  # characters, the documents primary key
 # Query strings whose documents are shared between instances: a bounded set, so arbitrary
 # ``?category=`` values cannot grow the table.
-_SHARED_QUERIES = frozenset({"", "featured=true", "featured=false"})
+_SHARED_QUERIES = frozenset({b"", b"featured=true", b"featured=false"})
+
+Label: TypeAlias = Literal[b"HIT", b"MISS", b"STALE"]
+"""The ``X-Cache`` value of a response sent from an instance cache."""
 
 # Response headers a stored entry never keeps: validators and freshness are ours, CORS is
 # computed per request outside the cache, and the server adds the rest.
@@ -107,26 +120,34 @@ def is_under(scope: Scope, prefix: str) -> bool:
     return path == prefix or path.startswith(prefix + "/")
 
 
-def shared_key(scope: Scope) -> str | None:
-    """The ``documents`` key of a request, or ``None`` if it is not worth sharing."""
-    query = scope.get("query_string", b"").decode("latin-1")
-    if query not in _SHARED_QUERIES:
-        return None
-    key = request_path(scope) + ("?" + query if query else "")
-    return key if len(key) <= MAX_SHARED_KEY_LENGTH else None
+def request_key(scope: Scope) -> str:
+    """The cache key of a request: its path without ``root_path``, then ``?query`` if any."""
+    query: bytes = scope.get("query_string", b"")
+    path = request_path(scope)
+    return path + "?" + query.decode("latin-1") if query else path
 
 
-def health_payload(
-    settings: Settings, database: Literal["ok", "unavailable"], cache: CacheState
-) -> tuple[dict[str, Any], int]:
-    """The ``/health`` body (``cms.public.health.HealthResponse``'s shape) and its status code."""
+def is_shared(scope: Scope) -> bool:
+    """Whether a request's document is shared between instances through ``documents``."""
+    return (
+        scope.get("query_string", b"") in _SHARED_QUERIES
+        and len(request_key(scope)) <= MAX_SHARED_KEY_LENGTH
+    )
+
+
+async def health_payload(settings: Settings, cache: InstanceCache) -> tuple[dict[str, Any], int]:
+    """The ``/health`` body (``cms.public.health.HealthResponse``'s shape) and its status code.
+
+    The database status is ``cache``'s content-version check (free when recently confirmed).
+    """
+    database = "unavailable" if await cache.version() is None else "ok"
     body = {
         "status": "ok" if database == "ok" else "degraded",
         "service": settings.service_name,
         "timestamp": datetime.now(UTC).isoformat(),
         "version": __version__,
         "database": database,
-        "cache": cache.model_dump(),
+        "cache": cache.state().model_dump(),
     }
     return body, 200 if database == "ok" else 503
 
@@ -148,6 +169,39 @@ class CacheEntry:
         self.not_modified_headers = [
             (name, value) for name, value in self.headers if name.lower() in _NOT_MODIFIED_HEADERS
         ]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """``entry`` was built from the current content version: send it."""
+
+    entry: CacheEntry
+    label: ClassVar[Label] = b"HIT"
+
+
+@dataclass(frozen=True, slots=True)
+class Stale:
+    """The database is unavailable: send ``entry``, the last good response (of any version)."""
+
+    entry: CacheEntry
+    label: ClassVar[Label] = b"STALE"
+
+
+@dataclass(frozen=True, slots=True)
+class Unavailable:
+    """The database is unavailable and nothing is stored for the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class Miss:
+    """Render or load the response for ``version``; ``fallback`` is the stale-if-error answer."""
+
+    version: int
+    fallback: CacheEntry | None
+    """The stored entry of an older version, if any."""
+
+
+Decision: TypeAlias = Hit | Stale | Unavailable | Miss
 
 
 class CacheState(BaseModel):
@@ -206,6 +260,7 @@ class InstanceCache:
         self._generation = 0
         self._check: asyncio.Future[int | None] | None = None
         self._check_generation = -1
+        # Answers sent, counted by respond() and respond_unavailable() only.
         self.hits = self.misses = self.stale = self.not_modified = self.unavailable = 0
         self.version_checks = 0
 
@@ -283,8 +338,20 @@ class InstanceCache:
         return version
 
     async def _query_version(self) -> Any:
-        """``SELECT version FROM content_version WHERE id = 1``, however the subclass talks SQL."""
+        """Run ``cms.core.dburl.CONTENT_VERSION_SQL``, however the subclass talks SQL."""
         raise NotImplementedError
+
+    # --- the decision ----------------------------------------------------------------
+
+    async def decide(self, key: str) -> Decision:
+        """What to do for ``key``: send a hit or a stale entry, refuse, or render/load (a miss)."""
+        version = await self.version()
+        entry = self.get(key)
+        if version is None:
+            return Unavailable() if entry is None else Stale(entry)
+        if entry is not None and entry.version == version:
+            return Hit(entry)
+        return Miss(version, entry)
 
     # --- entries ---------------------------------------------------------------------
 
@@ -366,12 +433,18 @@ class InstanceCache:
     async def respond(
         self,
         entry: CacheEntry,
-        label: bytes,
+        label: Label,
         head: bool,
         condition: str | None,
         send: Send,
     ) -> None:
-        """Send ``entry`` labelled ``label``: ``304`` if ``condition`` matches, no body on HEAD."""
+        """Send and count ``entry`` as ``label``: ``304`` if ``condition`` matches, HEAD no body."""
+        if label == b"HIT":
+            self.hits += 1
+        elif label == b"MISS":
+            self.misses += 1
+        else:
+            self.stale += 1
         extra = [(b"x-cache", label), (b"x-content-version", str(entry.version).encode())]
         modified = not if_none_match(condition, entry.etag)
         headers = entry.headers if modified else entry.not_modified_headers
@@ -386,6 +459,13 @@ class InstanceCache:
             return
         await send({"type": "http.response.start", "status": 200, "headers": headers + extra})
         await send({"type": "http.response.body", "body": b"" if head else entry.body})
+
+    async def respond_unavailable(self, response: Response, head: bool, send: Send) -> None:
+        """Send ``response``, the ``503`` of an :class:`Unavailable` key; no body on HEAD."""
+        self.unavailable += 1
+        start = {"type": "http.response.start", "status": 503, "headers": response.raw_headers}
+        await send(start)
+        await send({"type": "http.response.body", "body": b"" if head else response.body})
 
 
 # Timed-out checks still cleaning up their connection: referenced so they are not collected.

@@ -12,37 +12,58 @@ from typing import Annotated, Any
 from fastapi import APIRouter, HTTPException, Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from cms.content import read as repository
-from cms.content.models import (
-    Award,
-    Certificate,
-    Education,
-    Interest,
-    Language,
-    Publication,
-    Reference,
-    Volunteer,
-)
-from cms.content.schemas import (
-    AwardPublic,
-    CertificatePublic,
-    EducationPublic,
-    ExperiencePublic,
-    InterestPublic,
-    LanguagePublic,
-    PersonalInfoPublic,
-    ProjectPublic,
-    PublicationPublic,
-    ReferencePublic,
-    ResumePublic,
-    SkillPublic,
-    TechnologyPublic,
-    VolunteerPublic,
-)
+from cms.content import read
+from cms.content.basics import PROFILES, PersonalInfoPublic
+from cms.content.record import Section
+from cms.content.sections import SECTIONS
 from cms.core.deps import SessionDep
 from cms.core.errors import ErrorResponse
 
-__all__ = ["NoQuery", "ProjectQuery", "SkillQuery", "router"]
+__all__ = [
+    "NoQuery",
+    "ProjectQuery",
+    "ResumePublic",
+    "SkillQuery",
+    "TechnologyPublic",
+    "router",
+]
+
+WORK, PROJECTS, SKILLS = SECTIONS["work"], SECTIONS["projects"], SECTIONS["skills"]
+ExperiencePublic: Any = WORK.public
+ProjectPublic: Any = PROJECTS.public
+SkillPublic: Any = SKILLS.public
+
+
+class TechnologyPublic(BaseModel):
+    """A technology and how many published jobs and projects use it."""
+
+    id: int
+    name: str
+    count: int = Field(description="Published experience entries plus published projects.")
+    experience_count: int
+    project_count: int
+
+
+class ResumePublic(BaseModel):
+    """A JSON Resume v1.0.0 document (https://jsonresume.org/schema); sections may be absent."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    basics: dict[str, Any] | None = None
+    work: list[dict[str, Any]] | None = None
+    volunteer: list[dict[str, Any]] | None = None
+    education: list[dict[str, Any]] | None = None
+    awards: list[dict[str, Any]] | None = None
+    certificates: list[dict[str, Any]] | None = None
+    publications: list[dict[str, Any]] | None = None
+    skills: list[dict[str, Any]] | None = None
+    languages: list[dict[str, Any]] | None = None
+    interests: list[dict[str, Any]] | None = None
+    references: list[dict[str, Any]] | None = None
+    projects: list[dict[str, Any]] | None = None
+    meta: dict[str, Any] | None = None
+
 
 _NOT_FOUND: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "No published entry with this id"}
@@ -89,7 +110,7 @@ class SkillQuery(_StrictQuery):
 
 
 _NoQueryDep = Annotated[NoQuery, Query()]
-_WorkId = Annotated[int, Path(ge=1, le=repository.MAX_ID, description="Experience id.")]
+_WorkId = Annotated[int, Path(ge=1, le=read.MAX_ID, description="Experience id.")]
 _ProjectKey = Annotated[
     str,
     Path(
@@ -109,10 +130,10 @@ _ProjectKey = Annotated[
 )
 async def get_personal_info(session: SessionDep, _query: _NoQueryDep) -> PersonalInfoPublic:
     """The owner's name, contact details, links and published profiles."""
-    basics = await repository.get_basics(session)
+    basics = await read.get_basics(session)
     if basics is None:
         raise HTTPException(404, "No personal info has been entered yet")
-    profiles = await repository.list_profiles(session)
+    profiles = await read.list_entries(session, PROFILES)
     return PersonalInfoPublic.from_rows(basics, list(profiles))
 
 
@@ -124,7 +145,7 @@ async def get_personal_info(session: SessionDep, _query: _NoQueryDep) -> Persona
 )
 async def list_experience(session: SessionDep, _query: _NoQueryDep) -> list[ExperiencePublic]:
     """Published work experience, in the owner's order, newest first."""
-    return [ExperiencePublic.from_row(row) for row in await repository.list_work(session)]
+    return [ExperiencePublic.from_row(row) for row in await read.list_entries(session, WORK)]
 
 
 @router.get(
@@ -138,7 +159,7 @@ async def get_experience(
     experience_id: _WorkId, session: SessionDep, _query: _NoQueryDep
 ) -> ExperiencePublic:
     """One published experience entry by id."""
-    row = await repository.get_work(session, experience_id)
+    row = await read.get_entry(session, WORK, id=experience_id)
     if row is None:
         raise HTTPException(404, f"Experience {experience_id} not found")
     return ExperiencePublic.from_row(row)
@@ -154,7 +175,7 @@ async def list_projects(
     session: SessionDep, query: Annotated[ProjectQuery, Query()]
 ) -> list[ProjectPublic]:
     """Published projects, optionally only featured (or non-featured) ones."""
-    rows = await repository.list_projects(session, featured=query.featured)
+    rows = await read.list_entries(session, PROJECTS, where={"is_featured": query.featured})
     return [ProjectPublic.from_row(row) for row in rows]
 
 
@@ -171,10 +192,10 @@ async def get_project(
     """One published project by numeric id or by slug."""
     row = None
     if id_or_slug.isdigit():
-        row = await repository.get_project(session, int(id_or_slug))
+        row = await read.get_entry(session, PROJECTS, id=int(id_or_slug))
     if row is None:
         # An all-digit slug ("2048") is valid, so a number that names no project is tried as one.
-        row = await repository.get_project_by_slug(session, id_or_slug)
+        row = await read.get_entry(session, PROJECTS, slug=id_or_slug)
     if row is None:
         raise HTTPException(404, f"Project {id_or_slug!r} not found")
     return ProjectPublic.from_row(row)
@@ -190,42 +211,33 @@ async def list_skills(
     session: SessionDep, query: Annotated[SkillQuery, Query()]
 ) -> list[SkillPublic]:
     """Published skills, optionally of one category or only featured (or non-featured) ones."""
-    rows = await repository.list_skills(session, category=query.category, featured=query.featured)
+    where = {"category": query.category, "is_featured": query.featured}
+    rows = await read.list_entries(session, SKILLS, where=where)
     return [SkillPublic.from_row(row) for row in rows]
 
 
-_SECTIONS: list[tuple[str, type[Any], type[Any], str]] = [
-    ("education", Education, EducationPublic, "Published education entries."),
-    ("volunteer", Volunteer, VolunteerPublic, "Published volunteering roles."),
-    ("awards", Award, AwardPublic, "Published awards."),
-    ("certificates", Certificate, CertificatePublic, "Published certificates."),
-    ("publications", Publication, PublicationPublic, "Published publications."),
-    ("languages", Language, LanguagePublic, "Published spoken languages."),
-    ("interests", Interest, InterestPublic, "Published interests."),
-    ("references", Reference, ReferencePublic, "Published references."),
-]
-"""The sections that are a plain published list: path, table, response model, summary."""
+def _add_section_list(section: Section) -> None:
+    """``GET /{path}``: a section that is a plain published list."""
+    public: Any = section.public
 
-
-def _add_section_list(name: str, model: type[Any], public: type[Any], doc: str) -> None:
     async def list_section(session: SessionDep, _query: _NoQueryDep) -> list[Any]:
-        rows = await repository.list_published(session, model)
-        return [public.from_row(row) for row in rows]
+        return [public.from_row(row) for row in await read.list_entries(session, section)]
 
-    list_section.__doc__ = doc
+    list_section.__doc__ = section.path_doc
     router.add_api_route(
-        f"/{name}",
+        f"/{section.path}",
         list_section,
         methods=["GET"],
-        response_model=list[public],  # type: ignore[valid-type]
-        operation_id=f"list_{name}",
-        name=f"list_{name}",
+        response_model=list[public],
+        operation_id=f"list_{section.name}",
+        name=f"list_{section.name}",
         tags=["sections"],
     )
 
 
-for _section in _SECTIONS:
-    _add_section_list(*_section)
+for _section in SECTIONS.values():
+    if _section.path_doc:
+        _add_section_list(_section)
 
 
 @router.get(
@@ -236,7 +248,7 @@ for _section in _SECTIONS:
 )
 async def list_technologies(session: SessionDep, _query: _NoQueryDep) -> list[TechnologyPublic]:
     """Technologies used by published experience or projects, most used first."""
-    usage = await repository.list_technology_usage(session)
+    usage = await read.list_technology_usage(session)
     return [
         TechnologyPublic(
             id=item.id,

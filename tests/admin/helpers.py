@@ -12,8 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import AuditLog, Technology
+from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
-from cms.core.db import current_content_version, make_sessionmaker
+from cms.core.db import current_content_version
 from cms.core.security import create_access_token, hash_password, password_fingerprint
 
 OWNER = "owner"

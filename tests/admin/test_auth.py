@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.auth import COOKIE_NAME
 from cms.content.models import AdminUser, LoginAttempt, Work, utcnow
+from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
-from cms.core.db import make_sessionmaker
 from cms.core.security import hash_password
 from cms.main import create_app
 from tests.admin.helpers import OWNER_PASSWORD, Owner, token_for

@@ -1,4 +1,4 @@
-"""The back office's "Publish site" page, against a real local build-hook receiver."""
+"""The back office's "Rebuild site" page, against a real local build-hook receiver."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from cms.admin.auth import COOKIE_NAME
 from cms.content.models import AuditLog, Skill
+from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
-from cms.core.db import make_sessionmaker
 from cms.main import create_app
 from cms.rebuild import redact_hook_url
 from tests.admin.helpers import Owner, token_for
@@ -44,8 +44,8 @@ async def edit(session: AsyncSession, name: str) -> None:
 
 
 def alert(html: str) -> str | None:
-    """The outcome code of the message shown after a publish, if any."""
-    found = re.search(r'id="publish-outcome"\s+data-outcome="([a-z]+)"', html)
+    """The outcome code of the message shown after a rebuild, if any."""
+    found = re.search(r'id="rebuild-outcome"\s+data-outcome="([a-z]+)"', html)
     return found.group(1) if found else None
 
 
@@ -59,10 +59,10 @@ def field(html: str, name: str) -> str:
 async def test_the_page_and_the_button_require_login(
     client: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    page = await client.get("/admin/publish")
+    page = await client.get("/admin/rebuild")
     assert page.status_code == 302
     assert page.headers["location"].endswith("/admin/login")
-    posted = await client.post("/admin/publish", headers=SAME_ORIGIN)
+    posted = await client.post("/admin/rebuild", headers=SAME_ORIGIN)
     assert posted.status_code == 302
     assert posted.headers["location"].endswith("/admin/login")
     assert receiver.requests == []
@@ -72,16 +72,16 @@ async def test_the_page_shows_the_state_without_the_hook_secret(
     admin_client: httpx.AsyncClient, session: AsyncSession, settings: Settings
 ) -> None:
     index = await admin_client.get("/admin/")
-    assert 'href="http://testserver/admin/publish"' in index.text  # in the menu
+    assert 'href="http://testserver/admin/rebuild"' in index.text  # in the menu
 
     await edit(session, "Python")
-    page = await admin_client.get("/admin/publish")
+    page = await admin_client.get("/admin/rebuild")
     assert page.status_code == 200
     html = page.text
-    assert "Publish site now" in html
-    assert re.search(r'<button type="submit" class="btn btn-primary" id="publish-now">', html)
+    assert "Rebuild site now" in html
+    assert re.search(r'<button type="submit" class="btn btn-primary" id="rebuild-now">', html)
     assert field(html, "pending") == "yes"
-    assert "content version 1, published 0" in html
+    assert "content version 1, rebuilt 0" in html
     assert field(html, "last-status") == "none"
     assert redact_hook_url(settings.build_hook_urls[0]) in html
     assert "s3cr3t" not in html
@@ -98,9 +98,9 @@ async def test_the_button_calls_the_hook_once_and_the_page_shows_success(
     await edit(session, "Python")
     await edit(session, "SQL")
 
-    response = await admin_client.post("/admin/publish", headers=SAME_ORIGIN)
+    response = await admin_client.post("/admin/rebuild", headers=SAME_ORIGIN)
     assert response.status_code == 303
-    assert response.headers["location"] == "http://testserver/admin/publish?outcome=success"
+    assert response.headers["location"] == "http://testserver/admin/rebuild?outcome=success"
     assert len(receiver.requests) == 1
     assert receiver.requests[0]["path"] == HOOK
     assert receiver.requests[0]["json"]["client_payload"] == {
@@ -112,7 +112,7 @@ async def test_the_button_calls_the_hook_once_and_the_page_shows_success(
     html = page.text
     assert alert(html) == "success"
     assert field(html, "pending") == "no"
-    assert "content version 2, published 2" in html
+    assert "content version 2, rebuilt 2" in html
     assert field(html, "last-status") == "success"
     assert "(by button)" in html
     assert re.search(r'<tr data-ok="yes">.*?HTTP 204.*?<td>1</td>', html, flags=re.S)
@@ -121,7 +121,7 @@ async def test_the_button_calls_the_hook_once_and_the_page_shows_success(
 
     async with make_sessionmaker(engine)() as check:
         entry = (await check.scalars(select(AuditLog))).one()
-    assert (entry.username, entry.action) == (owner.username, "publish")
+    assert (entry.username, entry.action) == (owner.username, "rebuild")
     assert entry.record_label == "content version 2: success"
 
 
@@ -131,14 +131,14 @@ async def test_a_failing_hook_is_retried_and_the_page_shows_the_failure(
     receiver.statuses[HOOK] = [500]
     await edit(session, "Python")
 
-    response = await admin_client.post("/admin/publish", headers=SAME_ORIGIN)
+    response = await admin_client.post("/admin/rebuild", headers=SAME_ORIGIN)
     assert response.status_code == 303
-    assert response.headers["location"].endswith("/admin/publish?outcome=failed")
+    assert response.headers["location"].endswith("/admin/rebuild?outcome=failed")
     assert len(receiver.calls(HOOK)) == 3  # the first try and two retries
 
     html = (await admin_client.get(response.headers["location"])).text
     assert alert(html) == "failed"
-    assert "Publishing failed" in html
+    assert "Rebuild failed" in html
     assert field(html, "pending") == "yes"
     assert field(html, "last-status") == "failed"
     assert re.search(r'<tr data-ok="no">.*?HTTP 500.*?<td>3</td>', html, flags=re.S)
@@ -159,11 +159,11 @@ async def test_a_cross_site_post_is_refused_and_calls_no_hook(
     headers: dict[str, str],
 ) -> None:
     await edit(session, "Python")
-    response = await admin_client.post("/admin/publish", headers=headers)
+    response = await admin_client.post("/admin/rebuild", headers=headers)
     assert response.status_code == 403
     assert "Cross-site request refused" in response.text
     assert receiver.requests == []
-    page = await admin_client.get("/admin/publish")
+    page = await admin_client.get("/admin/rebuild")
     assert field(page.text, "last-status") == "none"
 
 
@@ -177,13 +177,13 @@ async def test_without_hooks_the_page_says_so_and_the_button_is_disabled(
         client.cookies.set(
             COOKIE_NAME, token_for(owner, settings), domain="testserver.local", path="/admin"
         )
-        html = (await client.get("/admin/publish")).text
+        html = (await client.get("/admin/rebuild")).text
         assert "No build hooks are configured" in html
-        assert re.search(r'id="publish-now" disabled>', html)
+        assert re.search(r'id="rebuild-now" disabled>', html)
         assert '<form method="POST"' not in html
 
-        posted = await client.post("/admin/publish", headers=SAME_ORIGIN)
-        assert posted.headers["location"].endswith("/admin/publish?outcome=none")
+        posted = await client.post("/admin/rebuild", headers=SAME_ORIGIN)
+        assert posted.headers["location"].endswith("/admin/rebuild?outcome=none")
         html = (await client.get(posted.headers["location"])).text
         assert alert(html) == "none"
         assert field(html, "last-status") == "none"

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import AuditLog, Basics, Project, Skill, Technology, Work
-from cms.core.db import make_sessionmaker
+from cms.content.write import make_sessionmaker
 from tests.admin.helpers import (
     audit_entries,
     content_version,

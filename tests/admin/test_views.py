@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import selectinload
 
-from cms.admin.views import ALL_VIEWS
+from cms.admin.sections import ALL_VIEWS
 from cms.content.models import AdminUser, AuditLog, Basics, Skill, Work
-from cms.core.db import make_sessionmaker
+from cms.content.write import make_sessionmaker
 from tests.admin.helpers import (
     Owner,
     add_technologies,

@@ -1,4 +1,4 @@
-"""The EventBridge schedule: the Lambda handler runs the rebuild-on-publish check itself."""
+"""The EventBridge schedule: the Lambda handler runs the rebuild check itself."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def metric_total(records: list[dict[str, Any]], name: str) -> float:
     return sum(sum(v) if isinstance(v, list) else v for v in values)
 
 
-def test_only_schedule_events_are_taken_for_the_publish_check(container: Any) -> None:
+def test_only_schedule_events_are_taken_for_the_rebuild_check(container: Any) -> None:
     import lambda_handler  # after `container`, which imports it on its own thread, as Lambda does
 
     assert lambda_handler.is_scheduled_event(helpers.load_event("scheduled_event"))
@@ -66,7 +66,7 @@ def test_only_schedule_events_are_taken_for_the_publish_check(container: Any) ->
         assert not lambda_handler.is_scheduled_event(helpers.load_event(kind)), kind
 
 
-def test_the_schedule_publishes_a_change_once(
+def test_the_schedule_rebuilds_a_change_once(
     invoke: Invoker, receiver: Receiver, lambda_settings: Settings
 ) -> None:
     nothing = scheduled(invoke)
@@ -75,13 +75,13 @@ def test_the_schedule_publishes_a_change_once(
 
     edit(invoke, "Python")
     edit(invoke, "SQL")
-    published = scheduled(invoke)
-    assert published["status"] == "success", published
-    assert published["content_version"] == 2
-    assert [hook["hook"] for hook in published["hooks"]] == [
+    rebuilt = scheduled(invoke)
+    assert rebuilt["status"] == "success", rebuilt
+    assert rebuilt["content_version"] == 2
+    assert [hook["hook"] for hook in rebuilt["hooks"]] == [
         redact_hook_url(lambda_settings.build_hook_urls[0])
     ]
-    assert "s3cr3t" not in json.dumps(published)
+    assert "s3cr3t" not in json.dumps(rebuilt)
     assert len(receiver.requests) == 1
     assert receiver.requests[0]["path"] == HOOK
     assert receiver.requests[0]["json"] == {
@@ -90,7 +90,7 @@ def test_the_schedule_publishes_a_change_once(
     }
 
     again = scheduled(invoke)
-    assert again["status"] == "skipped" and "is published" in again["reason"], again
+    assert again["status"] == "skipped" and "is already rebuilt" in again["reason"], again
     assert len(receiver.requests) == 1
 
     # HTTP requests still go through Mangum in the same container.
@@ -119,7 +119,7 @@ def test_a_failing_hook_is_reported_in_the_result_logs_and_metrics(
     assert len(receiver.requests) == 3  # the first try and two retries
 
     records = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line[:1] == "{"]
-    logged = [r for r in records if r.get("message") == "scheduled publish"]
+    logged = [r for r in records if r.get("message") == "scheduled rebuild"]
     assert [r["status"] for r in logged] == ["failed"]
     assert "s3cr3t" not in json.dumps(records)
     emf = [r for r in records if "_aws" in r]

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
+from cms.content.dates import DatePrecision
 from cms.content.jsonresume import (
     SCHEMA_PATH,
     ResumeValidationError,
@@ -19,9 +20,15 @@ from cms.content.jsonresume import (
     schema_problems,
     validate_resume,
 )
-from cms.content.models import Basics, DatePrecision, Project, Technology, Work
+from cms.content.models import (
+    Basics,
+    Project,
+    Technology,
+    Work,
+)
 from cms.content.seeding import SEED_DIR
-from cms.core.db import current_content_version, make_sessionmaker
+from cms.content.write import make_sessionmaker
+from cms.core.db import current_content_version
 from tests.content.documents import (
     SCHEMA_COPY,
     content_counts,
@@ -36,7 +43,7 @@ OFFICIAL_SCHEMA_SHA256 = "ff6e39e79cfe6dedddf7c1e313ddb4da346bde8b055a884d7f6d84
 
 async def _import(engine: AsyncEngine, document: Any) -> str:
     async with make_sessionmaker(engine)() as session, session.begin():
-        return await import_resume(session, document)
+        return await import_resume(session, document, actor="test")
 
 
 async def _export(engine: AsyncEngine, **options: bool) -> dict[str, Any]:
@@ -317,7 +324,7 @@ INVALID = {
     "end before start": (
         _with(lambda d: d["education"][0].__setitem__("endDate", "2009-08")),
         "$.education[0].endDate",
-        "must not be before startDate (2009-09)",
+        "End date must not be before start date.",
     ),
     "bad email": (
         _with(lambda d: d["basics"].__setitem__("email", "ze@")),
@@ -337,7 +344,7 @@ INVALID = {
     "rating out of range": (
         _with(lambda d: d["skills"][0].__setitem__("rating", 9)),
         "$.skills[0].rating",
-        "9 is greater than the maximum of 5",
+        "Input should be less than or equal to 5.",
     ),
     "extension of the wrong type": (
         _with(lambda d: d["projects"][0].__setitem__("featured", "yes")),
@@ -422,7 +429,7 @@ def test_every_problem_is_reported_in_document_order_once() -> None:
     assert problems == [
         "$.basics.email: 'nope' is not a 'email'",
         "$.work[0].startDate: '2021-13' is not a real date (month must be in 1..12)",
-        "$.work[1].endDate: must not be before startDate (2018)",
+        "$.work[1].endDate: End date must not be before start date.",
         "$.skills[1].rating: '3' is not of type 'integer'",
         "$.projects[0].githubUrl: Must be an absolute http(s) URL, e.g. https://example.com.",
     ]

@@ -12,12 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool, QueuePool
 
 from cms.content.models import AdminUser, AuditLog, LoginAttempt, Profile, Skill
+from cms.content.write import make_sessionmaker
 from cms.core import db
 from cms.core.db import (
     create_engine,
     current_content_version,
     is_pooler_url,
-    make_sessionmaker,
     normalize_database_url,
     on_content_commit,
 )

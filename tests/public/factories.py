@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from cms.content.dates import parse_partial_date
 from cms.content.models import (
     Basics,
     Profile,
@@ -18,7 +19,6 @@ from cms.content.models import (
     Technology,
     Work,
     WorkTechnology,
-    parse_partial_date,
 )
 
 __all__ = ["add", "add_basics", "add_profile", "add_project", "add_work", "period"]

@@ -13,7 +13,8 @@ from pathlib import Path
 import httpx
 
 from cms.content.seeding import SEED_DIR, seed_database
-from cms.core.db import create_engine, make_sessionmaker
+from cms.content.write import make_sessionmaker
+from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
 from cms.main import create_app
 from tests.databases import make_settings

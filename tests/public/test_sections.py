@@ -9,10 +9,10 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cms.content.dates import DatePrecision
 from cms.content.models import (
     Award,
     Certificate,
-    DatePrecision,
     Education,
     Interest,
     Language,

@@ -124,26 +124,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/education": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Education
-         * @description Published education entries.
-         */
-        get: operations["list_education"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/volunteer": {
         parameters: {
             query?: never;
@@ -156,6 +136,26 @@ export interface paths {
          * @description Published volunteering roles.
          */
         get: operations["list_volunteer"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/education": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Education
+         * @description Published education entries.
+         */
+        get: operations["list_education"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1027,7 +1027,7 @@ export interface operations {
             };
         };
     };
-    list_education: {
+    list_volunteer: {
         parameters: {
             query?: never;
             header?: never;
@@ -1042,7 +1042,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EducationPublic"][];
+                    "application/json": components["schemas"]["VolunteerPublic"][];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1065,7 +1065,7 @@ export interface operations {
             };
         };
     };
-    list_volunteer: {
+    list_education: {
         parameters: {
             query?: never;
             header?: never;
@@ -1080,7 +1080,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["VolunteerPublic"][];
+                    "application/json": components["schemas"]["EducationPublic"][];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */

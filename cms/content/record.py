@@ -1,0 +1,219 @@
+"""What a CV section's record holds, and the public schema it makes.
+
+A :class:`Section` is the one declaration of a section (:mod:`cms.content.sections` holds them
+all): its table and write schema, the fields of its public schema, its JSON Resume field map,
+its public order and its admin hints. The public API, the JSON Resume codec, the write path and
+the back office read the records; none of them lists sections itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Literal, Self
+
+from pydantic import BaseModel, Field, create_model
+from sqlalchemy import JSON, Boolean, Column, Date, Float, Integer, Table, inspect
+from sqlmodel import SQLModel
+
+from cms.content.dates import format_partial_date
+
+__all__ = [
+    "TECHNOLOGY_NAMES",
+    "AdminHints",
+    "Computed",
+    "FieldKind",
+    "ResumeField",
+    "RowPublic",
+    "Section",
+    "TechnologyLinks",
+    "period",
+    "resume_field",
+    "words",
+]
+
+FieldKind = Literal[
+    "text", "url", "email", "list", "date", "full_date", "flag", "number", "technologies"
+]
+"""How a JSON Resume value maps to a column (see :mod:`cms.content.jsonresume`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ResumeField:
+    """A JSON Resume property and the row attribute it maps to."""
+
+    key: str
+    column: str
+    kind: FieldKind = "text"
+    precision: str | None = None
+    """The column holding the precision of a date."""
+
+
+def resume_field(key: str, column: str | None = None, kind: FieldKind = "text") -> ResumeField:
+    """A field map entry; ``column`` defaults to ``key``."""
+    return ResumeField(key, column or key, kind)
+
+
+def words(names: str) -> tuple[str, ...]:
+    """``"a b c"`` → ``("a", "b", "c")``: field names, written compactly."""
+    return tuple(names.split())
+
+
+def period() -> tuple[ResumeField, ResumeField]:
+    """``startDate``/``endDate`` with their precisions."""
+    return (
+        ResumeField("startDate", "start_date", "date", "start_precision"),
+        ResumeField("endDate", "end_date", "date", "end_precision"),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Computed:
+    """A public field computed from the row rather than read from a column."""
+
+    type: Any
+    value: Callable[[Any], Any]
+    description: str | None = None
+
+
+TECHNOLOGY_NAMES = Computed(list[str], lambda row: [tech.name for tech in row.technologies])
+"""The names of a row's technologies, in the owner's order."""
+
+
+@dataclass(frozen=True, slots=True)
+class AdminHints:
+    """How the back office shows a section (everything else follows from the table)."""
+
+    label: str
+    icon: str
+    menu: str
+    columns: tuple[str, ...]
+    """List columns, in order (the Published badge and the order are added)."""
+    search: tuple[str, ...]
+    plural: str | None = None
+    filters: tuple[str, ...] = ()
+    """Columns to filter the list by, beyond Published (booleans, or text: by value)."""
+    form: tuple[str, ...] | None = None
+    """Form fields in order; ``None``: the table's order."""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    help: Mapping[str, str] = field(default_factory=dict)
+    """Field descriptions shown under the inputs."""
+
+
+class RowPublic(BaseModel):
+    """A public view of one table row: its fields are read from the row by name."""
+
+    __section__: Section
+
+    @classmethod
+    def from_row(cls, row: Any) -> Self:
+        """The public view of ``row`` (``technologies`` must be loaded where listed)."""
+        section = cls.__section__
+        data: dict[str, Any] = {}
+        for name in cls.model_fields:
+            computed = section.computed.get(name)
+            if computed is not None:
+                data[name] = computed.value(row)
+            elif name in section.precision_of:
+                data[name] = format_partial_date(
+                    getattr(row, name), getattr(row, section.precision_of[name])
+                )
+            else:
+                data[name] = getattr(row, name)
+        return cls.model_validate(data)
+
+
+@dataclass(frozen=True, slots=True)
+class TechnologyLinks:
+    """A tagged section's link table: (owner id, technology id, position)."""
+
+    table: Table
+    owner: Column[Any]
+    technology: Column[Any]
+
+
+@dataclass(frozen=True, eq=False)
+class Section:
+    """One CV section: the single place that declares it."""
+
+    name: str
+    """JSON Resume name (``work``, ``projects``, ``profiles`` …)."""
+    table: type[SQLModel]
+    write: type[SQLModel]
+    """The write schema: every writer validates with it (table models skip validation)."""
+    resume: tuple[ResumeField, ...]
+    """The JSON Resume field map, in the document's order."""
+    admin: AdminHints
+    public_fields: tuple[str | tuple[str, Computed], ...] = ()
+    """Fields of the public schema in JSON order: column names, or (name, computed)."""
+    public_name: str = ""
+    public_doc: str = ""
+    path: str | None = None
+    """Its public list endpoint under ``/api/v1`` (``None``: served inside another)."""
+    path_doc: str = ""
+    order_date: str | None = None
+    """The date that makes an entry newer in the public order (after ``sort_order``)."""
+    tagged: bool = False
+    """Linked to technologies (work and projects)."""
+    public_model: type[BaseModel] | None = None
+    """A hand-written public schema, for sections whose shape is not one row (basics)."""
+
+    @cached_property
+    def computed(self) -> dict[str, Computed]:
+        """Public fields computed from the row."""
+        return {spec[0]: spec[1] for spec in self.public_fields if isinstance(spec, tuple)}
+
+    @cached_property
+    def precision_of(self) -> dict[str, str]:
+        """Each date column and the column holding its precision."""
+        return {f.column: f.precision for f in self.resume if f.precision}
+
+    @cached_property
+    def public(self) -> type[BaseModel]:
+        """The response schema of one entry, made from the table's columns."""
+        if self.public_model is not None:
+            return self.public_model
+        columns = self.table.__table__.columns  # type: ignore[attr-defined]
+        fields: dict[str, Any] = {}
+        for spec in self.public_fields:
+            if isinstance(spec, tuple):
+                name, computed = spec
+                fields[name] = (computed.type, Field(description=computed.description))
+                continue
+            column = columns[spec]
+            annotation = _python_type(column.type)
+            if column.nullable:
+                annotation = annotation | None
+            described = self.write.model_fields.get(spec)
+            fields[spec] = (annotation, Field(description=described and described.description))
+        model = create_model(  # type: ignore[call-overload]
+            self.public_name, __base__=RowPublic, __doc__=self.public_doc, **fields
+        )
+        model.__section__ = self
+        return model  # type: ignore[no-any-return]
+
+    @cached_property
+    def links(self) -> TechnologyLinks:
+        """The link table to technologies of a tagged section."""
+        relationship = inspect(self.table).relationships["technologies"]
+        ((_, owner),) = relationship.synchronize_pairs
+        ((_, technology),) = relationship.secondary_synchronize_pairs
+        return TechnologyLinks(relationship.secondary, owner, technology)
+
+    @property
+    def is_list(self) -> bool:
+        """Whether the section is a list of entries (everything but basics)."""
+        return "sort_order" in self.table.model_fields
+
+
+def _python_type(column_type: Any) -> Any:
+    """The JSON-facing Python type of a column: dates are ISO text, JSON columns string lists."""
+    if isinstance(column_type, Date):
+        return str
+    if isinstance(column_type, JSON):
+        return list[str]
+    for sql_type, python in ((Boolean, bool), (Integer, int), (Float, float)):
+        if isinstance(column_type, sql_type):
+            return python
+    return str
