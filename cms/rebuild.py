@@ -40,8 +40,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
 
-from cms.content.models import ContentVersion, RebuildState, as_utc, utcnow
 from cms.core.config import Settings
+from cms.core.models import ContentVersion, RebuildState, as_utc, utcnow
 
 __all__ = [
     "EVENT_TYPE",

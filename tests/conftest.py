@@ -19,11 +19,11 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
-from cms.content.models import ContentVersion
 from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
+from cms.core.models import ContentVersion
 from cms.main import create_app
 from tests.databases import BACKENDS, POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, make_settings
 

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from typer.testing import CliRunner
 
 import cms.cli
-from cms.content.models import RebuildState, Skill
+from cms.content.models import Skill
 from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
+from cms.core.models import RebuildState
 from cms.rebuild import (
     EVENT_TYPE,
     rebuild_if_changed,

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
-from cms.content.models import AdminUser
 from cms.core.config import Settings, get_settings
+from cms.core.models import AdminUser
 
 __all__ = [
     "DEV_ADMIN_USERNAME",

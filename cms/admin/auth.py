@@ -22,8 +22,8 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cms.admin.accounts import PASSWORD_MAX_LENGTH, normalize_username
-from cms.content.models import AdminUser, LoginAttempt, as_utc, utcnow
 from cms.core.config import Settings
+from cms.core.models import AdminUser, LoginAttempt, as_utc, utcnow
 from cms.core.security import (
     InvalidTokenError,
     create_access_token,

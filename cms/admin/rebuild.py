@@ -20,8 +20,8 @@ from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from cms.content.models import AuditLog, utcnow
 from cms.core.config import Settings
+from cms.core.models import AuditLog, utcnow
 from cms.rebuild import RebuildResult, rebuild_now, rebuild_status, redact_hook_url
 
 __all__ = ["OUTCOMES", "RebuildView", "rebuild_view"]

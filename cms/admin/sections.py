@@ -13,8 +13,8 @@ from sqladmin.filters import AllUniqueStringValuesFilter, BooleanFilter
 from sqlalchemy import JSON, Boolean, func, inspect, select
 from starlette.requests import Request
 
+from cms.admin.backoffice import OWN_VIEWS
 from cms.admin.views import (
-    OWN_VIEWS,
     CMSModelView,
     EntryView,
     TechnologyAdmin,

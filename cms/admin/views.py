@@ -5,8 +5,8 @@ extend its documented hooks: ``on_model_change`` validates with the section's wr
 checks unique columns and stages the write (:mod:`cms.content.write`), whose rules then add the
 technologies' order, the audit entry and the content version in SQLAdmin's own transaction.
 Problems are shown next to their fields (``templates/sqladmin/create.html`` and ``edit.html``).
-Section views are made from the section records (:mod:`cms.admin.sections`); the views of the
-back office's own tables are here.
+Section views are made from the section records (:mod:`cms.admin.sections`); the back office's
+own tables have theirs in :mod:`cms.admin.backoffice`; technologies' view is here.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from markupsafe import Markup, escape
 from pydantic import BaseModel
 from sqladmin import ModelView, action
 from sqladmin.authentication import get_current_user_id
-from sqladmin.filters import AllUniqueStringValuesFilter
 from sqlalchemy import JSON, Date, Float, String, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Select
@@ -27,25 +26,21 @@ from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
-from wtforms import FloatField, Form, PasswordField, TextAreaField
+from wtforms import FloatField, Form, TextAreaField
 from wtforms.fields import DateField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
-from wtforms.validators import Optional as OptionalValue
 
-from cms.admin.accounts import AccountError, check_password, check_username
 from cms.content import write
 from cms.content.dates import format_partial_date
-from cms.content.models import AdminUser, AuditLog, LoginAttempt, Technology
+from cms.content.models import Technology
 from cms.content.read import MAX_ID
 from cms.content.record import Section
-from cms.core.security import hash_password
 
 __all__ = [
     "CMSModelView",
     "EntryView",
     "LinesField",
-    "OWN_VIEWS",
     "date_formatter",
     "flag_formatter",
     "names_formatter",
@@ -116,6 +111,11 @@ def write_problems(form: Form, request: Request) -> str:
         if field is not None:
             field.errors = [*field.errors, *(m for m in messages if m not in field.errors)]
     return ""
+
+
+def _actor(request: Request) -> str:
+    """Who the audit log names for a write of this request: the logged-in owner."""
+    return str(get_current_user_id(request) or "unknown")
 
 
 def _int_pk(value: Any) -> int:
@@ -221,13 +221,13 @@ class CMSModelView(ModelView):
         data.update({key: value for key, value in values.items() if key in attributes})
         write.stage(
             model,
-            actor=str(get_current_user_id(request) or "unknown"),
+            actor=_actor(request),
             technology_ids=order,
         )
 
     async def on_model_delete(self, model: Any, request: Request) -> None:
         """Stage the delete, so it is audited in its transaction."""
-        write.stage(model, actor=str(get_current_user_id(request) or "unknown"))
+        write.stage(model, actor=_actor(request))
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         """SQLAdmin's insert, with database refusals as a sentence for the owner."""
@@ -298,7 +298,7 @@ class EntryView(CMSModelView):
     async def _set_published(self, request: Request, published: bool) -> Response:
         ids = [_int_pk(pk) for pk in request.query_params.get("pks", "").split(",") if pk]
         url = URL(str(request.url_for("admin:list", identity=self.identity)))
-        actor = str(get_current_user_id(request) or "unknown")
+        actor = _actor(request)
         try:
             async with self.session_maker() as session, session.begin():
                 await write.set_published(
@@ -336,131 +336,3 @@ class TechnologyAdmin(CMSModelView, model=Technology):
     column_default_sort: ClassVar[Any] = [("name", False)]
     form_columns: ClassVar[Sequence[Any]] = ["name"]
     column_details_list: ClassVar[Any] = ["name", "work", "projects", "created_at"]
-
-
-class AdminUserAdmin(CMSModelView, model=AdminUser):
-    name = "Admin account"
-    icon = "fa-solid fa-user-shield"
-    category = "Back office"
-    can_export = False
-    column_list: ClassVar[Any] = ["username", "is_active", "last_login_at", "created_at"]
-    column_labels: ClassVar[dict[Any, str]] = {
-        "is_active": "Active",
-        "last_login_at": "Last login",
-        "created_at": "Created",
-    }
-    column_formatters: ClassVar[dict[Any, Any]] = {"is_active": flag_formatter("is_active")}
-    column_searchable_list: ClassVar[Any] = ["username"]
-    column_sortable_list: ClassVar[Any] = ["username", "is_active", "last_login_at"]
-    column_default_sort: ClassVar[Any] = [("username", False)]
-    column_details_exclude_list: ClassVar[Sequence[Any]] = ["password_hash"]
-    form_columns: ClassVar[Sequence[Any]] = ["username", "is_active"]
-    form_args: ClassVar[dict[str, dict[str, Any]]] = {
-        "is_active": {"label": "Active", "description": "Inactive accounts cannot log in."},
-    }
-
-    async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
-        form_class = await super().scaffold_form(rules)
-        password = PasswordField(
-            "New password",
-            validators=[OptionalValue()],
-            description="At least 12 characters. Leave empty to keep the current password.",
-            render_kw={"class": "form-control", "autocomplete": "new-password"},
-        )
-        return type(form_class.__name__, (form_class,), {"new_password": password})
-
-    def problems(self, values: dict[str, Any]) -> write.Problems:
-        """Username rules and the CLI's password policy (the username comes back normalised)."""
-        problems: write.Problems = {}
-        try:
-            values["username"] = check_username(str(values.get("username") or ""))
-        except AccountError as exc:
-            problems["username"] = [str(exc)]
-        if values.get("new_password"):
-            try:
-                check_password(values["new_password"])
-            except AccountError as exc:
-                problems["new_password"] = [str(exc)]
-        return problems
-
-    async def on_model_change(
-        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
-    ) -> None:
-        """Check and normalise the account, then hash a new password (never kept in clear)."""
-        password = data.get("new_password") or ""
-        if not is_created and model.username == get_current_user_id(request):
-            if not data.get("is_active", True):
-                raise write.WriteError(
-                    {}, "You cannot deactivate the account you are logged in with"
-                )
-        if is_created and not password:
-            problems = {"new_password": ["A new account needs a password."]}
-            request.state.write_problems = problems
-            raise write.WriteError(problems)
-        await super().on_model_change(data, model, is_created, request)
-        if password:
-            model.password_hash = hash_password(password)
-
-    async def on_model_delete(self, model: Any, request: Request) -> None:
-        """Never delete the account in use."""
-        if model.username == get_current_user_id(request):
-            raise write.WriteError({}, "You cannot delete the account you are logged in with")
-        await super().on_model_delete(model, request)
-
-
-class _ReadOnlyView(CMSModelView):
-    can_create = False
-    can_edit = False
-    can_delete = False
-
-
-class AuditLogAdmin(_ReadOnlyView, model=AuditLog):
-    name = "Audit entry"
-    name_plural = "Audit log"
-    icon = "fa-solid fa-clipboard-list"
-    category = "Back office"
-    page_size = 50
-    page_size_options: ClassVar[Sequence[int]] = [50, 100]
-    column_list: ClassVar[Any] = [
-        "created_at",
-        "username",
-        "action",
-        "table_name",
-        "record_id",
-        "record_label",
-    ]
-    column_labels: ClassVar[dict[Any, str]] = {
-        "created_at": "When",
-        "username": "Who",
-        "table_name": "Table",
-        "record_id": "ID",
-        "record_label": "Record",
-    }
-    column_searchable_list: ClassVar[Any] = ["username", "table_name", "record_label"]
-    column_sortable_list: ClassVar[Any] = ["created_at", "username", "action", "table_name"]
-    column_default_sort: ClassVar[Any] = [("created_at", True), ("id", True)]
-    column_filters: ClassVar[Any] = [
-        AllUniqueStringValuesFilter("action", title="Action"),
-        AllUniqueStringValuesFilter("table_name", title="Table"),
-    ]
-    column_details_exclude_list: ClassVar[Sequence[Any]] = []
-
-
-class LoginAttemptAdmin(_ReadOnlyView, model=LoginAttempt):
-    name = "Failed login"
-    name_plural = "Failed logins"
-    icon = "fa-solid fa-user-lock"
-    category = "Back office"
-    can_export = False
-    page_size = 50
-    page_size_options: ClassVar[Sequence[int]] = [50, 100]
-    column_list: ClassVar[Any] = ["created_at", "username", "client"]
-    column_labels: ClassVar[dict[Any, str]] = {"created_at": "When", "client": "Client address"}
-    column_searchable_list: ClassVar[Any] = ["username", "client"]
-    column_sortable_list: ClassVar[Any] = ["created_at", "username", "client"]
-    column_default_sort: ClassVar[Any] = [("created_at", True)]
-    column_details_exclude_list: ClassVar[Sequence[Any]] = []
-
-
-OWN_VIEWS: tuple[type[CMSModelView], ...] = (AdminUserAdmin, AuditLogAdmin, LoginAttemptAdmin)
-"""The back office's own tables, after the CV in the menu."""

@@ -33,11 +33,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import Session, selectinload
 from sqlmodel import col
 
-from cms.content.models import CONTENT_TABLES, AuditLog, ContentVersion, Technology, utcnow
+from cms.content.models import CONTENT_TABLES, Technology
 from cms.content.read import CVContent
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS, SECTIONS
 from cms.core.db import notify_content_commit
+from cms.core.models import AuditLog, ContentVersion, utcnow
 
 __all__ = [
     "RECORD",

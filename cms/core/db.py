@@ -8,8 +8,11 @@ learn about committed changes in this process at once, with the engine that comm
 
 from __future__ import annotations
 
+import inspect
 import uuid
+import weakref
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -38,8 +41,10 @@ __all__ = [
     "on_content_commit",
 ]
 
-ContentCommitListener = Callable[[Engine], None]
-_commit_listeners: list[ContentCommitListener] = []
+# Per engine, the listeners of its content commits (held weakly where they are methods).
+_commit_listeners: weakref.WeakKeyDictionary[Engine, list[Callable[[], Any]]] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 def create_engine(settings: Settings) -> AsyncEngine:
@@ -78,13 +83,26 @@ async def current_content_version(session: AsyncSession) -> int:
     return version or 0
 
 
-def on_content_commit(listener: ContentCommitListener) -> ContentCommitListener:
-    """Call ``listener(engine)`` after every commit in this process that changed content."""
-    _commit_listeners.append(listener)
-    return listener
+def on_content_commit(
+    engine: AsyncEngine | Engine, listener: Callable[[], None]
+) -> Callable[[], None]:
+    """Call ``listener()`` after each commit of content changes on ``engine`` in this process.
+
+    A bound method is held weakly (a cache that is gone stops listening by itself). Returns a
+    function that unsubscribes.
+    """
+    sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    held: Callable[[], Callable[[], None] | None] = (
+        weakref.WeakMethod(listener) if inspect.ismethod(listener) else lambda: listener
+    )
+    listeners = _commit_listeners.setdefault(sync_engine, [])
+    listeners.append(held)
+    return lambda: listeners.remove(held)
 
 
 def notify_content_commit(engine: Engine) -> None:
-    """Tell the listeners that a transaction on ``engine`` committed content changes."""
-    for listener in _commit_listeners:
-        listener(engine)
+    """Tell the listeners of ``engine`` that a transaction committed content changes."""
+    for held in list(_commit_listeners.get(engine, ())):
+        listener = held()
+        if listener is not None:
+            listener()

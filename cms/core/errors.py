@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cms.content.models import utcnow
+from cms.core.models import utcnow
 
 __all__ = ["ErrorResponse", "error_response", "install_error_handlers"]
 

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import cms.content.models  # noqa: F401  (registers every table on SQLModel.metadata)
+import cms.core.models  # noqa: F401
 from cms.core.db import is_pooler_url, normalize_database_url
 
 config = context.config

@@ -52,31 +52,22 @@ from __future__ import annotations
 
 import logging
 import math
-import weakref
 from typing import Any
 
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.content.models import StoredDocument, utcnow
 from cms.core.config import Settings
 from cms.core.db import on_content_commit
 from cms.core.dburl import CONTENT_VERSION_SQL
 from cms.core.errors import error_response
-from cms.public.httpcache import (
-    CacheEntry,
-    InstanceCache,
-    Miss,
-    Unavailable,
-    if_none_match,
-    is_shared,
-    make_etag,
-    request_key,
-)
+from cms.core.models import StoredDocument, utcnow
+from cms.public.httpcache import if_none_match, is_shared, make_etag, request_key
+from cms.public.instancecache import CacheEntry, InstanceCache, Miss, Unavailable
 
 __all__ = [
     "ResponseCache",
@@ -90,8 +81,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _VERSION_SQL = text(CONTENT_VERSION_SQL)
-# Every ResponseCache, so a local commit can invalidate those on the committing engine.
-_caches: weakref.WeakSet[ResponseCache] = weakref.WeakSet()
 
 
 class ResponseCache(InstanceCache):
@@ -100,7 +89,6 @@ class ResponseCache(InstanceCache):
     def __init__(self, engine: AsyncEngine, **options: Any) -> None:
         super().__init__(**options)
         self.engine = engine
-        _caches.add(self)
 
     async def _query_version(self) -> Any:
         # Inside a transaction (SQLAlchemy's autobegin; rolled back on exit), not in autocommit:
@@ -136,18 +124,6 @@ async def publish_document(
     )
     async with engine.begin() as connection:
         await connection.execute(statement)
-
-
-# --- invalidation on local commits -------------------------------------------------------
-
-
-def _invalidate_local_caches(engine: Engine) -> None:
-    for cache in list(_caches):
-        if cache.engine.sync_engine is engine:
-            cache.invalidate()
-
-
-on_content_commit(_invalidate_local_caches)
 
 
 # --- middleware ----------------------------------------------------------------------
@@ -267,6 +243,8 @@ def install_response_cache(
     Add it before (inside) CORS and any middleware that varies per request.
     """
     cache = ResponseCache(engine, **InstanceCache.options(settings))
+    # A write on this engine in this process: ask the database at the next request.
+    on_content_commit(engine, cache.invalidate)
     app.state.response_cache = cache
     app.add_middleware(ResponseCacheMiddleware, cache=cache)
     return cache

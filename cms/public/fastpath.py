@@ -34,7 +34,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import sqlite3
-import weakref
 from collections.abc import Callable
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -52,17 +51,8 @@ from cms.core.dburl import (
     uses_pooler,
 )
 from cms.public.cors import ApiCORSMiddleware, api_cors_options
-from cms.public.httpcache import (
-    Hit,
-    InstanceCache,
-    Miss,
-    Stale,
-    Unavailable,
-    health_payload,
-    is_shared,
-    request_key,
-    request_path,
-)
+from cms.public.httpcache import health_payload, is_shared, request_key, request_path
+from cms.public.instancecache import Hit, InstanceCache, Miss, Stale, Unavailable
 
 __all__ = ["DocumentStore", "FastPath"]
 
@@ -287,15 +277,8 @@ class FastPath:
         # app's own response cache does.
         from cms.core.db import on_content_commit
 
-        engine = app.state.engine.sync_engine
-        reference = weakref.ref(self)
-
-        def invalidate(committed: Any) -> None:
-            fast_path = reference()
-            if fast_path is not None and fast_path.store is not None and committed is engine:
-                fast_path.store.invalidate()
-
-        on_content_commit(invalidate)
+        if self.store is not None:
+            on_content_commit(app.state.engine, self.store.invalidate)
         return app
 
     def invalidate(self) -> None:

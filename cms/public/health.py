@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from cms.public.httpcache import CacheState, health_payload
+from cms.public.httpcache import health_payload
+from cms.public.instancecache import CacheState
 
 __all__ = ["HealthResponse", "router"]
 

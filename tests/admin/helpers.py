@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.content.models import AuditLog, Technology
+from cms.content.models import Technology
 from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import current_content_version
+from cms.core.models import AuditLog
 from cms.core.security import create_access_token, hash_password, password_fingerprint
 
 OWNER = "owner"
@@ -45,6 +46,13 @@ def token_for(owner: Owner, settings: Settings, *, lifetime: timedelta | None = 
         lifetime=lifetime or timedelta(minutes=settings.jwt_lifetime_minutes),
         claims={"uid": owner.id, "pwv": password_fingerprint(owner.password_hash)},
     )
+
+
+def error_next_to(html: str, field: str) -> list[str]:
+    """Messages rendered in the same form group as the ``field`` input."""
+    groups = re.split(r'<div class="mb-3 form-group row">', html)
+    (group,) = [g for g in groups if re.search(rf'id="{field}"', g)]
+    return form_errors(group)
 
 
 def form_errors(html: str) -> list[str]:

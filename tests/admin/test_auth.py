@@ -15,9 +15,10 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.auth import COOKIE_NAME
-from cms.content.models import AdminUser, LoginAttempt, Work, utcnow
+from cms.content.models import Work
 from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
+from cms.core.models import AdminUser, LoginAttempt, utcnow
 from cms.core.security import hash_password
 from cms.main import create_app
 from tests.admin.helpers import OWNER_PASSWORD, Owner, token_for

@@ -11,9 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from cms.admin.auth import COOKIE_NAME
-from cms.content.models import AuditLog, Skill
+from cms.content.models import Skill
 from cms.content.write import make_sessionmaker
 from cms.core.config import Settings
+from cms.core.models import AuditLog
 from cms.main import create_app
 from cms.rebuild import redact_hook_url
 from tests.admin.helpers import Owner, token_for

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
@@ -10,12 +9,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.content.models import AuditLog, Basics, Project, Skill, Technology, Work
+from cms.content.models import Basics, Project, Skill, Technology, Work
 from cms.content.write import make_sessionmaker
+from cms.core.models import AuditLog
 from tests.admin.helpers import (
     audit_entries,
     content_version,
     count,
+    error_next_to,
     form_errors,
     project_form,
     skill_form,
@@ -84,13 +85,6 @@ CASES: list[tuple[str, str, type, dict[str, Any], str, str]] = [
 ]
 
 
-def _error_next_to(html: str, field: str) -> list[str]:
-    """Messages rendered in the same form group as the ``field`` input."""
-    groups = re.split(r'<div class="mb-3 form-group row">', html)
-    (group,) = [g for g in groups if re.search(rf'id="{field}"', g)]
-    return form_errors(group)
-
-
 @pytest.mark.parametrize(
     ("identity", "model", "form", "field", "message"),
     [case[1:] for case in CASES],
@@ -108,7 +102,7 @@ async def test_invalid_create_is_rejected_next_to_the_field(
     version = await content_version(engine)
     response = await admin_client.post(f"/admin/{identity}/create", data=form)
     assert response.status_code == 400
-    assert any(error.startswith(message) for error in _error_next_to(response.text, field)), (
+    assert any(error.startswith(message) for error in error_next_to(response.text, field)), (
         form_errors(response.text)
     )
     assert await count(engine, model) == 0
@@ -120,7 +114,7 @@ async def test_all_problems_are_reported_at_once(admin_client: httpx.AsyncClient
     form = work_form(url="nope", start_date="2022-05-01", end_date="2021-01-01")
     response = await admin_client.post("/admin/work/create", data=form)
     assert response.status_code == 400
-    assert _error_next_to(response.text, "url") and _error_next_to(response.text, "end_date")
+    assert error_next_to(response.text, "url") and error_next_to(response.text, "end_date")
 
 
 async def test_duplicate_slug_is_rejected_before_writing(
@@ -134,7 +128,7 @@ async def test_duplicate_slug_is_rejected_before_writing(
         "/admin/project/create", data=project_form(name="Another", slug="portfolio-cms")
     )
     assert duplicate.status_code == 400
-    assert _error_next_to(duplicate.text, "slug") == ["Another project already uses this slug."]
+    assert error_next_to(duplicate.text, "slug") == ["Another project already uses this slug."]
     assert await count(engine, Project) == 1
     assert await content_version(engine) == version
     assert len(await audit_entries(engine)) == 1
@@ -157,7 +151,7 @@ async def test_editing_a_project_may_keep_its_own_slug_but_not_take_another(
         f"/admin/project/edit/{first.id}", data=project_form(slug="second")
     )
     assert steal.status_code == 400
-    assert _error_next_to(steal.text, "slug") == ["Another project already uses this slug."]
+    assert error_next_to(steal.text, "slug") == ["Another project already uses this slug."]
 
 
 async def test_duplicate_technology_name_ignores_case(
@@ -171,7 +165,7 @@ async def test_duplicate_technology_name_ignores_case(
         "/admin/technology/create", data={"name": "python", "save": "Save"}
     )
     assert again.status_code == 400
-    assert _error_next_to(again.text, "name") == ["Another technology already uses this name."]
+    assert error_next_to(again.text, "name") == ["Another technology already uses this name."]
     assert await count(engine, Technology) == 1
 
 
@@ -184,7 +178,7 @@ async def test_invalid_edit_changes_nothing(
     version = await content_version(engine)
     response = await admin_client.post(f"/admin/skill/edit/{skill.id}", data=skill_form(level="9"))
     assert response.status_code == 400
-    assert _error_next_to(response.text, "level") == ["Input should be less than or equal to 5."]
+    assert error_next_to(response.text, "level") == ["Input should be less than or equal to 5."]
     async with make_sessionmaker(engine)() as session:
         assert (await session.get(Skill, skill.id)).level == 5  # type: ignore[union-attr]
     assert await content_version(engine) == version
@@ -196,7 +190,7 @@ async def test_required_fields_are_required(
 ) -> None:
     response = await admin_client.post("/admin/work/create", data=work_form(company=""))
     assert response.status_code == 400
-    assert _error_next_to(response.text, "company")
+    assert error_next_to(response.text, "company")
     assert await count(engine, Work) == 0
 
 
@@ -228,6 +222,6 @@ async def test_numbers_no_column_can_store_are_rejected_next_to_the_field(
     # Before: PostgreSQL's driver error (with its SQL) was shown on the form, or SQLite kept inf.
     response = await admin_client.post(f"/admin/{path}/create", data=form)
     assert response.status_code == 400
-    assert _error_next_to(response.text, field) == [message]
+    assert error_next_to(response.text, field) == [message]
     assert "sqlalchemy" not in response.text.lower()
     assert await audit_entries(engine) == []

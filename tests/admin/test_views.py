@@ -12,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.orm import selectinload
 
 from cms.admin.sections import ALL_VIEWS
-from cms.content.models import AdminUser, AuditLog, Basics, Skill, Work
+from cms.content.models import Basics, Skill, Work
 from cms.content.write import make_sessionmaker
+from cms.core.models import AdminUser, AuditLog
 from tests.admin.helpers import (
     Owner,
     add_technologies,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import httpx
 import pytest
 
 from cms.content.jsonresume import validate_resume
-from tests.admin.helpers import form_errors, project_form, skill_form, work_form
+from tests.admin.helpers import error_next_to, project_form, skill_form, work_form
 
 BASICS_FORM = {
     "name": "Ada Lovelace",
@@ -76,12 +75,6 @@ CASES: list[tuple[str, str, dict[str, Any], dict[str, Any], str, str]] = [
 ]  # fmt: skip
 
 
-def _error_next_to(html: str, field: str) -> list[str]:
-    groups = re.split(r'<div class="mb-3 form-group row">', html)
-    (group,) = [g for g in groups if re.search(rf'id="{field}"', g)]
-    return form_errors(group)
-
-
 @pytest.mark.parametrize(
     ("identity", "form", "document", "field", "path"),
     [case[1:] for case in CASES],
@@ -97,7 +90,7 @@ async def test_admin_and_import_give_the_same_message_for_the_same_field(
 ) -> None:
     response = await admin_client.post(f"/admin/{identity}/create", data=form)
     assert response.status_code == 400
-    in_admin = _error_next_to(response.text, field)
+    in_admin = error_next_to(response.text, field)
 
     in_import = [problem.message for problem in validate_resume(document) if problem.path == path]
 

@@ -9,7 +9,7 @@ from urllib.parse import urlencode, urlsplit
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from cms.content.models import AdminUser
+from cms.core.models import AdminUser
 from cms.core.security import hash_password
 from tests.aws import lambda_helpers as helpers
 from tests.aws.lambda_helpers import Invoker

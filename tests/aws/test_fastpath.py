@@ -18,7 +18,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import col
 
-from cms.content.models import Skill, StoredDocument
+from cms.content.models import Skill
+from cms.core.models import StoredDocument
 from cms.public.fastpath import FastPath
 from tests.aws import lambda_helpers as helpers
 from tests.databases import make_settings

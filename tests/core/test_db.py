@@ -11,9 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool, QueuePool
 
-from cms.content.models import AdminUser, AuditLog, LoginAttempt, Profile, Skill
+from cms.content.models import Profile, Skill
 from cms.content.write import make_sessionmaker
-from cms.core import db
 from cms.core.db import (
     create_engine,
     current_content_version,
@@ -21,6 +20,7 @@ from cms.core.db import (
     normalize_database_url,
     on_content_commit,
 )
+from cms.core.models import AdminUser, AuditLog, LoginAttempt
 from tests.databases import make_settings
 
 NEON_POOLED = (
@@ -154,13 +154,12 @@ async def test_database_pooler_setting_overrides_the_guess(url: str, forced: boo
 
 
 @pytest.fixture
-def commits() -> Iterator[list[int]]:
-    """Records each content-commit notification in this process."""
+def commits(engine: AsyncEngine) -> Iterator[list[int]]:
+    """Records each content-commit notification on the test engine."""
     calls: list[int] = []
-    listener = on_content_commit(lambda _engine: calls.append(1))
+    unsubscribe = on_content_commit(engine, lambda: calls.append(1))
     yield calls
-    # cms.core.db offers no way to unregister; keep other tests' listener lists clean.
-    db._commit_listeners.remove(listener)
+    unsubscribe()
 
 
 async def _version(engine: AsyncEngine) -> int:

@@ -19,10 +19,10 @@ from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
 from cms.cli import app as cli
-from cms.content.models import ContentVersion
 from cms.core.config import get_settings
 from cms.core.db import normalize_database_url
 from cms.core.migrate import downgrade, upgrade
+from cms.core.models import ContentVersion
 from tests.databases import POSTGRES_ADMIN_URL
 
 MODEL_TABLES = {table.name for table in SQLModel.metadata.sorted_tables}

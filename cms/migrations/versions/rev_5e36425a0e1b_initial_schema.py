@@ -19,6 +19,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+def _timestamp(name: str) -> sa.Column[object]:
+    return sa.Column(
+        name,
+        sa.DateTime(timezone=True),
+        server_default=sa.text("(CURRENT_TIMESTAMP)"),
+        nullable=False,
+    )
+
+
+def _precision(name: str) -> sa.Column[object]:
+    precision = sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8)
+    return sa.Column(name, precision, nullable=False)
+
+
 def upgrade() -> None:
     """Upgrade schema."""
     op.create_table(
@@ -28,12 +42,7 @@ def upgrade() -> None:
         sa.Column("password_hash", sa.String(length=255), nullable=False),
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("last_login_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_users")),
         sa.UniqueConstraint("username", name=op.f("uq_admin_users_username")),
     )
@@ -46,12 +55,7 @@ def upgrade() -> None:
         sa.Column("record_id", sa.String(length=100), nullable=True),
         sa.Column("record_label", sa.String(length=300), nullable=True),
         sa.Column("changes", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_audit_log")),
     )
     op.create_table(
@@ -63,24 +67,10 @@ def upgrade() -> None:
         sa.Column("awarder", sa.String(length=200), nullable=True),
         sa.Column("summary", sa.String(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "date_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("date_precision"),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_awards")),
     )
     op.create_table(
@@ -101,18 +91,8 @@ def upgrade() -> None:
         sa.Column("extra", sa.JSON(), nullable=False),
         sa.Column("location_extra", sa.JSON(), nullable=False),
         sa.Column("meta", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_basics")),
     )
     op.create_table(
@@ -124,36 +104,17 @@ def upgrade() -> None:
         sa.Column("issuer", sa.String(length=200), nullable=True),
         sa.Column("url", sa.String(length=500), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "date_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("date_precision"),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_certificates")),
     )
     content_version = op.create_table(
         "content_version",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_content_version")),
     )
     # The single version row every content write bumps (cms.core.db).
@@ -166,18 +127,8 @@ def upgrade() -> None:
         sa.Column("reference", sa.String(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cv_references")),
     )
     op.create_table(
@@ -186,16 +137,8 @@ def upgrade() -> None:
         sa.Column("is_published", sa.Boolean(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column(
-            "start_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
-        sa.Column(
-            "end_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("start_precision"),
+        _precision("end_precision"),
         sa.Column("institution", sa.String(length=200), nullable=False),
         sa.Column("url", sa.String(length=500), nullable=True),
         sa.Column("area", sa.String(length=200), nullable=True),
@@ -204,18 +147,8 @@ def upgrade() -> None:
         sa.Column("courses", sa.JSON(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name=op.f("ck_education_end_after_start"),
@@ -230,18 +163,8 @@ def upgrade() -> None:
         sa.Column("keywords", sa.JSON(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_interests")),
     )
     op.create_table(
@@ -252,18 +175,8 @@ def upgrade() -> None:
         sa.Column("fluency", sa.String(length=100), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_languages")),
     )
     op.create_table(
@@ -271,12 +184,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("username", sa.String(length=100), nullable=False),
         sa.Column("client", sa.String(length=100), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_login_attempts")),
     )
     with op.batch_alter_table("login_attempts", schema=None) as batch_op:
@@ -292,18 +200,8 @@ def upgrade() -> None:
         sa.Column("url", sa.String(length=500), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_profiles")),
     )
     op.create_table(
@@ -325,29 +223,11 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=100), nullable=True),
         sa.Column("is_featured", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "start_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
-        sa.Column(
-            "end_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("start_precision"),
+        _precision("end_precision"),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name=op.f("ck_projects_end_after_start"),
@@ -365,24 +245,10 @@ def upgrade() -> None:
         sa.Column("url", sa.String(length=500), nullable=True),
         sa.Column("summary", sa.String(), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "release_date_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("release_date_precision"),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_publications")),
     )
     op.create_table(
@@ -412,18 +278,8 @@ def upgrade() -> None:
         sa.Column("is_featured", sa.Boolean(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.CheckConstraint(
             "level IS NULL OR (level >= 1 AND level <= 5)", name=op.f("ck_skills_level")
         ),
@@ -436,12 +292,7 @@ def upgrade() -> None:
         "technologies",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=100), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_technologies")),
         sa.UniqueConstraint("name", name=op.f("uq_technologies_name")),
     )
@@ -451,16 +302,8 @@ def upgrade() -> None:
         sa.Column("is_published", sa.Boolean(), nullable=False),
         sa.Column("start_date", sa.Date(), nullable=True),
         sa.Column("end_date", sa.Date(), nullable=True),
-        sa.Column(
-            "start_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
-        sa.Column(
-            "end_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("start_precision"),
+        _precision("end_precision"),
         sa.Column("organization", sa.String(length=200), nullable=False),
         sa.Column("position", sa.String(length=200), nullable=True),
         sa.Column("url", sa.String(length=500), nullable=True),
@@ -468,18 +311,8 @@ def upgrade() -> None:
         sa.Column("highlights", sa.JSON(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name=op.f("ck_volunteer_end_after_start"),
@@ -500,29 +333,11 @@ def upgrade() -> None:
         sa.Column("summary", sa.String(), nullable=True),
         sa.Column("highlights", sa.JSON(), nullable=False),
         sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column(
-            "start_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
-        sa.Column(
-            "end_precision",
-            sa.Enum("year", "month", "day", name="date_precision", native_enum=False, length=8),
-            nullable=False,
-        ),
+        _precision("start_precision"),
+        _precision("end_precision"),
         sa.Column("extra", sa.JSON(), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("(CURRENT_TIMESTAMP)"),
-            nullable=False,
-        ),
+        _timestamp("created_at"),
+        _timestamp("updated_at"),
         sa.CheckConstraint(
             "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
             name=op.f("ck_work_end_after_start"),

@@ -1,0 +1,85 @@
+"""The building blocks of the CV's tables: checked URLs, dated periods, list entries, rows."""
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, model_validator
+from sqlalchemy import CheckConstraint, Enum
+from sqlmodel import Field, SQLModel
+
+from cms.content.dates import DatePrecision
+from cms.core.models import json_dict_field, timestamp_field
+
+__all__ = [
+    "ContentRow",
+    "HttpUrlStr",
+    "ListEntry",
+    "Period",
+    "end_after_start",
+    "precision_field",
+]
+
+
+def _check_http_url(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in value:
+        raise ValueError("must be an absolute http(s) URL, e.g. https://example.com")
+    return value
+
+
+HttpUrlStr = Annotated[str, AfterValidator(_check_http_url)]
+"""A URL kept as typed, checked to be absolute http(s)."""
+
+
+def precision_field() -> Any:
+    """The column saying how much of a date the CV states."""
+    return Field(
+        default=DatePrecision.day,
+        sa_type=Enum(DatePrecision, name="date_precision", native_enum=False, length=8),
+    )
+
+
+def end_after_start() -> CheckConstraint:
+    """The database's copy of :class:`Period`'s rule."""
+    return CheckConstraint(
+        "end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
+        name="end_after_start",
+    )
+
+
+class Period(SQLModel):
+    """A start and an optional end; the end may not come before the start."""
+
+    start_date: date | None = None
+    start_precision: DatePrecision = precision_field()
+    end_date: date | None = None
+    end_precision: DatePrecision = precision_field()
+
+    @model_validator(mode="after")
+    def _check_order(self) -> "Period":
+        if self.start_date and self.end_date and self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class ListEntry(SQLModel):
+    """Fields every list entry has: manual order and draft/published state."""
+
+    sort_order: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # an INTEGER column
+    is_published: bool = True
+
+
+class ContentRow(SQLModel):
+    """Columns of every CV section table beyond its editable fields.
+
+    ``extra`` keeps the JSON Resume properties we have no column for, so export gives them back.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    extra: dict[str, Any] = json_dict_field()
+    created_at: datetime = timestamp_field()
+    updated_at: datetime = timestamp_field(onupdate=True)

@@ -1,0 +1,183 @@
+"""The system's own tables: content version, owner accounts, audit log, rebuild state, documents.
+
+Also the column helpers and naming convention every table shares (the CV's tables are in
+:mod:`cms.content.models`).
+"""
+
+from datetime import UTC, datetime
+from typing import Any, overload
+
+from sqlalchemy import JSON, DateTime, LargeBinary, func
+from sqlmodel import Field, SQLModel
+
+__all__ = [
+    "AdminUser",
+    "AuditLog",
+    "ContentVersion",
+    "LoginAttempt",
+    "RebuildState",
+    "StoredDocument",
+    "as_utc",
+    "json_dict_field",
+    "json_list_field",
+    "timestamp_field",
+    "utcnow",
+]
+
+
+# Named constraints: Alembic can then alter or drop them later (SQLite batch mode needs names).
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, for Python-side defaults."""
+    return datetime.now(UTC)
+
+
+@overload
+def as_utc(value: datetime) -> datetime: ...
+@overload
+def as_utc(value: None) -> None: ...
+def as_utc(value: datetime | None) -> datetime | None:
+    """``value`` as an aware UTC time: SQLite hands back naive datetimes, stored in UTC."""
+    if value is None or value.tzinfo:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+def timestamp_field(*, onupdate: bool = False) -> Any:
+    """A timezone-aware timestamp column set on insert (and on update if asked)."""
+    kwargs: dict[str, Any] = {"server_default": func.now()}
+    if onupdate:
+        kwargs["onupdate"] = func.now()
+    return Field(
+        default_factory=utcnow,
+        sa_type=DateTime(timezone=True),
+        sa_column_kwargs=kwargs,
+    )
+
+
+def json_list_field() -> Any:
+    """A JSON column holding a list, empty by default."""
+    return Field(default_factory=list, sa_type=JSON)
+
+
+def json_dict_field() -> Any:
+    """A JSON column holding an object, empty by default."""
+    return Field(default_factory=dict, sa_type=JSON)
+
+
+# --- content version -----------------------------------------------------------------
+
+
+class ContentVersion(SQLModel, table=True):
+    """A single row whose counter moves with every content write (cache validity, ETags)."""
+
+    __tablename__ = "content_version"
+
+    id: int = Field(default=1, primary_key=True)
+    version: int = 0
+    updated_at: datetime = timestamp_field(onupdate=True)
+
+
+# --- back office ---------------------------------------------------------------------
+
+
+class AdminUser(SQLModel, table=True):
+    """An owner account for the back office."""
+
+    __tablename__ = "admin_users"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    password_hash: str = Field(max_length=255)
+    is_active: bool = True
+    last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_at: datetime = timestamp_field()
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class LoginAttempt(SQLModel, table=True):
+    """A failed login, kept in the database so throttling holds across instances."""
+
+    __tablename__ = "login_attempts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100, index=True)
+    client: str = Field(max_length=100, index=True)
+    created_at: datetime = timestamp_field()
+
+
+class AuditLog(SQLModel, table=True):
+    """Who changed which record, when, and what."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=100)
+    action: str = Field(max_length=20)
+    table_name: str = Field(max_length=100)
+    record_id: str | None = Field(default=None, max_length=100)
+    record_label: str | None = Field(default=None, max_length=300)
+    changes: dict[str, Any] = json_dict_field()
+    created_at: datetime = timestamp_field()
+
+    def __str__(self) -> str:
+        return f"{self.username} {self.action} {self.table_name} #{self.record_id}"
+
+
+# --- build hooks ----------------------------------------------------------------------
+
+
+class RebuildState(SQLModel, table=True):
+    """Where the build hooks stand: one row (id 1) shared by every instance (see cms.rebuild).
+
+    Not content: writing it does not move the content version.
+    """
+
+    __tablename__ = "rebuild_state"
+
+    id: int = Field(default=1, primary_key=True)
+    published_version: int = 0
+    """Content version every configured build hook has accepted."""
+    hook_versions: dict[str, int] = json_dict_field()
+    """Per hook (keyed by a hash of its URL, never the URL): the last version it accepted."""
+    attempt_version: int | None = None
+    last_attempt_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_success_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_status: str | None = Field(default=None, max_length=20)
+    last_trigger: str | None = Field(default=None, max_length=20)
+    last_results: list[dict[str, Any]] = json_list_field()
+    locked_until: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    """A lease: while it lies in the future, one instance is calling the hooks."""
+
+
+# --- stored documents (the Lambda fast path) -----------------------------------------
+
+
+class StoredDocument(SQLModel, table=True):
+    """A public API response as the full app rendered it, shared with every instance.
+
+    Written by the response cache (``cms.public.cache``) on a miss, read by
+    ``cms.public.fastpath`` with one primary-key lookup; valid only for ``version``. Not content:
+    writing it does not move the content version.
+    """
+
+    __tablename__ = "documents"
+
+    path: str = Field(primary_key=True, max_length=500)
+    """Path and query under ``/api/v1`` (only the bounded set of ``httpcache.is_shared``)."""
+    version: int
+    """Content version the document was rendered for."""
+    etag: str = Field(max_length=100)
+    body: bytes = Field(sa_type=LargeBinary)
+    media_type: str = Field(max_length=100)
+    rendered_at: datetime = timestamp_field()
