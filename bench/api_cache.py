@@ -31,7 +31,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.seeding import SEED_DIR, seed_database
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async

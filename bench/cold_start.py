@@ -131,7 +131,7 @@ def _prepare_database(url: str | None) -> str:
     import httpx
 
     from cms.content.seeding import SEED_DIR, seed_database
-    from cms.content.write import make_sessionmaker
+    from cms.content.session import make_sessionmaker
     from cms.core.config import Settings
     from cms.core.db import create_engine
     from cms.core.migrate import upgrade_async

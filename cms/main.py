@@ -10,14 +10,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import __version__
 from cms.admin import mount_admin
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
 from cms.core.db import create_engine
 from cms.core.errors import ErrorResponse, install_error_handlers
 from cms.public.cache import install_response_cache
 from cms.public.cors import ApiCORSMiddleware, api_cors_options
 from cms.public.health import router as health_router
-from cms.public.methods import HeadAsGetMiddleware, ReadOnlyApiMiddleware
+from cms.public.methods import (
+    CurrentVersionMiddleware,
+    HeadAsGetMiddleware,
+    ReadOnlyApiMiddleware,
+)
 from cms.public.routes import router as api_router
 
 __all__ = ["create_app"]
@@ -45,6 +49,8 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         title="Portfolio CMS",
         version=__version__,
         summary="The public, read-only API of a developer's CV (JSON Resume compatible).",
+        description="Every path under `/api/v1/` also answers under `/api/`, the current "
+        "version: the same bytes and the same ETag.",
         docs_url="/docs" if docs else None,
         redoc_url="/redoc" if docs else None,
         openapi_url="/openapi.json" if docs else None,
@@ -67,4 +73,5 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.add_middleware(ReadOnlyApiMiddleware)
     # The Lambda fast path (cms.public.fastpath) wraps its answers in the same CORS configuration.
     app.add_middleware(ApiCORSMiddleware, **api_cors_options(settings))
+    app.add_middleware(CurrentVersionMiddleware)
     return app

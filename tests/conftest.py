@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async

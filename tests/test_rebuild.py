@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 import cms.cli
 from cms.content.models import Skill
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.models import RebuildState
 from cms.rebuild import (

@@ -17,7 +17,8 @@ from cms.admin.guard import AdminGuard
 from cms.admin.rebuild import rebuild_view
 from cms.admin.sections import ALL_VIEWS
 from cms.admin.views import write_problems
-from cms.content.write import WriteError, make_sessionmaker
+from cms.content.session import make_sessionmaker
+from cms.content.write import WriteError
 from cms.core.config import Settings
 
 __all__ = ["STATIC_DIR", "TEMPLATES_DIR", "build_admin_app"]

@@ -36,6 +36,7 @@ from cms.content.dates import format_partial_date
 from cms.content.models import Technology
 from cms.content.read import MAX_ID
 from cms.content.record import Section
+from cms.content.session import stage
 
 __all__ = [
     "CMSModelView",
@@ -193,7 +194,7 @@ class CMSModelView(ModelView):
 
     def problems(self, values: dict[str, Any]) -> write.Problems:
         """The write schema's complaints about ``values``."""
-        return write.check(self.schema, values)[1] if self.schema is not None else {}
+        return write.check(self.schema, values).problems if self.schema is not None else {}
 
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
@@ -219,7 +220,7 @@ class CMSModelView(ModelView):
         attributes = inspect(self.model).attrs
         data.clear()
         data.update({key: value for key, value in values.items() if key in attributes})
-        write.stage(
+        stage(
             model,
             actor=_actor(request),
             technology_ids=order,
@@ -227,7 +228,7 @@ class CMSModelView(ModelView):
 
     async def on_model_delete(self, model: Any, request: Request) -> None:
         """Stage the delete, so it is audited in its transaction."""
-        write.stage(model, actor=_actor(request))
+        stage(model, actor=_actor(request))
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         """SQLAdmin's insert, with database refusals as a sentence for the owner."""
@@ -240,6 +241,15 @@ class CMSModelView(ModelView):
     async def delete_model(self, request: Request, pk: Any) -> None:
         """SQLAdmin's delete, with database refusals as a sentence for the owner."""
         await _refusals_as_write_errors(super().delete_model(request, pk), self, _STILL_REFERRED)
+
+    async def get_object_for_edit(self, request: Request) -> Any:
+        """The record to edit; values our rules refuse (kept by an import) are shown to fix."""
+        row = await super().get_object_for_edit(request)
+        if row is not None and request.method == "GET" and self.schema is not None:
+            values = {name: getattr(row, name, None) for name in self.schema.model_fields}
+            if problems := self.problems(self.clean_data(values)):
+                request.state.write_problems = problems
+        return row
 
     # --- lookups: a key no INTEGER column holds is a 404, never a database error ------
 

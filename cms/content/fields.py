@@ -3,26 +3,30 @@
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, model_validator
+from pydantic import AfterValidator, StringConstraints, model_validator
 from sqlalchemy import CheckConstraint, Enum
-from sqlmodel import Field, SQLModel
+from sqlmodel import AutoString, Field, SQLModel
 
 from cms.content.dates import DatePrecision
 from cms.core.models import json_dict_field, timestamp_field
 
 __all__ = [
     "ContentRow",
+    "LINE_MAX",
+    "LONG_TEXT_MAX",
     "HttpUrlStr",
+    "Line",
     "ListEntry",
     "Period",
     "end_after_start",
+    "long_text",
     "precision_field",
 ]
 
 
 def _check_http_url(value: str | None) -> str | None:
-    if value is None or value == "":
-        return None
+    if not value:  # "" is kept: an imported document may say "no URL" that way
+        return value
     from urllib.parse import urlsplit
 
     parts = urlsplit(value)
@@ -33,6 +37,17 @@ def _check_http_url(value: str | None) -> str | None:
 
 HttpUrlStr = Annotated[str, AfterValidator(_check_http_url)]
 """A URL kept as typed, checked to be absolute http(s)."""
+
+LONG_TEXT_MAX = 10_000  # characters: a summary of several paragraphs, never megabytes
+LINE_MAX = 1_000  # characters of one list item (a highlight, a keyword)
+
+Line = Annotated[str, StringConstraints(max_length=LINE_MAX)]
+"""One item of a list field."""
+
+
+def long_text() -> Any:
+    """A free-text column (no length in the database) with a limit every writer checks."""
+    return Field(default=None, max_length=LONG_TEXT_MAX, sa_type=AutoString)
 
 
 def precision_field() -> Any:

@@ -16,9 +16,11 @@ properties are kept in each row's ``extra`` (``Basics.location_extra`` for ``bas
 ``Basics.meta`` holds the ``meta`` section and ``$schema``) and exported verbatim.
 
 import → export gives the document back, except for these normalisations: a value equal to the
-default comes back absent (empty lists and sections, ``""`` URLs, an empty
-``location``, ``"featured": false``, ``"published": true``); a project without ``slug`` gets
-one made from its name; whole numbers come back as integers (``5.0`` → ``5``).
+default comes back absent (empty lists and sections, an empty ``location``, ``"featured":
+false``, ``"published": true``); a project without ``slug`` gets one made from its name; whole
+numbers come back as integers (``5.0`` → ``5``); ``meta.lastModified`` is the last change. URLs
+and emails come back as written, ``""`` included (import reports those our rules would refuse
+as warnings).
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ import datetime as dt
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import SQLModel
+from sqlmodel import col
 
 from cms.content import write
 from cms.content.basics import BASICS, LOCATION_KEYS, PROFILES
@@ -45,10 +49,12 @@ from cms.content.resume_schema import (
     Problem,
     ResumeValidationError,
     finish_problems,
+    load_document,
     schema_errors,
     schema_problems,
 )
 from cms.content.sections import SECTIONS, sections_in_document
+from cms.core.models import ContentVersion, as_utc
 
 if TYPE_CHECKING:
     # Imported where used: jsonschema costs ~200 ms of import, which GET /api/v1/resume on
@@ -58,9 +64,12 @@ if TYPE_CHECKING:
 __all__ = [
     "SCHEMA_PATH",
     "Problem",
+    "ResumeCheck",
     "ResumeValidationError",
+    "check_resume",
     "export_resume",
     "import_resume",
+    "load_document",
     "parse_resume",
     "render_resume",
     "schema_problems",
@@ -85,9 +94,13 @@ class _Parser:
 
     def __init__(self) -> None:
         self.problems: list[tuple[PathParts, str]] = []
+        self.warnings: list[tuple[PathParts, str]] = []
 
     def problem(self, parts: PathParts, message: str) -> None:
         self.problems.append((parts, message))
+
+    def warn(self, parts: PathParts, message: str) -> None:
+        self.warnings.append((parts, message))
 
     def parse(self, document: Any) -> CVContent:
         content = CVContent()
@@ -123,21 +136,16 @@ class _Parser:
         location = basics.get("location")
         location_extra: dict[str, Any] = {}
         if isinstance(location, dict):
-            values, location_origin = self.values(
-                _LOCATION_FIELDS, location, ("basics", "location")
-            )
-            data |= values
-            origin |= location_origin
+            place, place_origin = self.values(_LOCATION_FIELDS, location, ("basics", "location"))
+            data |= place
+            origin |= place_origin
             known = {f.key for f in _LOCATION_FIELDS}
             location_extra = {k: v for k, v in location.items() if k not in known}
         known = {f.key for f in _BASICS_FIELDS} | {"location", "profiles"}
         extra = {k: v for k, v in basics.items() if k not in known}
-        validated = self.validate(BASICS.write, data, origin, ("basics",))
-        if validated is None:
+        values = self.validate(BASICS, data, origin, ("basics",))
+        if values is None:
             return None
-        values = validated.model_dump()
-        if "email" in data:
-            values["email"] = data["email"]  # as written: the validator normalises the domain
         return BASICS.table(**values, extra=extra, location_extra=location_extra, meta=meta)
 
     def items(self, section: Section, items: list[Any], parts: PathParts) -> list[Entry]:
@@ -161,12 +169,11 @@ class _Parser:
             origin["is_published"] = (*parts, "published")
         if section.name == "projects" and "slug" not in data:
             data["slug"] = "pending"  # replaced by check_slugs
-        validated = self.validate(section.write, data, origin, parts)
-        if validated is None:
+        values = self.validate(section, data, origin, parts)
+        if values is None:
             return None
-        model = section.table
         extra = {k: v for k, v in item.items() if k not in _known(section)}
-        return Entry(model(**validated.model_dump(), extra=extra), technologies)
+        return Entry(section.table(**values, extra=extra), technologies)
 
     def values(
         self, fields: Iterable[ResumeField], item: Mapping[str, Any], parts: PathParts
@@ -187,8 +194,6 @@ class _Parser:
                     data[field.column], data[field.precision] = parsed
             elif field.kind == "technologies":
                 data["technologies"] = self.technologies(value, here)
-            elif field.kind == "url" and value == "":
-                continue  # "no URL", as our models read it
             else:
                 data[field.column] = value
         return data, origin
@@ -228,18 +233,30 @@ class _Parser:
 
     def validate(
         self,
-        schema: type[SQLModel],
+        section: Section,
         data: dict[str, Any],
         origin: Mapping[str, PathParts],
         parts: PathParts,
-    ) -> Any:
-        """The validated values of one item, or ``None`` with its problems recorded by path."""
-        validated, problems = write.check(schema, data)
-        for name, messages in problems.items():
-            where = origin.get(name, (*parts, name)) if name else parts
-            for message in messages:
-                self.problem(where, message)
-        return validated
+    ) -> dict[str, Any] | None:
+        """The row values of one item, or ``None`` with its problems recorded by path.
+
+        URLs and emails are kept as written: a malformed or empty one is a warning, since
+        themes render them (the official sample has ``"url": "missdirection.example.com"``).
+        """
+        lenient = {f.column for f in section.resume if f.kind in ("url", "email")}
+        checked = write.check(section.write, data, lenient=lenient)
+        for found, record in ((checked.problems, self.problem), (checked.warnings, self.warn)):
+            for name, messages in found.items():
+                for message in messages:
+                    record(origin.get(name, (*parts, name)) if name else parts, message)
+        if checked.model is None:
+            return None
+        values = checked.model.model_dump()
+        for name in lenient & data.keys():
+            if data[name] == "":
+                self.warn(origin[name], "Empty: kept as written (themes read it as no value).")
+            values[name] = data[name]
+        return values
 
     def check_slugs(self, entries: list[Entry], items: Any) -> None:
         """Give every project a unique slug: keep the given ones, make the missing ones."""
@@ -279,7 +296,19 @@ def _unique_slug(name: str, taken: set[str]) -> str:
     return slug
 
 
-def _parse(document: Any) -> tuple[CVContent, list[Problem]]:
+@dataclass(frozen=True, slots=True)
+class ResumeCheck:
+    """What a document holds for the CV, and what is wrong with it."""
+
+    content: CVContent
+    problems: list[Problem]
+    """Reasons to refuse the document (nothing is written)."""
+    warnings: list[Problem]
+    """Values kept as written that our rules would not accept from the admin."""
+
+
+def check_resume(document: Any) -> ResumeCheck:
+    """Read ``document`` into unsaved rows, collecting every problem and warning by JSON path."""
     found = schema_errors(document)
     parser = _Parser()
     content = parser.parse(document)
@@ -288,20 +317,22 @@ def _parse(document: Any) -> tuple[CVContent, list[Problem]]:
     for parts, message in parser.problems:
         if not any(parts[: len(bad)] == bad for bad in refused):
             found.append((parts, message))
-    return content, finish_problems(document, found)
+    return ResumeCheck(
+        content, finish_problems(document, found), finish_problems(document, parser.warnings)
+    )
 
 
 def validate_resume(document: Any) -> list[Problem]:
     """Every reason ``document`` cannot be imported (an empty list: it can)."""
-    return _parse(document)[1]
+    return check_resume(document).problems
 
 
 def parse_resume(document: Any) -> CVContent:
     """The unsaved rows ``document`` describes; raises :class:`ResumeValidationError`."""
-    content, problems = _parse(document)
-    if problems:
-        raise ResumeValidationError(problems)
-    return content
+    checked = check_resume(document)
+    if checked.problems:
+        raise ResumeValidationError(checked.problems)
+    return checked.content
 
 
 async def import_resume(session: AsyncSession, document: Any, *, actor: str) -> str:
@@ -329,7 +360,7 @@ def _render_value(field: ResumeField, row: Any, entry: Entry | None) -> Any:
     if field.kind == "list":
         return list(value) if value else None
     if field.kind in {"url", "email"}:
-        return value or None
+        return value  # "" comes back as written
     if field.kind == "flag":
         return True if value else None
     if field.kind == "number" and isinstance(value, float) and value.is_integer():
@@ -399,8 +430,14 @@ def render_resume(content: CVContent, *, include_drafts: bool = False) -> dict[s
 async def export_resume(session: AsyncSession, *, include_drafts: bool = False) -> dict[str, Any]:
     """The published CV as a JSON Resume v1.0.0 document (with drafts only if asked for).
 
-    Rows pass the import checks on their way in, so the document is valid; ``cms export``
-    and the tests confirm it with :func:`schema_problems`.
+    ``meta.lastModified`` is the time of the last content change. Rows pass the import checks
+    on their way in, so the document is valid (URLs kept as written aside); ``cms export`` and
+    the tests confirm it with :func:`schema_problems`.
     """
     content = await load_cv(session, include_drafts=include_drafts)
-    return render_resume(content, include_drafts=include_drafts)
+    document = render_resume(content, include_drafts=include_drafts)
+    changed = await session.scalar(select(col(ContentVersion.updated_at)))
+    if document and changed is not None:
+        meta = document.setdefault("meta", {})
+        meta["lastModified"] = as_utc(changed).strftime("%Y-%m-%dT%H:%M:%S")
+    return document

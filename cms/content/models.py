@@ -23,9 +23,11 @@ from cms.content.dates import DatePrecision
 from cms.content.fields import (
     ContentRow,
     HttpUrlStr,
+    Line,
     ListEntry,
     Period,
     end_after_start,
+    long_text,
     precision_field,
 )
 from cms.core.models import json_dict_field, json_list_field, timestamp_field
@@ -76,7 +78,7 @@ class BasicsBase(SQLModel):
     phone: str | None = Field(default=None, max_length=50)
     url: HttpUrlStr | None = Field(default=None, max_length=500)
     image: HttpUrlStr | None = Field(default=None, max_length=500)
-    summary: str | None = None
+    summary: str | None = long_text()
     address: str | None = Field(default=None, max_length=300)
     postal_code: str | None = Field(default=None, max_length=20)
     city: str | None = Field(default=None, max_length=100)
@@ -176,8 +178,8 @@ class WorkBase(Period, ListEntry):
     url: HttpUrlStr | None = Field(default=None, max_length=500)
     location: str | None = Field(default=None, max_length=200)
     description: str | None = Field(default=None, max_length=500)
-    summary: str | None = None
-    highlights: list[str] = json_list_field()
+    summary: str | None = long_text()
+    highlights: list[Line] = json_list_field()
 
 
 class Work(WorkBase, ContentRow, table=True):
@@ -205,13 +207,13 @@ class ProjectBase(Period, ListEntry):
     slug: str = Field(
         max_length=120, unique=True, schema_extra={"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"}
     )
-    description: str | None = None
-    highlights: list[str] = json_list_field()
+    description: str | None = long_text()
+    highlights: list[Line] = json_list_field()
     url: HttpUrlStr | None = Field(default=None, max_length=500)
     github_url: HttpUrlStr | None = Field(default=None, max_length=500)
     demo_url: HttpUrlStr | None = Field(default=None, max_length=500)
     image_url: HttpUrlStr | None = Field(default=None, max_length=500)
-    roles: list[str] = json_list_field()
+    roles: list[Line] = json_list_field()
     entity: str | None = Field(default=None, max_length=200)
     type: str | None = Field(default=None, max_length=100)
     is_featured: bool = False
@@ -246,7 +248,7 @@ class SkillBase(ListEntry):
     years_experience: float | None = Field(
         default=None, ge=0, schema_extra={"allow_inf_nan": False}
     )
-    keywords: list[str] = json_list_field()
+    keywords: list[Line] = json_list_field()
     is_featured: bool = False
 
 
@@ -270,8 +272,8 @@ class VolunteerBase(Period, ListEntry):
     organization: str = Field(max_length=200)
     position: str | None = Field(default=None, max_length=200)
     url: HttpUrlStr | None = Field(default=None, max_length=500)
-    summary: str | None = None
-    highlights: list[str] = json_list_field()
+    summary: str | None = long_text()
+    highlights: list[Line] = json_list_field()
 
 
 class Volunteer(VolunteerBase, ContentRow, table=True):
@@ -290,7 +292,7 @@ class EducationBase(Period, ListEntry):
     area: str | None = Field(default=None, max_length=200)
     study_type: str | None = Field(default=None, max_length=100)
     score: str | None = Field(default=None, max_length=50)
-    courses: list[str] = json_list_field()
+    courses: list[Line] = json_list_field()
 
 
 class Education(EducationBase, ContentRow, table=True):
@@ -309,7 +311,7 @@ class AwardBase(ListEntry):
     date: dt.date | None = None
     date_precision: DatePrecision = precision_field()
     awarder: str | None = Field(default=None, max_length=200)
-    summary: str | None = None
+    summary: str | None = long_text()
 
 
 class Award(AwardBase, ContentRow, table=True):
@@ -344,7 +346,7 @@ class PublicationBase(ListEntry):
     release_date: dt.date | None = None
     release_date_precision: DatePrecision = precision_field()
     url: HttpUrlStr | None = Field(default=None, max_length=500)
-    summary: str | None = None
+    summary: str | None = long_text()
 
 
 class Publication(PublicationBase, ContentRow, table=True):
@@ -372,7 +374,7 @@ class InterestBase(ListEntry):
     """An interest: JSON Resume ``interests``."""
 
     name: str = Field(max_length=100)
-    keywords: list[str] = json_list_field()
+    keywords: list[Line] = json_list_field()
 
 
 class Interest(InterestBase, ContentRow, table=True):
@@ -386,7 +388,7 @@ class ReferenceBase(ListEntry):
     """A reference: JSON Resume ``references``."""
 
     name: str = Field(max_length=200)
-    reference: str | None = None
+    reference: str | None = long_text()
 
 
 class Reference(ReferenceBase, ContentRow, table=True):

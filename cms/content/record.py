@@ -75,6 +75,8 @@ class Computed:
     type: Any
     value: Callable[[Any], Any]
     description: str | None = None
+    deprecated: str | None = None
+    """Why clients should stop reading the field (OpenAPI marks it deprecated)."""
 
 
 TECHNOLOGY_NAMES = Computed(list[str], lambda row: [tech.name for tech in row.technologies])
@@ -179,7 +181,8 @@ class Section:
         for spec in self.public_fields:
             if isinstance(spec, tuple):
                 name, computed = spec
-                fields[name] = (computed.type, Field(description=computed.description))
+                info = Field(description=computed.description, deprecated=computed.deprecated)
+                fields[name] = (computed.type, info)
                 continue
             column = columns[spec]
             annotation = _python_type(column.type)

@@ -29,6 +29,7 @@ __all__ = [
     "Problem",
     "ResumeValidationError",
     "finish_problems",
+    "load_document",
     "schema_errors",
     "schema_problems",
 ]
@@ -97,9 +98,11 @@ def _extensions_schema() -> dict[str, Any]:
     return {"properties": sections}
 
 
-def _format_checker() -> FormatChecker:
+def _format_checker(*, strict: bool) -> FormatChecker:
     from jsonschema import FormatChecker
 
+    if not strict:  # import: URLs and emails are checked by the write schemas, as warnings
+        return FormatChecker(formats=("date",))
     checker = FormatChecker(formats=("date", "email"))
 
     # jsonschema checks "uri" only with an optional package. RFC 3986 asks for a scheme; ""
@@ -112,13 +115,13 @@ def _format_checker() -> FormatChecker:
 
 
 @cache
-def _validators() -> tuple[Draft7Validator, Draft7Validator]:
+def _validators(*, strict: bool = True) -> tuple[Draft7Validator, Draft7Validator]:
     from jsonschema import Draft7Validator
 
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     # The file says draft-04; the jsonresume project checks it against draft-07, and nothing
     # in it reads differently under draft-07.
-    checker = _format_checker()
+    checker = _format_checker(strict=strict)
     return (
         Draft7Validator(schema, format_checker=checker),
         Draft7Validator(_extensions_schema(), format_checker=checker),
@@ -159,10 +162,14 @@ def schema_problems(document: Any) -> list[Problem]:
 
 
 def schema_errors(document: Any) -> list[tuple[PathParts, str]]:
-    """Problems found by the official schema and our extensions' schema, by path parts."""
+    """Structural problems found by the official and our extensions' schema, by path parts.
+
+    Formats themes ignore (``uri``, ``email``) are left to the write schemas, which report
+    them as warnings.
+    """
     return [
         problem
-        for validator in _validators()
+        for validator in _validators(strict=False)
         for error in validator.iter_errors(document)
         for problem in _schema_error_problems(error)
     ]
@@ -202,3 +209,19 @@ def finish_problems(document: Any, found: list[tuple[PathParts, str]]) -> list[P
     unique = list(dict.fromkeys(found))
     unique.sort(key=lambda problem: _doc_order(document, problem[0]))
     return [Problem(_json_path(parts), message) for parts, message in unique]
+
+
+def _size(count: int) -> str:
+    return f"{count / 1_048_576:.1f} MiB" if count >= 1_048_576 else f"{count:,} bytes"
+
+
+def load_document(raw: bytes, *, max_bytes: int) -> Any:
+    """The JSON of a document file; raises :class:`ResumeValidationError` if too big or not JSON."""
+    if len(raw) > max_bytes:
+        size, limit = _size(len(raw)), _size(max_bytes)
+        message = f"the document is {size}; at most {limit} are accepted (RESUME_MAX_BYTES)"
+        raise ResumeValidationError([Problem("$", message)])
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResumeValidationError([Problem("$", f"not valid JSON: {exc}")]) from None

@@ -28,6 +28,10 @@ f = resume_field
 
 
 IS_CURRENT = Computed(bool, lambda row: row.end_date is None, "True when the job has no end date.")
+FEATURED = Computed(bool, lambda row: row.is_featured, "Shown first on the site.")
+IS_FEATURED = Computed(
+    bool, lambda row: row.is_featured, "The same as `featured`.", deprecated="Read `featured`."
+)
 
 WORK = Section(
     "work",
@@ -205,8 +209,11 @@ SKILLS = Section(
         f("yearsExperience", "years_experience", "number"),
         f("featured", "is_featured", "flag"),
     ),
-    public_fields=words(
-        "id name category level level_label years_experience keywords is_featured sort_order"
+    public_fields=(
+        *words("id name category level level_label years_experience keywords"),
+        ("featured", FEATURED),
+        "sort_order",
+        ("is_featured", IS_FEATURED),
     ),
     public_name="SkillPublic",
     public_doc="A published skill.",
@@ -292,9 +299,11 @@ PROJECTS = Section(
     ),
     public_fields=(
         *words("id name slug description highlights url github_url demo_url image_url roles"),
-        *words("entity type start_date end_date is_featured"),
+        *words("entity type start_date end_date"),
+        ("featured", FEATURED),
         ("technologies", TECHNOLOGY_NAMES),
         "sort_order",
+        ("is_featured", IS_FEATURED),
     ),
     public_name="ProjectPublic",
     public_doc="A published project with its technologies in the listed order.",

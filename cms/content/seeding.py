@@ -74,8 +74,8 @@ class SeedReport:
         if self.status is SeedStatus.kept:
             return (
                 f"No changes: the database holds a CV that differs from the seed {self.source}, "
-                "so it was kept. To replace it, save it with `cms export FILE`, then run "
-                "`cms seed --force`."
+                "so it was kept. To replace it, back it up with `cms backup FILE` (drafts "
+                "included), then run `cms seed --force`."
             )
         return f"Seeded from {self.source}: {self.summary}."
 

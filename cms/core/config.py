@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
 
+    resume_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)  # 5 MiB
+    """The largest JSON Resume document ``cms import`` and ``cms restore`` accept."""
+    backup_dir: str = "backups"
+    """Where ``cms import`` writes the backup of the CV it replaces."""
+
     metrics_namespace: str = "PortfolioCMS"
     build_hook_urls: list[str] = Field(default_factory=list)
     """Deploy/build hooks POSTed after content changes (Netlify, Vercel, Cloudflare Pages, GitHub

@@ -51,7 +51,13 @@ from cms.core.dburl import (
     uses_pooler,
 )
 from cms.public.cors import ApiCORSMiddleware, api_cors_options
-from cms.public.httpcache import health_payload, is_shared, request_key, request_path
+from cms.public.httpcache import (
+    health_payload,
+    is_shared,
+    request_key,
+    request_path,
+    with_current_version,
+)
 from cms.public.instancecache import Hit, InstanceCache, Miss, Stale, Unavailable
 
 __all__ = ["DocumentStore", "FastPath"]
@@ -298,6 +304,7 @@ class FastPath:
     # --- requests --------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = with_current_version(scope)
         store = self.store
         if store is None or scope["type"] != "http" or scope["method"] not in ("GET", "HEAD"):
             await self.app(scope, receive, send)

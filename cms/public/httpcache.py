@@ -28,6 +28,7 @@ __all__ = [
     "make_etag",
     "request_key",
     "request_path",
+    "with_current_version",
 ]
 
 
@@ -63,6 +64,17 @@ def request_path(scope: Scope) -> str:
     if root_path and path.startswith(root_path) and path[len(root_path) :][:1] in ("/", ""):
         path = path[len(root_path) :]
     return path
+
+
+def with_current_version(scope: Scope) -> Scope:
+    """``/api/…`` as ``/api/v1/…``: the unversioned paths are the current version, same bytes."""
+    path = request_path(scope) if scope["type"] == "http" else ""
+    if not path.startswith("/api/") or is_under(scope, API_CACHE_PREFIX):
+        return scope
+    versioned = scope.get("root_path", "") + API_CACHE_PREFIX + path.removeprefix("/api")
+    scope = {**scope, "path": versioned}
+    scope.pop("raw_path", None)  # the original bytes no longer name this path
+    return scope
 
 
 def is_under(scope: Scope, prefix: str) -> bool:

@@ -17,10 +17,21 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from cms.core.errors import error_response
 from cms.public.cors import API_METHODS, API_PREFIX
 from cms.public.cors import is_under as _is_under
+from cms.public.httpcache import with_current_version
 
-__all__ = ["HeadAsGetMiddleware", "ReadOnlyApiMiddleware"]
+__all__ = ["CurrentVersionMiddleware", "HeadAsGetMiddleware", "ReadOnlyApiMiddleware"]
 
 _ALLOW = ", ".join(API_METHODS)
+
+
+class CurrentVersionMiddleware:
+    """Answer ``/api/…`` as ``/api/v1/…`` (same bytes, same ETag): it is the current version."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(with_current_version(scope), receive, send)
 
 
 class HeadAsGetMiddleware:

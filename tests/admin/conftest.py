@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.auth import COOKIE_NAME
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.models import AdminUser
 from tests.admin.helpers import OWNER, OWNER_PASSWORD, Owner, owner_hash, token_for

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Technology
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import current_content_version
 from cms.core.models import AuditLog

@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from cms.admin.accounts import AccountError, ensure_dev_admin
 from cms.cli import app as cli
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
 from cms.core.models import AdminUser
 from cms.core.security import verify_password

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.auth import COOKIE_NAME
 from cms.content.models import Work
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.models import AdminUser, LoginAttempt, utcnow
 from cms.core.security import hash_password

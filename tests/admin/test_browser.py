@@ -57,7 +57,7 @@ def _free_port() -> int:
 async def _prepare_database(settings: Settings) -> None:
     from cms.admin.accounts import create_admin
     from cms.content.models import Technology
-    from cms.content.write import make_sessionmaker
+    from cms.content.session import make_sessionmaker
     from cms.core.db import create_engine
     from cms.core.migrate import upgrade_async
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from cms.admin.auth import COOKIE_NAME
 from cms.content.models import Skill
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.models import AuditLog
 from cms.main import create_app

@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cms.content.jsonresume import import_resume
 from cms.content.models import Basics, Project, Skill, Technology, Work
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.models import AuditLog
 from tests.admin.helpers import (
     audit_entries,
@@ -225,3 +226,25 @@ async def test_numbers_no_column_can_store_are_rejected_next_to_the_field(
     assert error_next_to(response.text, field) == [message]
     assert "sqlalchemy" not in response.text.lower()
     assert await audit_entries(engine) == []
+
+
+async def test_a_value_an_import_kept_is_shown_to_fix_when_edited(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    document = {"basics": {"name": "A"}, "projects": [{"name": "P", "url": "p.example.com"}]}
+    async with make_sessionmaker(engine)() as session, session.begin():
+        await import_resume(session, document, actor="test")
+    async with make_sessionmaker(engine)() as session:
+        project = (await session.scalars(select(Project))).one()
+    message = "Must be an absolute http(s) URL, e.g. https://example.com."
+
+    page = await admin_client.get(f"/admin/project/edit/{project.id}")
+    saved = await admin_client.post(
+        f"/admin/project/edit/{project.id}",
+        data=project_form(name="P", slug=project.slug, url="p.example.com"),
+    )
+
+    assert page.status_code == 200
+    assert error_next_to(page.text, "url") == [message]
+    assert saved.status_code == 400
+    assert error_next_to(saved.text, "url") == [message]

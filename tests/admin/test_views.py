@@ -13,7 +13,7 @@ from sqlalchemy.orm import selectinload
 
 from cms.admin.sections import ALL_VIEWS
 from cms.content.models import Basics, Skill, Work
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.models import AdminUser, AuditLog
 from tests.admin.helpers import (
     Owner,

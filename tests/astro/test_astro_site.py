@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from cms.content.models import Project
 from cms.content.seeding import SEED_DIR, SEED_FILE, seed_database
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade

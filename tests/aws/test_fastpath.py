@@ -90,6 +90,21 @@ async def test_serves_what_the_full_app_rendered_with_identical_headers(
     assert not fast.app_built, "answered without building the full app"
 
 
+async def test_the_unversioned_path_is_served_from_the_same_document(
+    app: FastAPI, client: httpx.AsyncClient, make_fast_path: FastPathFactory
+) -> None:
+    await add_skill(app, "Python")
+    rendered = await client.get(SKILLS)
+    fast, other = await make_fast_path()
+
+    served = await other.get(SKILLS.replace("/api/v1/", "/api/"))
+
+    assert served.status_code == 200 and served.headers["x-cache"] == "HIT"
+    assert served.content == rendered.content
+    assert served.headers["etag"] == rendered.headers["etag"]
+    assert not fast.app_built, "answered without building the full app"
+
+
 async def test_conditional_and_head_requests(
     app: FastAPI, client: httpx.AsyncClient, make_fast_path: FastPathFactory
 ) -> None:

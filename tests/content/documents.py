@@ -15,6 +15,7 @@ from cms.content.models import CONTENT_TABLES
 from cms.core.db import current_content_version
 
 __all__ = [
+    "without_last_modified",
     "FULL_DOCUMENT",
     "SCHEMA_COPY",
     "content_counts",
@@ -202,3 +203,12 @@ async def content_state(session: AsyncSession) -> dict[str, Any]:
         rows = (await session.execute(select(table))).mappings().all()
         state[table.name] = sorted((dict(row) for row in rows), key=repr)
     return state
+
+
+def without_last_modified(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` without ``meta.lastModified``, which an export sets to the last change."""
+    document = json.loads(json.dumps(document))
+    document.get("meta", {}).pop("lastModified", None)
+    if "meta" in document and not document["meta"]:
+        del document["meta"]
+    return document

@@ -12,8 +12,8 @@ from cms.admin.sections import ALL_VIEWS
 from cms.content.basics import BASICS, PROFILES
 from cms.content.jsonresume import export_resume, import_resume, validate_resume
 from cms.content.sections import LIST_SECTIONS, SECTIONS, sections_in_document
-from cms.content.write import make_sessionmaker
-from tests.content.documents import full_document
+from cms.content.session import make_sessionmaker
+from tests.content.documents import full_document, without_last_modified
 
 
 def test_every_json_resume_section_has_a_record() -> None:
@@ -48,7 +48,8 @@ async def test_every_section_is_served_by_the_api_and_round_trips(
     async with make_sessionmaker(engine)() as session, session.begin():
         await import_resume(session, document, actor="test")
     async with make_sessionmaker(engine)() as session:
-        assert await export_resume(session, include_drafts=True) == document
+        exported = await export_resume(session, include_drafts=True)
+    assert without_last_modified(exported) == without_last_modified(document)
 
     for section in SECTIONS.values():
         if section is PROFILES:  # served inside personal-info

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.pool import NullPool, QueuePool
 
 from cms.content.models import Profile, Skill
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.db import (
     create_engine,
     current_content_version,

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from cms.content.models import Skill
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.db import create_engine
 from cms.core.deps import SessionDep
 from tests.databases import make_settings

@@ -51,9 +51,10 @@ async def test_lists_published_projects_with_fields(
             "type": "application",
             "start_date": "2024",
             "end_date": "2024-06-30",
-            "is_featured": True,
+            "featured": True,
             "technologies": ["Python", "FastAPI"],
             "sort_order": 2,
+            "is_featured": True,  # deprecated: the design documents' contract says featured
         }
     ]
 
@@ -142,3 +143,21 @@ async def test_malformed_key_is_422(client: httpx.AsyncClient, key: str) -> None
 
     assert response.status_code == 422
     assert response.json()["details"][0]["loc"] == ["path", "id_or_slug"]
+
+
+async def test_the_unversioned_path_is_the_current_version_with_featured(
+    client: httpx.AsyncClient, session: AsyncSession
+) -> None:
+    await add_project(session, slug="star", is_featured=True)
+
+    versioned = await client.get("/api/v1/projects")
+    current = await client.get("/api/projects")
+
+    assert current.status_code == 200
+    assert current.content == versioned.content
+    assert current.headers["etag"] == versioned.headers["etag"]
+    (project,) = current.json()
+    assert project["featured"] is True
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    assert schema["ProjectPublic"]["properties"]["is_featured"]["deprecated"] is True
+    assert "deprecated" not in schema["ProjectPublic"]["properties"]["featured"]

@@ -1,25 +1,30 @@
 """The ETag of every public document on the seed data, recorded once: refactors keep them.
 
-``recorded_etags.json`` maps each public path (on a fresh database with the seed loaded) to the
-ETag the API answered with when it was recorded. Same bytes, same ETag: a change here means a
-public document changed, which must be deliberate (then record it again and say why).
+``recorded_etags.json`` maps each public path (on a fresh database with the seed loaded, its
+last change at a fixed time) to the ETag the API answered with when it was recorded. Same
+bytes, same ETag: a change here means a public document changed, which must be deliberate (then
+record it again and say why in the commit).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+from sqlalchemy import update
 
 from cms.content.seeding import SEED_DIR, seed_database
-from cms.content.write import make_sessionmaker
+from cms.content.session import make_sessionmaker
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
+from cms.core.models import ContentVersion
 from cms.main import create_app
 from tests.databases import make_settings
 
 RECORDED = Path(__file__).with_name("recorded_etags.json")
+LAST_CHANGE = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 async def _etags_on_fresh_seed(database_url: str, paths: list[str]) -> dict[str, str]:
@@ -29,6 +34,10 @@ async def _etags_on_fresh_seed(database_url: str, paths: list[str]) -> dict[str,
         await upgrade_async(engine)
         async with make_sessionmaker(engine)() as session, session.begin():
             await seed_database(session, SEED_DIR)
+        async with engine.begin() as connection:  # /resume's meta.lastModified: a fixed time
+            await connection.execute(
+                update(ContentVersion.__table__).values(updated_at=LAST_CHANGE)  # type: ignore[attr-defined]
+            )
         transport = httpx.ASGITransport(app=create_app(settings, engine))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             etags = {}
@@ -36,6 +45,10 @@ async def _etags_on_fresh_seed(database_url: str, paths: list[str]) -> dict[str,
                 response = await client.get(path)
                 assert response.status_code == 200, path
                 etags[path] = response.headers["etag"]
+                # The unversioned path is the current version: the same bytes.
+                current = await client.get(path.replace("/api/v1/", "/api/", 1))
+                assert current.content == response.content, path
+                assert current.headers["etag"] == response.headers["etag"], path
             return etags
     finally:
         await engine.dispose()

@@ -46,8 +46,9 @@ async def test_lists_published_skills_with_fields(
             "level_label": "Master",
             "years_experience": 8.5,
             "keywords": ["asyncio", "typing"],
-            "is_featured": True,
+            "featured": True,
             "sort_order": 3,
+            "is_featured": True,  # deprecated: one vocabulary with projects says featured
         }
     ]
 

@@ -573,12 +573,21 @@ export interface components {
             start_date: string | null;
             /** End Date */
             end_date: string | null;
-            /** Is Featured */
-            is_featured: boolean;
+            /**
+             * Featured
+             * @description Shown first on the site.
+             */
+            featured: boolean;
             /** Technologies */
             technologies: string[];
             /** Sort Order */
             sort_order: number;
+            /**
+             * Is Featured
+             * @deprecated
+             * @description The same as `featured`.
+             */
+            is_featured: boolean;
         };
         /**
          * PublicationPublic
@@ -701,10 +710,19 @@ export interface components {
             years_experience: number | null;
             /** Keywords */
             keywords: string[];
-            /** Is Featured */
-            is_featured: boolean;
+            /**
+             * Featured
+             * @description Shown first on the site.
+             */
+            featured: boolean;
             /** Sort Order */
             sort_order: number;
+            /**
+             * Is Featured
+             * @deprecated
+             * @description The same as `featured`.
+             */
+            is_featured: boolean;
         };
         /**
          * TechnologyPublic

@@ -121,9 +121,10 @@ export const ProjectPublicSchema = z.object({
   "type": z.string().nullable(),
   "start_date": z.string().nullable(),
   "end_date": z.string().nullable(),
-  "is_featured": z.boolean(),
+  "featured": z.boolean(),
   "technologies": z.array(z.string()),
   "sort_order": z.number().int(),
+  "is_featured": z.boolean(),
 });
 
 /** A published publication. */
@@ -172,8 +173,9 @@ export const SkillPublicSchema = z.object({
   "level_label": z.string().nullable(),
   "years_experience": z.number().nullable(),
   "keywords": z.array(z.string()),
-  "is_featured": z.boolean(),
+  "featured": z.boolean(),
   "sort_order": z.number().int(),
+  "is_featured": z.boolean(),
 });
 
 /** A technology and how many published jobs and projects use it. */

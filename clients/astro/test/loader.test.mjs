@@ -18,8 +18,8 @@ const PROJECTS = [
   {
     id: 1, name: "Alpha", slug: "alpha", description: "First", highlights: [], url: null,
     github_url: null, demo_url: null, image_url: null, roles: [], entity: null, type: null,
-    start_date: "2021", end_date: null, is_featured: true, technologies: ["Python"],
-    sort_order: 0,
+    start_date: "2021", end_date: null, featured: true, technologies: ["Python"],
+    sort_order: 0, is_featured: true,
   },
 ];
 

@@ -2,101 +2,72 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine
 from typer.testing import CliRunner
 
 from cms.cli import app
 from cms.content.seeding import SEED_DIR
-from cms.content.write import make_sessionmaker
 from cms.core.config import get_settings
-from cms.core.db import create_engine
-from tests.content.documents import content_state, full_document
-from tests.databases import make_settings
+from tests.cli.helpers import state, write_document
+from tests.content.documents import full_document, without_last_modified
 
 UNREACHABLE = "postgresql://x@127.0.0.1:1/x"
-REPOSITORY = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def cms(
-    database_url: str, engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[CliRunner]:
-    """A runner for ``cms`` commands against the database under test."""
-    monkeypatch.setenv("DATABASE_URL", database_url)
-    monkeypatch.setenv("ENVIRONMENT", "test")
-    get_settings.cache_clear()
-    yield CliRunner()
-    get_settings.cache_clear()
-
-
-def _state(database_url: str) -> dict[str, Any]:
-    """Every content row and the content version, read through a fresh engine."""
-
-    async def read() -> dict[str, Any]:
-        engine = create_engine(make_settings(database_url))
-        try:
-            async with make_sessionmaker(engine)() as session:
-                return await content_state(session)
-        finally:
-            await engine.dispose()
-
-    return asyncio.run(read())
-
-
-def _write(tmp_path: Path, document: Any, name: str = "cv.json") -> Path:
-    path = tmp_path / name
-    path.write_text(json.dumps(document, ensure_ascii=False), encoding="utf-8")
-    return path
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def test_import_then_export_to_stdout_and_file(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    source = _write(tmp_path, full_document())
+    source = write_document(tmp_path, full_document())
 
-    imported = cms.invoke(app, ["import", str(source)])
+    imported = cms.invoke(app, ["import", str(source), "--yes"])
     to_stdout = cms.invoke(app, ["export"])
     to_file = cms.invoke(app, ["export", str(tmp_path / "out.json")])
 
     assert imported.exit_code == 0, imported.output
-    assert imported.stdout.startswith(f"Imported {source}: 1 basics, 2 profiles, 2 work")
+    last = imported.stdout.splitlines()[-1]
+    assert last.startswith(f"Imported {source}: 1 basics, 2 profiles, 2 work")
     assert to_stdout.exit_code == 0
-    assert json.loads(to_stdout.stdout) == full_document()
+    assert without_last_modified(json.loads(to_stdout.stdout)) == without_last_modified(
+        full_document()
+    )
     assert to_file.exit_code == 0
     assert to_file.stdout == ""
     assert "Exported the CV to" in to_file.stderr
-    assert json.loads((tmp_path / "out.json").read_text(encoding="utf-8")) == full_document()
+    written = json.loads((tmp_path / "out.json").read_text(encoding="utf-8"))
+    assert without_last_modified(written) == without_last_modified(full_document())
 
 
 def test_import_of_an_invalid_document_lists_problems_and_writes_nothing(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    assert cms.invoke(app, ["import", str(_write(tmp_path, full_document()))]).exit_code == 0
-    before = _state(database_url)
+    assert (
+        cms.invoke(app, ["import", str(write_document(tmp_path, full_document())), "-y"]).exit_code
+        == 0
+    )
+    before = state(database_url)
     document = full_document()
     document["work"][1]["startDate"] = "2018-02-30"
-    document["basics"]["email"] = "not-an-email"
+    document["skills"][0]["rating"] = "5"
 
-    result = cms.invoke(app, ["import", str(_write(tmp_path, document, "bad.json"))])
+    result = cms.invoke(
+        app, ["import", str(write_document(tmp_path, document, "bad.json")), "--yes"]
+    )
 
     assert result.exit_code == 1
     assert result.stdout == ""
     assert result.stderr.splitlines() == [
-        "$.basics.email: 'not-an-email' is not a 'email'",
         "$.work[1].startDate: '2018-02-30' is not a real date (day is out of range for month)",
+        "$.skills[0].rating: '5' is not of type 'integer'",
         f"{tmp_path / 'bad.json'}: 2 problem(s); nothing was written.",
     ]
-    assert _state(database_url) == before
+    assert state(database_url) == before
 
 
 def test_import_of_a_file_that_is_not_json(cms: CliRunner, tmp_path: Path) -> None:
@@ -119,7 +90,7 @@ def test_import_of_a_missing_file(cms: CliRunner, tmp_path: Path) -> None:
 
 def test_seed_twice_leaves_the_same_rows(cms: CliRunner, database_url: str) -> None:
     first = cms.invoke(app, ["seed"])
-    after_first = _state(database_url)
+    after_first = state(database_url)
     second = cms.invoke(app, ["seed"])
 
     assert first.exit_code == 0, first.output
@@ -128,7 +99,7 @@ def test_seed_twice_leaves_the_same_rows(cms: CliRunner, database_url: str) -> N
     assert second.exit_code == 0, second.output
     assert second.stdout.startswith("No changes: the database already holds the seed")
     # Same ids, same content, same timestamps, and no new content version.
-    assert _state(database_url) == after_first
+    assert state(database_url) == after_first
     assert after_first["version"] >= 1
     exported = json.loads(cms.invoke(app, ["export"]).stdout)
     assert exported["basics"]["name"] == "Ada Quill"
@@ -137,11 +108,14 @@ def test_seed_twice_leaves_the_same_rows(cms: CliRunner, database_url: str) -> N
 def test_seed_keeps_a_different_cv_unless_forced(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    assert cms.invoke(app, ["import", str(_write(tmp_path, full_document()))]).exit_code == 0
-    before = _state(database_url)
+    assert (
+        cms.invoke(app, ["import", str(write_document(tmp_path, full_document())), "-y"]).exit_code
+        == 0
+    )
+    before = state(database_url)
 
     kept = cms.invoke(app, ["seed"])
-    after_kept = _state(database_url)
+    after_kept = state(database_url)
     forced = cms.invoke(app, ["seed", "--force"])
 
     assert kept.exit_code == 0
@@ -162,8 +136,8 @@ def test_seed_from_a_folder_without_a_seed(cms: CliRunner, tmp_path: Path) -> No
 
 
 def test_seed_that_is_invalid(cms: CliRunner, database_url: str, tmp_path: Path) -> None:
-    before = _state(database_url)
-    _write(
+    before = state(database_url)
+    write_document(
         tmp_path,
         {"basics": {"name": "X"}, "work": [{"name": "Y", "endDate": "soon"}]},
         "resume.json",
@@ -174,7 +148,7 @@ def test_seed_that_is_invalid(cms: CliRunner, database_url: str, tmp_path: Path)
     assert result.exit_code == 1
     assert "$.work[0].endDate: 'soon' is not a date in the form" in result.stderr
     assert "The seed has 1 problem(s); nothing was written." in result.stderr
-    assert _state(database_url) == before
+    assert state(database_url) == before
 
 
 @pytest.mark.parametrize("command", [["export"], ["seed"], ["import", "{file}"]])
@@ -184,7 +158,7 @@ def test_unreachable_database_gives_a_clear_message(
     monkeypatch.setenv("DATABASE_URL", UNREACHABLE)
     monkeypatch.setenv("DATABASE_TIMEOUT", "2")
     get_settings.cache_clear()
-    source = _write(tmp_path, full_document())
+    source = write_document(tmp_path, full_document())
     try:
         result = CliRunner().invoke(app, [arg.format(file=source) for arg in command])
     finally:

@@ -1,0 +1,87 @@
+"""``cms create-admin``, ``set-password``, ``list-admins``: owner accounts from the shell."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cms.cli import app, fail, run
+
+if TYPE_CHECKING:
+    pass
+
+
+def _read_new_password(password_stdin: bool) -> str:
+    """The new password: first line of stdin, or typed twice at a hidden prompt."""
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return password
+
+
+_PASSWORD_STDIN = typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input."
+)
+
+
+@app.command("create-admin")
+def create_admin_command(
+    username: Annotated[str, typer.Argument(help="Login name (case-insensitive)")],
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+) -> None:
+    """Create an owner account for the back office (/admin)."""
+    from cms.admin.accounts import AccountError, check_password, check_username, create_admin
+
+    try:
+        name = check_username(username)
+        password = _read_new_password(password_stdin)
+        check_password(password)
+        run(lambda session: create_admin(session, name, password))
+    except AccountError as exc:
+        fail(str(exc))
+    typer.echo(f"Created admin {name!r}.")
+
+
+@app.command("set-password")
+def set_password_command(
+    username: Annotated[str, typer.Argument(help="The account to change")],
+    password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
+) -> None:
+    """Set a new password for an owner account (its open sessions end)."""
+    from cms.admin.accounts import AccountError, check_password, normalize_username, set_password
+
+    try:
+        password = _read_new_password(password_stdin)
+        check_password(password)
+        run(lambda session: set_password(session, username, password))
+    except AccountError as exc:
+        fail(str(exc))
+    typer.echo(f"Password of {normalize_username(username)!r} changed.")
+
+
+@app.command("list-admins")
+def list_admins_command() -> None:
+    """List the owner accounts."""
+    from cms.admin.accounts import list_admins
+
+    async def rows(session: AsyncSession) -> list[tuple[str, bool, str]]:
+        return [
+            (
+                user.username,
+                user.is_active,
+                user.last_login_at.isoformat(timespec="seconds") if user.last_login_at else "never",
+            )
+            for user in await list_admins(session)
+        ]
+
+    accounts = run(rows)
+    if not accounts:
+        typer.echo("No admin accounts yet: create one with `cms create-admin USERNAME`.")
+        return
+    width = max(len(name) for name, _, _ in accounts)
+    typer.echo(f"{'USERNAME':<{width}}  ACTIVE  LAST LOGIN")
+    for name, active, last_login in accounts:
+        typer.echo(f"{name:<{width}}  {'yes' if active else 'no':<6}  {last_login}")

@@ -1,0 +1,158 @@
+"""``cms seed``, ``import``, ``export``, ``backup``, ``restore``: the CV in and out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from cms.cli import app, fail, fail_with_problems, load_settings, run
+
+if TYPE_CHECKING:
+    from cms.content.jsonresume import Problem
+
+
+@app.command()
+def seed(
+    directory: Annotated[Path | None, typer.Argument(help="Folder with the seed files")] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a CV that differs from the seed")
+    ] = False,
+) -> None:
+    """Load the sample CV from seed/ (idempotent: running it twice changes nothing)."""
+    from cms.content.jsonresume import ResumeValidationError
+    from cms.content.seeding import SEED_DIR, SeedError, seed_database
+
+    try:
+        report = run(lambda session: seed_database(session, directory or SEED_DIR, force=force))
+    except SeedError as exc:
+        fail(str(exc))
+    except ResumeValidationError as exc:
+        fail_with_problems(
+            exc.problems, f"The seed has {len(exc.problems)} problem(s); nothing was written."
+        )
+    typer.echo(str(report))
+
+
+def _read_document(file: Path) -> Any:
+    """A JSON Resume document from ``file`` within the size limit, or a clear failure."""
+    from cms.content.jsonresume import ResumeValidationError, load_document
+
+    try:
+        return load_document(file.read_bytes(), max_bytes=load_settings().resume_max_bytes)
+    except OSError as exc:
+        fail(f"Cannot read {file}: {exc.strerror or exc}")
+    except ResumeValidationError as exc:  # too big, or not JSON: one problem about the file
+        fail(f"{file}: {exc.problems[0].message}; nothing was written.")
+
+
+def _warn_about(warnings: list[Problem]) -> None:
+    for warning in warnings:
+        typer.secho(f"warning: {warning} (kept as written)", fg=typer.colors.YELLOW, err=True)
+
+
+@app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Replace without asking")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the changes only")] = False,
+    allow_empty: Annotated[
+        bool, typer.Option("--allow-empty", help="Accept a document with no content")
+    ] = False,
+) -> None:
+    """Replace the CV with a JSON Resume document: shows what changes, backs up, all or nothing."""
+    from cms.content import transfer
+    from cms.content.jsonresume import check_resume, render_resume
+
+    document = _read_document(file)
+    checked = check_resume(document)
+    if checked.problems:
+        fail_with_problems(
+            checked.problems, f"{file}: {len(checked.problems)} problem(s); nothing was written."
+        )
+    _warn_about(checked.warnings)
+    if transfer.is_empty(checked.content) and not allow_empty:
+        fail(f"{file} holds no CV; nothing was written (--allow-empty empties the CV).")
+    current = run(transfer.current_document)
+    new = render_resume(checked.content, include_drafts=True)
+    for line in transfer.describe_changes(transfer.changes(current, new)):
+        typer.echo(f"  {line}")
+    if dry_run:
+        typer.echo("Dry run: nothing was written.")
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            fail("Replacing the CV needs confirmation: run on a terminal, or pass --yes.")
+        typer.confirm("Replace the CV with this document?", abort=True)
+    backup_dir = Path(load_settings().backup_dir)
+    backup, summary = run(
+        lambda session: transfer.replace_with_backup(
+            session, document, backup_dir=backup_dir, actor="cms import"
+        )
+    )
+    if backup is not None:
+        typer.echo(f"Backed up the previous CV to {backup}.")
+    typer.echo(f"Imported {file}: {summary}")
+
+
+@app.command()
+def export(
+    file: Annotated[Path | None, typer.Argument(help="Output file (default: stdout)")] = None,
+    include_drafts: Annotated[
+        bool, typer.Option("--include-drafts", help='Drafts too, marked "published": false')
+    ] = False,
+) -> None:
+    """Write the CV as a JSON Resume document (checked against the schema)."""
+    from cms.content.jsonresume import check_resume, export_resume
+
+    document = run(lambda session: export_resume(session, include_drafts=include_drafts))
+    # What import reads back: values kept as written are warnings here too, not refusals.
+    checked = check_resume(document)
+    if checked.problems:
+        fail_with_problems(
+            checked.problems,
+            f"The CV does not match the JSON Resume v1.0.0 schema ({len(checked.problems)} "
+            "problem(s)).",
+        )
+    _warn_about(checked.warnings)
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if file is None:
+        sys.stdout.write(text)
+    else:
+        file.write_text(text, encoding="utf-8")
+        typer.echo(f"Exported the CV to {file}.", err=True)
+
+
+@app.command()
+def backup(
+    file: Annotated[Path, typer.Argument(dir_okay=False, help="Backup file to write")],
+) -> None:
+    """Write the whole CV (drafts, order, precision, technologies) to a backup file."""
+    from cms.content import transfer
+
+    file.write_bytes(transfer.backup_bytes(run(transfer.current_document)))
+    typer.echo(f"Backed up the CV to {file}.")
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
+    """Replace the CV with a backup (all or nothing; the CV it replaces is backed up first)."""
+    from cms.content import transfer
+    from cms.content.jsonresume import ResumeValidationError
+
+    document = _read_document(file)
+    backup_dir = Path(load_settings().backup_dir)
+    try:
+        previous, summary = run(
+            lambda session: transfer.replace_with_backup(
+                session, document, backup_dir=backup_dir, actor="cms restore"
+            )
+        )
+    except ResumeValidationError as exc:
+        fail_with_problems(exc.problems, f"{file}: nothing was restored.")
+    if previous is not None:
+        typer.echo(f"Backed up the previous CV to {previous}.")
+    typer.echo(f"Restored {file}: {summary}")
