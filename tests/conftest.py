@@ -63,7 +63,7 @@ async def postgresql_url() -> AsyncIterator[str]:
 @pytest.fixture(scope="session")
 def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite file for this test session."""
-    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'cms.core.db'}"
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'cms.db'}"
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

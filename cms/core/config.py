@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     environment: Literal["dev", "test", "prod"] = "dev"
-    database_url: str = "sqlite+aiosqlite:///./cms.core.db"
+    database_url: str = "sqlite+aiosqlite:///./cms.db"
     """Any SQLAlchemy URL; ``postgres://`` URLs as Neon prints them are accepted."""
     database_pooler: bool | None = None
     """Behind a transaction-mode pooler (PgBouncer, Neon ``-pooler``). ``None``: guess from host."""

@@ -79,7 +79,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from cms.main import create_app
 
     _require_chromium()
-    database = tmp_path_factory.mktemp("browser") / "cms.core.db"
+    database = tmp_path_factory.mktemp("browser") / "cms.db"
     settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{database}")
     port = _free_port()
     server = uvicorn.Server(

@@ -195,7 +195,7 @@ async def _rename_project(database_url: str, slug: str, name: str) -> None:
 @pytest.fixture
 def seeded_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
     """The product on a fresh, migrated, seeded SQLite database."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.core.db'}"
+    database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.db'}"
     upgrade(database_url)
     asyncio.run(_prepare_database(database_url))
     server = Server(database_url, tmp_path / "access.log")

@@ -52,8 +52,8 @@ NEON_DIRECT = NEON_POOLED.replace("-pooler", "")
             "postgres://u:p%40ss%2Fw@h/cv?application_name=x&sslmode=verify-full",
             "postgresql+asyncpg://u:p%40ss%2Fw@h/cv?application_name=x&ssl=verify-full",
         ),
-        ("sqlite:///./cms.core.db", "sqlite+aiosqlite:///./cms.core.db"),
-        ("sqlite:////tmp/cms.core.db", "sqlite+aiosqlite:////tmp/cms.core.db"),
+        ("sqlite:///./cms.db", "sqlite+aiosqlite:///./cms.db"),
+        ("sqlite:////tmp/cms.db", "sqlite+aiosqlite:////tmp/cms.db"),
         ("sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
         # Unknown schemes are left exactly as given, query included.
         ("mysql+aiomysql://u@h/cv?sslmode=require", "mysql+aiomysql://u@h/cv?sslmode=require"),
@@ -88,7 +88,7 @@ def test_normalize_database_url_rejects_non_urls(given: str) -> None:
         (normalize_database_url(NEON_DIRECT), False),
         ("postgresql+asyncpg://u@127.0.0.1:6432/cv", False),
         ("postgresql+asyncpg://u@db.example-pooler.com/cv", False),
-        ("sqlite+aiosqlite:///./cms.core.db", False),
+        ("sqlite+aiosqlite:///./cms.db", False),
     ],
 )
 def test_is_pooler_url(url: str, pooler: bool) -> None:

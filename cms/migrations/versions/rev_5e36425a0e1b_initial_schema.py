@@ -117,7 +117,7 @@ def upgrade() -> None:
         _timestamp("updated_at"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_content_version")),
     )
-    # The single version row every content write bumps (cms.core.db).
+    # The single version row every content write bumps (cms.content.session).
     op.bulk_insert(content_version, [{"id": 1, "version": 0}])
     op.create_table(
         "cv_references",
