@@ -12,7 +12,7 @@ from wtforms import Form, PasswordField
 from wtforms.validators import Optional as OptionalValue
 
 from cms.admin.accounts import AccountError, check_password, check_username
-from cms.admin.views import CMSModelView, flag_formatter
+from cms.admin.views import CMSModelView, flag_formatter, time_formatter
 from cms.content import write
 from cms.core.models import AdminUser, AuditLog, LoginAttempt
 from cms.core.security import hash_password
@@ -31,7 +31,11 @@ class AdminUserAdmin(CMSModelView, model=AdminUser):
         "last_login_at": "Last login",
         "created_at": "Created",
     }
-    column_formatters: ClassVar[dict[Any, Any]] = {"is_active": flag_formatter("is_active")}
+    column_formatters: ClassVar[dict[Any, Any]] = {
+        "is_active": flag_formatter("is_active"),
+        "last_login_at": time_formatter("last_login_at"),
+        "created_at": time_formatter("created_at"),
+    }
     column_searchable_list: ClassVar[Any] = ["username"]
     column_sortable_list: ClassVar[Any] = ["username", "is_active", "last_login_at"]
     column_default_sort: ClassVar[Any] = [("username", False)]
@@ -126,6 +130,7 @@ class AuditLogAdmin(_ReadOnlyView, model=AuditLog):
         AllUniqueStringValuesFilter("table_name", title="Table"),
     ]
     column_details_exclude_list: ClassVar[Sequence[Any]] = []
+    column_formatters: ClassVar[dict[Any, Any]] = {"created_at": time_formatter("created_at")}
 
 
 class LoginAttemptAdmin(_ReadOnlyView, model=LoginAttempt):
@@ -142,6 +147,7 @@ class LoginAttemptAdmin(_ReadOnlyView, model=LoginAttempt):
     column_sortable_list: ClassVar[Any] = ["created_at", "username", "client"]
     column_default_sort: ClassVar[Any] = [("created_at", True)]
     column_details_exclude_list: ClassVar[Sequence[Any]] = []
+    column_formatters: ClassVar[dict[Any, Any]] = {"created_at": time_formatter("created_at")}
 
 
 OWN_VIEWS: tuple[type[CMSModelView], ...] = (AdminUserAdmin, AuditLogAdmin, LoginAttemptAdmin)

@@ -10,7 +10,7 @@ import types
 from typing import Any
 
 from sqladmin.filters import AllUniqueStringValuesFilter, BooleanFilter
-from sqlalchemy import JSON, Boolean, func, inspect, select
+from sqlalchemy import JSON, Boolean, DateTime, func, inspect, select
 from starlette.requests import Request
 
 from cms.admin.backoffice import OWN_VIEWS
@@ -21,6 +21,7 @@ from cms.admin.views import (
     date_formatter,
     flag_formatter,
     names_formatter,
+    time_formatter,
 )
 from cms.content.record import Section
 from cms.content.sections import SECTIONS
@@ -49,7 +50,7 @@ _NOT_EDITED = ["created_at", "updated_at", *_NOT_SHOWN]
 
 
 class SingleRowView(CMSModelView):
-    """A section that is one row (basics): it can be created once."""
+    """A section that is one row (basics): created once, its list opens as its form."""
 
     async def check_can_create(self, request: Request) -> bool:
         """There is one owner: a second row makes no sense."""
@@ -59,15 +60,19 @@ class SingleRowView(CMSModelView):
 
 
 def _formatters(section: Section, columns: tuple[str, ...]) -> dict[str, Any]:
-    """Dates at their precision, Yes/No badges, lists joined by commas."""
+    """Dates at their precision, Draft/Published and Yes/No badges, times, lists by commas."""
     table_columns: Any = inspect(section.table).columns
     formatters: dict[str, Any] = {}
     for name in columns:
         column_type = table_columns[name].type if name in table_columns else None
         if name in section.precision_of:
             formatters[name] = date_formatter(name, section.precision_of[name])
+        elif name == "is_published":
+            formatters[name] = flag_formatter(name, on="Published", off="Draft", off_class="draft")
         elif isinstance(column_type, Boolean):
             formatters[name] = flag_formatter(name)
+        elif isinstance(column_type, DateTime):
+            formatters[name] = time_formatter(name)
         elif isinstance(column_type, JSON):
             formatters[name] = names_formatter(name)
     return formatters

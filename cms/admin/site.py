@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from sqladmin import Admin
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -13,6 +12,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
 from cms.admin.auth import JWTCookieAuth
+from cms.admin.dashboard import CMSAdmin
 from cms.admin.guard import AdminGuard
 from cms.admin.rebuild import rebuild_view
 from cms.admin.sections import ALL_VIEWS
@@ -42,8 +42,9 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     # Its own sessionmaker: SQLAdmin reconfigures the one it is given (autoflush off).
     sessionmaker = make_sessionmaker(engine)
     auth = JWTCookieAuth(settings=settings, sessionmaker=sessionmaker)
-    admin = Admin(
+    admin = CMSAdmin(
         Starlette(),
+        settings=settings,
         session_maker=sessionmaker,
         base_url="/admin",
         title="Portfolio CMS",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, ClassVar
 
 from markupsafe import Markup, escape
@@ -37,6 +38,7 @@ from cms.content.models import Technology
 from cms.content.read import MAX_ID
 from cms.content.record import Section
 from cms.content.session import stage
+from cms.core.models import as_utc
 
 __all__ = [
     "CMSModelView",
@@ -44,7 +46,9 @@ __all__ = [
     "LinesField",
     "date_formatter",
     "flag_formatter",
+    "format_time",
     "names_formatter",
+    "time_formatter",
     "write_problems",
 ]
 
@@ -88,16 +92,30 @@ def names_formatter(attr: str) -> Any:
     return formatter
 
 
-def flag_formatter(attr: str) -> Any:
-    """A Yes/No badge for a boolean column."""
+def flag_formatter(attr: str, *, on: str = "Yes", off: str = "No", off_class: str = "off") -> Any:
+    """A badge for a boolean column (Published/Draft for the draft flag, else Yes/No)."""
 
     def formatter(model: Any, _attribute: Any) -> Markup:
-        on = bool(getattr(model, attr))
+        value = bool(getattr(model, attr))
         return Markup('<span class="cms-flag cms-flag-{}">{}</span>').format(
-            "on" if on else "off", escape("Yes" if on else "No")
+            "on" if value else off_class, escape(on if value else off)
         )
 
     return formatter
+
+
+def time_formatter(attr: str) -> Any:
+    """A timestamp to the minute, in UTC, saying so (no microseconds)."""
+
+    def formatter(model: Any, _attribute: Any) -> str:
+        return format_time(getattr(model, attr))
+
+    return formatter
+
+
+def format_time(value: datetime | None) -> str:
+    """A time as the owner reads it: to the minute, in UTC, saying so."""
+    return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def write_problems(form: Form, request: Request) -> str:

@@ -41,6 +41,9 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_window_minutes: int = 15
 
+    site_url: str | None = None
+    """The public site built from the API, linked from the admin's dashboard."""
+
     resume_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)  # 5 MiB
     """The largest JSON Resume document ``cms import`` and ``cms restore`` accept."""
     backup_dir: str = "backups"

@@ -61,8 +61,44 @@ def test_every_table_has_a_view() -> None:
 
 @pytest.mark.parametrize("identity", IDENTITIES)
 async def test_each_list_page_renders(admin_client: httpx.AsyncClient, identity: str) -> None:
-    response = await admin_client.get(f"/admin/{identity}/list")
+    # Personal info is one row: its list opens straight as its form (see below).
+    response = await admin_client.get(f"/admin/{identity}/list", follow_redirects=True)
     assert response.status_code == 200, response.text[:500]
+
+
+async def test_personal_info_opens_as_its_form(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    empty = await admin_client.get("/admin/basics/list")
+    async with make_sessionmaker(engine)() as session, session.begin():
+        basics = Basics(name="Ada Lovelace")
+        session.add(basics)
+    filled = await admin_client.get("/admin/basics/list")
+
+    assert empty.status_code == 302
+    assert empty.headers["location"].endswith("/admin/basics/create")
+    assert filled.status_code == 302
+    assert filled.headers["location"].endswith(f"/admin/basics/edit/{basics.id}")
+
+
+async def test_the_dashboard_counts_drafts_and_shows_recent_changes(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form(company="Acme"))
+    await admin_client.post(
+        "/admin/work/create", data=work_form(company="Draft Co", is_published=None)
+    )
+
+    page = await admin_client.get("/admin/")
+
+    assert page.status_code == 200
+    row = re.search(r'/admin/work/list">Work experience</a></td>(.*?)</tr>', page.text, re.S)
+    assert row is not None
+    assert "<td>1</td>" in row.group(1) and "1 draft</span>" in row.group(1)
+    assert "create work: Backend engineer at Draft Co" in page.text
+    assert "create work: Backend engineer at Acme" in page.text
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC", page.text)
+    assert 'href="/api/v1/resume"' in page.text
 
 
 async def test_create_work_with_two_technologies_bumps_version_and_is_public(
@@ -273,8 +309,8 @@ async def test_only_one_personal_info_row(
     async with make_sessionmaker(engine)() as session, session.begin():
         session.add(Basics(name="Ada Lovelace"))
     assert (await admin_client.get("/admin/basics/create")).status_code == 403
-    listing = await admin_client.get("/admin/basics/list")
-    assert "Ada Lovelace" in listing.text
+    listing = await admin_client.get("/admin/basics/list", follow_redirects=True)
+    assert "Ada Lovelace" in listing.text  # the list opens as the one row's form
 
 
 async def test_audit_log_is_visible_and_read_only(
@@ -342,3 +378,35 @@ async def test_skill_write_without_schema_errors_creates_row(
     async with make_sessionmaker(engine)() as session:
         skill = (await session.scalars(select(Skill))).one()
     assert (skill.level, skill.years_experience, skill.keywords) == (5, 2.5, ["asyncio", "typing"])
+
+
+async def test_a_write_that_changes_nothing_writes_nothing(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form(is_published=None))
+    work = await _work(engine)
+    version = await content_version(engine)
+    audited = len(await audit_entries(engine))
+
+    unpublished = await admin_client.get(f"/admin/work/action/unpublish?pks={work.id}")
+    saved = await admin_client.post(
+        f"/admin/work/edit/{work.id}", data=work_form(is_published=None)
+    )
+
+    assert unpublished.status_code == 302 and saved.status_code == 302
+    assert await content_version(engine) == version  # so no site rebuild either
+    assert len(await audit_entries(engine)) == audited
+
+
+async def test_lists_show_draft_badges_and_times_to_the_minute(
+    admin_client: httpx.AsyncClient,
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form(is_published=None))
+    await admin_client.post("/admin/work/create", data=work_form(company="Live"))
+
+    works = (await admin_client.get("/admin/work/list")).text
+    audit = (await admin_client.get("/admin/audit-log/list")).text
+
+    assert works.count('<span class="cms-flag cms-flag-draft">Draft</span>') == 1
+    assert works.count('<span class="cms-flag cms-flag-on">Published</span>') == 1
+    assert re.search(r"<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC</td>", audit), "no microseconds"

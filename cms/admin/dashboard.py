@@ -1,0 +1,104 @@
+"""The back office's home page: what the CV holds, what changed last, where it is published."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqladmin import Admin
+from sqladmin.authentication import login_required
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlmodel import col
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from cms.admin.sections import SingleRowView
+from cms.admin.views import format_time
+from cms.content.sections import SECTIONS
+from cms.core.config import Settings
+from cms.core.models import AuditLog
+from cms.rebuild import RebuildStatus, rebuild_status
+
+__all__ = ["CMSAdmin", "SectionCount"]
+
+RECENT_CHANGES = 10
+
+
+@dataclass(frozen=True, slots=True)
+class SectionCount:
+    """How many entries of a section the public sees, and how many are drafts."""
+
+    label: str
+    identity: str
+    published: int
+    drafts: int
+
+
+async def _counts(session: AsyncSession) -> list[SectionCount]:
+    counts = []
+    for section in SECTIONS.values():
+        table: Any = section.table
+        identity = table.__name__.lower()
+        if not section.is_list:
+            rows = await session.scalar(select(func.count()).select_from(table))
+            counts.append(SectionCount(section.admin.label, identity, rows or 0, 0))
+            continue
+        published = func.sum(case((col(table.is_published), 1), else_=0))
+        row = (await session.execute(select(func.count(), published).select_from(table))).one()
+        total, shown = int(row[0] or 0), int(row[1] or 0)
+        label = section.admin.plural or f"{section.admin.label}s"
+        counts.append(SectionCount(label, identity, shown, total - shown))
+    return counts
+
+
+class CMSAdmin(Admin):
+    """SQLAdmin with the CV's dashboard as its home, and one-row sections opened as forms."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+
+    @login_required
+    async def index(self, request: Request) -> Response:
+        """The dashboard: counts per section, recent changes, the content version, the site."""
+        maker: async_sessionmaker[AsyncSession] = self.session_maker  # type: ignore[assignment]
+        async with maker() as session:
+            counts = await _counts(session)
+            changes = list(
+                (
+                    await session.scalars(
+                        select(AuditLog)
+                        .order_by(col(AuditLog.created_at).desc(), col(AuditLog.id).desc())
+                        .limit(RECENT_CHANGES)
+                    )
+                ).all()
+            )
+            rebuild: RebuildStatus = await rebuild_status(session)
+        # Mounted at /admin (behind any API Gateway stage): the public paths are beside it.
+        site_root = request.scope.get("root_path", "").removesuffix("/admin")
+        context = {
+            "site_root": site_root,
+            "counts": counts,
+            "changes": changes,
+            "rebuild": rebuild,
+            "site_url": self.settings.site_url,
+            "hooks": bool(self.settings.build_hook_urls),
+            "format_time": format_time,
+        }
+        return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)
+
+    @login_required
+    async def list(self, request: Request) -> Response:
+        """Lists; a one-row section (personal info) opens straight as its form."""
+        identity = request.path_params["identity"]
+        view = next((v for v in self.views if getattr(v, "identity", None) == identity), None)
+        if isinstance(view, SingleRowView):
+            async with view.session_maker() as session:
+                row_id = await session.scalar(select(view.model.id).limit(1))
+            if row_id is None:
+                target = request.url_for("admin:create", identity=identity)
+            else:
+                target = request.url_for("admin:edit", identity=identity, pk=row_id)
+            return RedirectResponse(target, status_code=302)
+        return await super().list(request)
