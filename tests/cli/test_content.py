@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from cms.cli import app
 from cms.content.seeding import SEED_DIR
 from cms.core.config import get_settings
-from tests.cli.helpers import state, write_document
+from tests.cli.helpers import import_document, state, write_document
 from tests.content.documents import full_document, without_last_modified
 
 UNREACHABLE = "postgresql://x@127.0.0.1:1/x"
@@ -47,10 +47,7 @@ def test_import_then_export_to_stdout_and_file(
 def test_import_of_an_invalid_document_lists_problems_and_writes_nothing(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    assert (
-        cms.invoke(app, ["import", str(write_document(tmp_path, full_document())), "-y"]).exit_code
-        == 0
-    )
+    assert import_document(cms, tmp_path, full_document(), "-y").exit_code == 0
     before = state(database_url)
     document = full_document()
     document["work"][1]["startDate"] = "2018-02-30"
@@ -108,10 +105,7 @@ def test_seed_twice_leaves_the_same_rows(cms: CliRunner, database_url: str) -> N
 def test_seed_keeps_a_different_cv_unless_forced(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    assert (
-        cms.invoke(app, ["import", str(write_document(tmp_path, full_document())), "-y"]).exit_code
-        == 0
-    )
+    assert import_document(cms, tmp_path, full_document(), "-y").exit_code == 0
     before = state(database_url)
 
     kept = cms.invoke(app, ["seed"])

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner, Result
+from typer.testing import CliRunner
 
 from cms.cli import app
 from cms.core.config import get_settings
-from tests.cli.helpers import state, write_document
+from tests.cli.helpers import import_document, state, write_document
 from tests.content.documents import SCHEMA_COPY, full_document
-
-
-def _import(cms: CliRunner, tmp_path: Path, document: Any, *options: str) -> Result:
-    return cms.invoke(app, ["import", str(write_document(tmp_path, document)), *options])
 
 
 def _backups(tmp_path: Path) -> list[Path]:
@@ -26,7 +21,7 @@ def _backups(tmp_path: Path) -> list[Path]:
 def test_an_empty_document_needs_allow_empty(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    assert _import(cms, tmp_path, full_document(), "-y").exit_code == 0
+    assert import_document(cms, tmp_path, full_document(), "-y").exit_code == 0
     before = state(database_url)
     empty = write_document(tmp_path, {}, "empty.json")
 
@@ -44,7 +39,7 @@ def test_an_empty_document_needs_allow_empty(
 def test_replacing_needs_confirmation_and_a_dry_run_writes_nothing(
     cms: CliRunner, database_url: str, tmp_path: Path
 ) -> None:
-    assert _import(cms, tmp_path, full_document(), "-y").exit_code == 0
+    assert import_document(cms, tmp_path, full_document(), "-y").exit_code == 0
     before = state(database_url)
     smaller = full_document()
     del smaller["work"][1]
@@ -69,7 +64,7 @@ def test_replacing_needs_confirmation_and_a_dry_run_writes_nothing(
 
 
 def test_an_import_backs_up_the_cv_it_replaces(cms: CliRunner, tmp_path: Path) -> None:
-    assert _import(cms, tmp_path, full_document(), "-y").exit_code == 0
+    assert import_document(cms, tmp_path, full_document(), "-y").exit_code == 0
     before = cms.invoke(app, ["backup", str(tmp_path / "before.json")])
     assert before.exit_code == 0, before.output
 
@@ -86,7 +81,7 @@ def test_backup_restore_backup_gives_the_same_bytes(cms: CliRunner, tmp_path: Pa
     document = full_document()
     document["work"][0]["published"] = False  # drafts travel too
     document["projects"][0]["url"] = "cms.example.com"  # and values kept as written
-    assert _import(cms, tmp_path, document, "-y").exit_code == 0
+    assert import_document(cms, tmp_path, document, "-y").exit_code == 0
     first, second = tmp_path / "first.json", tmp_path / "second.json"
     assert cms.invoke(app, ["backup", str(first)]).exit_code == 0
     empty = write_document(tmp_path, {}, "empty.json")
@@ -107,7 +102,7 @@ def test_backup_restore_backup_gives_the_same_bytes(cms: CliRunner, tmp_path: Pa
 def test_export_with_drafts(cms: CliRunner, tmp_path: Path) -> None:
     document = full_document()
     document["skills"][1]["published"] = False
-    assert _import(cms, tmp_path, document, "-y").exit_code == 0
+    assert import_document(cms, tmp_path, document, "-y").exit_code == 0
 
     public = json.loads(cms.invoke(app, ["export"]).stdout)
     everything = json.loads(cms.invoke(app, ["export", "--include-drafts"]).stdout)
