@@ -15,6 +15,7 @@ from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
 from cms.admin.guard import AdminGuard
 from cms.admin.rebuild import rebuild_view
+from cms.admin.resume import resume_view
 from cms.admin.sections import ALL_VIEWS
 from cms.admin.views import write_problems
 from cms.content.session import make_sessionmaker
@@ -54,7 +55,9 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     )
     auth.templates = admin.templates
     admin.templates.env.globals["write_problems"] = write_problems
-    admin.add_view(rebuild_view(settings=settings, sessionmaker=make_sessionmaker(engine)))
+    pages_sessions = make_sessionmaker(engine)
+    admin.add_view(rebuild_view(settings=settings, sessionmaker=pages_sessions))
+    admin.add_view(resume_view(settings=settings, sessionmaker=pages_sessions))
     for view in ALL_VIEWS:
         admin.add_view(view)
     admin.admin.router.routes.insert(

@@ -41,6 +41,9 @@ PROTECTED = [
     ("GET", "/admin/work/action/publish?pks=1"),
     ("GET", "/admin/admin-user/list"),
     ("GET", "/admin/audit-log/list"),
+    ("GET", "/admin/json-resume"),
+    ("GET", "/admin/json-resume?download=backup"),
+    ("POST", "/admin/json-resume"),
 ]
 
 

@@ -3,6 +3,7 @@ content-version bump, audit trail and what the public API then serves."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import httpx
@@ -410,3 +411,53 @@ async def test_lists_show_draft_badges_and_times_to_the_minute(
     assert works.count('<span class="cms-flag cms-flag-draft">Draft</span>') == 1
     assert works.count('<span class="cms-flag cms-flag-on">Published</span>') == 1
     assert re.search(r"<td>\d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC</td>", audit), "no microseconds"
+
+
+async def test_json_resume_in_the_browser_previews_then_replaces(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form(company="Old Co"))
+    document = {
+        "basics": {"name": "Ada"},
+        "work": [{"name": "New Co"}],
+        "projects": [{"name": "P", "url": "p.example.com"}],
+    }
+    upload = {"document": ("cv.json", json.dumps(document), "application/json")}
+    version = await content_version(engine)
+
+    preview = await admin_client.post("/admin/json-resume", files=upload)
+    assert preview.status_code == 200
+    assert "basics: 1 added" in preview.text and "work: 1 added, 1 removed" in preview.text
+    assert "projects[0].url</code>: Must be an absolute http(s) URL" in preview.text
+    assert await content_version(engine) == version  # nothing changed yet
+
+    confirmed = await admin_client.post(
+        "/admin/json-resume", data={"document_json": json.dumps(document), "confirm": "yes"}
+    )
+    assert confirmed.status_code == 303
+    done = await admin_client.get(confirmed.headers["location"])
+    assert 'role="status"' in done.text and "Imported: 1 basics, 1 work, 1 projects" in done.text
+    assert [job["company"] for job in (await admin_client.get("/api/v1/experience")).json()] == [
+        "New Co"
+    ]
+    backup = await admin_client.get("/admin/json-resume?download=backup")
+    assert backup.headers["content-disposition"] == 'attachment; filename="cv-backup.json"'
+    assert json.loads(backup.content)["projects"][0]["url"] == "p.example.com"
+
+
+async def test_json_resume_in_the_browser_refuses_problems_and_empty_documents(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form())
+    version = await content_version(engine)
+
+    bad = await admin_client.post(
+        "/admin/json-resume", files={"document": ("cv.json", '{"work": 5}', "application/json")}
+    )
+    empty = await admin_client.post(
+        "/admin/json-resume", data={"document_json": "{}", "confirm": "yes"}
+    )
+
+    assert bad.status_code == 400 and "is not of type" in bad.text and 'role="alert"' in bad.text
+    assert empty.status_code == 200 and "The document holds no CV" in empty.text
+    assert await content_version(engine) == version
