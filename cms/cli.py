@@ -17,7 +17,7 @@ from cms.core.config import Settings, get_settings
 if TYPE_CHECKING:
     from cms.content.jsonresume import Problem
 
-__all__ = ["app"]
+__all__ = ["app", "uvicorn_options"]
 
 T = TypeVar("T")
 
@@ -31,6 +31,8 @@ app = typer.Typer(
 )
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic migrations).")
 app.add_typer(db_app, name="db")
+totp_app = typer.Typer(no_args_is_help=True, help="Two-factor login (TOTP) of owner accounts.")
+app.add_typer(totp_app, name="totp")
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -264,7 +266,23 @@ def dev(
     if start:
         import uvicorn
 
-        uvicorn.run("cms.main:create_app", factory=True, host=host, port=port, reload=reload)
+        uvicorn.run(**uvicorn_options(host=host, port=port, reload=reload))
+
+
+def uvicorn_options(*, host: str, port: int, reload: bool) -> dict[str, Any]:
+    """How ``cms serve`` and ``cms dev`` run uvicorn.
+
+    uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 by default, so anyone reaching the port
+    locally could pick their address; the app applies ``TRUSTED_PROXIES`` itself instead.
+    """
+    return {
+        "app": "cms.main:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "reload": reload,
+        "proxy_headers": False,
+    }
 
 
 @app.command()
@@ -297,7 +315,7 @@ def serve(
     """Serve the app with uvicorn."""
     import uvicorn
 
-    uvicorn.run("cms.main:create_app", factory=True, host=host, port=port, reload=reload)
+    uvicorn.run(**uvicorn_options(host=host, port=port, reload=reload))
 
 
 # --- owner accounts ------------------------------------------------------------------
@@ -374,3 +392,57 @@ def list_admins_command() -> None:
     typer.echo(f"{'USERNAME':<{width}}  ACTIVE  LAST LOGIN")
     for name, active, last_login in accounts:
         typer.echo(f"{name:<{width}}  {'yes' if active else 'no':<6}  {last_login}")
+
+
+async def _account(session: AsyncSession, username: str) -> Any:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from cms.admin.accounts import AccountError, normalize_username
+    from cms.core.models import AdminUser
+
+    name = normalize_username(username)
+    user = (await session.scalars(select(AdminUser).where(col(AdminUser.username) == name))).first()
+    if user is None:
+        raise AccountError(f"No admin named {name!r}.")
+    return user
+
+
+@totp_app.command("enable")
+def totp_enable_command(
+    username: Annotated[str, typer.Argument(help="The account to protect")],
+) -> None:
+    """Turn on two-factor login now; prints the otpauth:// URI and recovery codes once."""
+    from cms.admin.accounts import AccountError
+    from cms.admin.totp import enable_now
+
+    async def enable(session: AsyncSession) -> tuple[str, list[str]]:
+        return await enable_now(session, await _account(session, username))
+
+    try:
+        uri, codes = _run(enable)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo("Two-factor login is on. Add this to an authenticator app (shown only now):")
+    typer.echo(uri)
+    typer.echo("Recovery codes (each works once instead of a code):")
+    for code in codes:
+        typer.echo(f"  {code}")
+
+
+@totp_app.command("disable")
+def totp_disable_command(
+    username: Annotated[str, typer.Argument(help="The account to change")],
+) -> None:
+    """Turn off two-factor login (a lost phone): the password alone logs in again."""
+    from cms.admin.accounts import AccountError
+    from cms.admin.totp import disable
+
+    async def off(session: AsyncSession) -> None:
+        await disable(session, await _account(session, username))
+
+    try:
+        _run(off)
+    except AccountError as exc:
+        _fail(str(exc))
+    typer.echo("Two-factor login is off.")
