@@ -74,4 +74,4 @@ class ErrorPages:
                 {"Retry-After": str(RETRY_AFTER_SECONDS)},
             )
         logger.error("unhandled error on %s %s", method, path, exc_info=exc)
-        return await self.page(scope, 500, "Something went wrong. Nothing was changed.")
+        return await self.page(scope, 500, "Something went wrong on our side; please try again.")
