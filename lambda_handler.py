@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import json
 import random
 import time
 import warnings
@@ -92,39 +93,99 @@ def _scheduled_rebuild(asgi_app: FastAPI | FastPath) -> dict[str, Any]:
     return result
 
 
+def _bad_event(status: int, message: str) -> dict[str, Any]:
+    """An answer API Gateway (either version), a Function URL or an ALB can relay."""
+    body = json.dumps({"error": message, "status_code": status, "timestamp": _now()})
+    return {
+        "statusCode": status,
+        "headers": {"content-type": "application/json"},
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat()
+
+
+def _request_fields(event: Any) -> dict[str, Any]:
+    """Method and path of an event for the log line, whatever shape it has."""
+    if not isinstance(event, dict):
+        return {"event_type": type(event).__name__}
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    method = event.get("httpMethod") or (http.get("method") if isinstance(http, dict) else None)
+    path = event.get("rawPath") or event.get("path")
+    return {
+        "method": str(method)[:10] if method else None,
+        "path": str(path)[:200] if path else None,
+    }
+
+
 def make_handler(asgi_app: FastAPI | FastPath) -> LambdaHandler:
-    """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing."""
+    """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing.
+
+    The handler never raises: an event no integration could have sent (not an object,
+    ``headers: null``, a REST event without ``httpMethod``, a body that is not base64) is a
+    JSON 400, any other failure a JSON 500; each is one log line and counted in the metrics.
+    """
     adapter = Mangum(StagePrefixMiddleware(asgi_app), lifespan="off")
 
-    @metrics.log_metrics(capture_cold_start_metric=True)
+    def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        if not isinstance(event.get("headers", {}), dict | type(None)):
+            return _bad_event(400, "Malformed event: headers")
+        if event.get("headers", {}) is None and "multiValueHeaders" not in event:
+            event = {**event, "headers": {}}
+        try:
+            return adapter(event, context)
+        except (KeyError, TypeError, ValueError, AttributeError, RuntimeError):
+            # Mangum could not read the event (unknown shape, missing fields, bad base64).
+            return _bad_event(400, "Malformed event")
+
     @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
-    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    def handle_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        try:
+            response = answer(event, context)
+        except Exception:
+            logger.exception("request failed", **_request_fields(event))
+            response = _bad_event(500, "Internal server error")
+            started = -1.0
+        status = int(response.get("statusCode", 500)) if isinstance(response, dict) else 500
+        _count(status)
+        if 400 <= status and started >= 0:
+            logger.info(
+                "request failed",
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                **_request_fields(event),
+            )
+        # Successes are in the API's access log (same request id): logging them here too
+        # would cost each warm invocation about as much as answering it.
+        return response
+
+    @metrics.log_metrics(capture_cold_start_metric=True)
+    def handle(event: Any, context: Any) -> dict[str, Any]:
+        if not isinstance(event, dict):
+            _count(400)
+            logger.info("request failed", status=400, **_request_fields(event))
+            return _bad_event(400, "Malformed event: not a JSON object")
         if is_scheduled_event(event):
             return _scheduled_rebuild(asgi_app)
-        started = time.perf_counter()
-        response = adapter(event, context)
-        status = int(response.get("statusCode", 500))
-        metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-        if status < 400:
-            # Successes are in the API's access log (same request id): logging them here too
-            # would cost each warm invocation about as much as answering it.
-            return response
-        metrics.add_metric(
-            name="ServerErrors" if status >= 500 else "ClientErrors", unit=MetricUnit.Count, value=1
-        )
-        logger.info(
-            "request failed",
-            method=event.get("httpMethod")
-            or event.get("requestContext", {}).get("http", {}).get("method"),
-            path=event.get("rawPath") or event.get("path"),
-            status=status,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-        )
-        return response
+        return handle_request(event, context)
 
     if tracer is not None:
         return tracer.capture_lambda_handler(handle)  # type: ignore[no-any-return]
     return handle
+
+
+def _count(status: int) -> None:
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
+    if status >= 400:
+        name = "ServerErrors" if status >= 500 else "ClientErrors"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 handler = make_handler(app)

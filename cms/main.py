@@ -14,6 +14,7 @@ from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
 from cms.core.db import create_engine
 from cms.core.errors import ErrorResponse, install_error_handlers
+from cms.core.hosts import HostGuardMiddleware
 from cms.public.cache import install_response_cache
 from cms.public.cors import ApiCORSMiddleware, api_cors_options
 from cms.public.health import router as health_router
@@ -74,4 +75,6 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     # The Lambda fast path (cms.public.fastpath) wraps its answers in the same CORS configuration.
     app.add_middleware(ApiCORSMiddleware, **api_cors_options(settings))
     app.add_middleware(CurrentVersionMiddleware)
+    # Outermost: no answer, not even a CORS preflight, echoes a host ALLOWED_HOSTS does not name.
+    app.add_middleware(HostGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     return app

@@ -16,5 +16,10 @@ BACKENDS = ["sqlite", "postgresql"]
 
 
 def make_settings(database_url: str, **overrides: object) -> Settings:
-    """Test settings on ``database_url``."""
+    """Test settings on ``database_url``.
+
+    The in-process client's host is named in ``ALLOWED_HOSTS`` (redirects may carry it); any
+    other host is served with relative redirects, as production does without the setting.
+    """
+    overrides.setdefault("allowed_hosts", ["testserver", "*"])
     return Settings(environment="test", database_url=database_url, **overrides)  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
+from cms.admin.passwords import is_common_password
 from cms.core.config import Settings, get_settings
 from cms.core.models import AdminUser
 
@@ -21,6 +22,7 @@ __all__ = [
     "check_password",
     "check_username",
     "create_admin",
+    "credentials_changed",
     "ensure_dev_admin",
     "list_admins",
     "normalize_username",
@@ -31,6 +33,7 @@ PASSWORD_MIN_LENGTH = 12
 PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length; this only bounds the work per attempt
 DEV_ADMIN_USERNAME = "admin"
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._@-]{2,99}$")
+CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class AccountError(ValueError):
@@ -54,11 +57,17 @@ def check_username(username: str) -> str:
 
 
 def check_password(password: str) -> None:
-    """Refuse passwords that are too short or absurdly long."""
+    """Refuse passwords that are too short, absurdly long, blank, or among the most common."""
     if len(password) < PASSWORD_MIN_LENGTH:
         raise AccountError(f"Password must be at least {PASSWORD_MIN_LENGTH} characters.")
     if len(password) > PASSWORD_MAX_LENGTH:
         raise AccountError(f"Password must be at most {PASSWORD_MAX_LENGTH} characters.")
+    if not password.strip():
+        raise AccountError("Password must not be only spaces.")
+    if CONTROL.search(password):
+        raise AccountError("Password must not contain control characters.")
+    if is_common_password(password):
+        raise AccountError("This password is too common: guessing lists try it first.")
 
 
 async def _find(session: AsyncSession, username: str) -> AdminUser | None:
@@ -83,7 +92,10 @@ async def create_admin(session: AsyncSession, username: str, password: str) -> A
 
 
 async def set_password(session: AsyncSession, username: str, password: str) -> AdminUser:
-    """Replace an account's password (this also ends its open sessions); the caller commits."""
+    """Replace an account's password, end its sessions and lift its login limits.
+
+    The caller commits.
+    """
     from cms.core.security import hash_password
 
     check_password(password)
@@ -92,7 +104,18 @@ async def set_password(session: AsyncSession, username: str, password: str) -> A
         raise AccountError(f"No admin named {normalize_username(username)!r}.")
     user.password_hash = hash_password(password)
     await session.flush()
+    await credentials_changed(session, user)
     return user
+
+
+async def credentials_changed(session: AsyncSession, user: AdminUser) -> None:
+    """After a new password or a deactivation: end every session, forget the login limits."""
+    from cms.admin.sessions import end_sessions
+    from cms.admin.throttle import reset_username
+
+    assert user.id is not None
+    await end_sessions(session, user.id)
+    await reset_username(session, user.username)
 
 
 async def list_admins(session: AsyncSession) -> Sequence[AdminUser]:

@@ -11,7 +11,12 @@ from starlette.requests import Request
 from wtforms import Form, PasswordField
 from wtforms.validators import Optional as OptionalValue
 
-from cms.admin.accounts import AccountError, check_password, check_username
+from cms.admin.accounts import (
+    AccountError,
+    check_password,
+    check_username,
+    credentials_changed,
+)
 from cms.admin.views import CMSModelView, flag_formatter, time_formatter
 from cms.content import write
 from cms.core.models import AdminUser, AuditLog, LoginAttempt
@@ -39,8 +44,8 @@ class AdminUserAdmin(CMSModelView, model=AdminUser):
     column_searchable_list: ClassVar[Any] = ["username"]
     column_sortable_list: ClassVar[Any] = ["username", "is_active", "last_login_at"]
     column_default_sort: ClassVar[Any] = [("username", False)]
-    column_details_exclude_list: ClassVar[Sequence[Any]] = ["password_hash"]
     form_columns: ClassVar[Sequence[Any]] = ["username", "is_active"]
+    column_details_exclude_list: ClassVar[Sequence[Any]] = ["password_hash", "totp_secret"]
     form_args: ClassVar[dict[str, dict[str, Any]]] = {
         "is_active": {"label": "Active", "description": "Inactive accounts cannot log in."},
     }
@@ -86,6 +91,17 @@ class AdminUserAdmin(CMSModelView, model=AdminUser):
         await super().on_model_change(data, model, is_created, request)
         if password:
             model.password_hash = hash_password(password)
+            request.state.new_password = True
+
+    async def after_model_change(
+        self, data: dict[str, Any], model: Any, is_created: bool, request: Request
+    ) -> None:
+        """A new password or a deactivation ends the account's sessions on every instance."""
+        if is_created or not (getattr(request.state, "new_password", False) or not model.is_active):
+            return
+        async with self.session_maker() as session:
+            await credentials_changed(session, model)
+            await session.commit()
 
     async def on_model_delete(self, model: Any, request: Request) -> None:
         """Never delete the account in use."""

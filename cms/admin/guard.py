@@ -1,35 +1,72 @@
-"""ASGI middleware for /admin: refuse cross-site writes, add security headers.
+"""ASGI middleware for /admin: what the back office refuses to read, and headers on every answer.
 
-SQLAdmin has no CSRF tokens. The JWT cookie is ``SameSite=Strict``, so a cross-site
-request arrives without it; as a second wall, any state-changing request whose
-``Sec-Fetch-Site`` or ``Origin`` says it came from another site is refused with 403.
+SQLAdmin has no CSRF tokens. The cookies are ``SameSite=Strict``, so a cross-site request
+arrives without them; as a second wall, any state-changing request whose ``Sec-Fetch-Site``
+or ``Origin`` says it came from another site is refused with 403. Requests for a host
+``ALLOWED_HOSTS`` does not name, and control characters in the path, the query or a form
+field, are refused with 400 before SQLAdmin (or the database) sees them. Every answer gets
+the security headers and a Content-Security-Policy whose script nonce is made per request
+(templates read it with ``csp_nonce(request)``); every failure is an HTML page
+(:mod:`cms.admin.errors`).
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import secrets
+from urllib.parse import parse_qsl, urlsplit
 
-from starlette.datastructures import Headers
-from starlette.responses import PlainTextResponse
+from starlette.datastructures import Headers, UploadFile
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["AdminGuard", "SECURITY_HEADERS", "is_cross_site"]
+from cms.admin.auth import CONTROL_CHARACTERS
+from cms.admin.errors import ErrorPages
+from cms.core.config import Settings
+from cms.core.hosts import host_allowed, request_host
+
+__all__ = [
+    "SECURITY_HEADERS",
+    "AdminGuard",
+    "content_security_policy",
+    "csp_nonce",
+    "is_cross_site",
+]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Logout and list actions are GET routes that change state.
+# GET /logout still ends the session for plain links (the page's script POSTs instead).
 _STATE_CHANGING_GET_SUFFIXES = ("/logout",)
 _STATE_CHANGING_GET_MARKERS = ("/action/",)
+_NONCE_KEY = "cms.csp_nonce"
 
 SECURITY_HEADERS: dict[str, str] = {
     "X-Frame-Options": "DENY",
-    "Content-Security-Policy": (
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
-    ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
     "Cross-Origin-Opener-Policy": "same-origin",
 }
+
+
+def content_security_policy(nonce: str) -> str:
+    """The admin's CSP: only its own files, inline scripts only with this response's nonce.
+
+    Styles may be inline: SQLAdmin's templates and widgets set ``style`` attributes, and a
+    style cannot run code. Images may be ``data:`` URIs (Tabler's CSS icons).
+    """
+    return (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{nonce}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; "
+        "font-src 'self' data:; "
+        "connect-src 'self'; "
+        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
+    )
+
+
+def csp_nonce(request: Request) -> str:
+    """This response's script nonce (a template global, for ``<script nonce="...">``)."""
+    return str(request.scope.get(_NONCE_KEY, ""))
 
 
 def is_cross_site(headers: Headers) -> bool:
@@ -54,35 +91,126 @@ def _changes_state(scope: Scope) -> bool:
     )
 
 
-class AdminGuard:
-    """Refuse cross-site state changes; put security headers on every admin response."""
+def _is_login(scope: Scope) -> bool:
+    # The login form counts malformed attempts against the throttle itself.
+    return str(scope["path"]).endswith("/login")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _form_has_controls(scope: Scope, body: bytes) -> bool:
+    content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/x-www-form-urlencoded":
+        pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
+        return any(CONTROL_CHARACTERS.search(k + v) for k, v in pairs)
+    if content_type != "multipart/form-data":
+        return False
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    form = await Request(scope, replay).form()
+    try:
+        return any(
+            not isinstance(value, UploadFile) and CONTROL_CHARACTERS.search(key + value)
+            for key, value in form.multi_items()
+        )
+    finally:
+        await form.close()
+
+
+class AdminGuard:
+    """Refuse what the back office must not read; headers and error pages on every answer."""
+
+    def __init__(self, app: ASGIApp, *, settings: Settings, pages: ErrorPages) -> None:
         self.app = app
+        self.pages = pages
+        self.allowed_hosts = settings.allowed_hosts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         is_static = "/statics/" in scope["path"] or "/assets/" in scope["path"]
+        nonce = secrets.token_urlsafe(18)
+        scope[_NONCE_KEY] = nonce
+        started = False
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal started
             if message["type"] == "http.response.start":
+                started = True
                 headers = list(message.get("headers", []))
                 message["headers"] = headers
                 present = {name.lower() for name, _ in headers}
-                for name, value in SECURITY_HEADERS.items():
+                wanted = {
+                    **SECURITY_HEADERS,
+                    "Content-Security-Policy": content_security_policy(nonce),
+                }
+                for name, value in wanted.items():
                     if name.lower().encode() not in present:
                         headers.append((name.lower().encode(), value.encode()))
                 if not is_static and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
             await send(message)
 
-        if _changes_state(scope) and is_cross_site(Headers(scope=scope)):
-            response = PlainTextResponse(
-                "Cross-site request refused: use the back office from its own pages.",
-                status_code=403,
-            )
+        refusal = await self._refusal(scope)
+        if refusal is None and scope["method"] not in SAFE_METHODS and not _is_login(scope):
+            body = await _read_body(receive)
+            if await _form_has_controls(scope, body):
+                refusal = (400, "The form holds control characters; remove them and try again.")
+            receive = _replaying(body, receive)
+        if refusal is not None:
+            response = await self.pages.page(scope, *refusal)
             await response(scope, receive, send_with_headers)
             return
-        await self.app(scope, receive, send_with_headers)
+        try:
+            await self.app(scope, receive, send_with_headers)
+        except Exception as exc:
+            if started:
+                raise
+            response = await self.pages.for_exception(scope, exc)
+            await response(scope, receive, send_with_headers)
+
+    async def _refusal(self, scope: Scope) -> tuple[int, str] | None:
+        headers = Headers(scope=scope)
+        if not host_allowed(request_host(headers), self.allowed_hosts):
+            return 400, "This address is not served here."
+        if _changes_state(scope) and is_cross_site(headers):
+            return 403, "Cross-site request refused: use the back office from its own pages."
+        query = scope.get("query_string", b"").decode("latin-1")
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if CONTROL_CHARACTERS.search(scope["path"]) or any(
+            CONTROL_CHARACTERS.search(k + v) for k, v in pairs
+        ):
+            return 400, "The address holds control characters; remove them and try again."
+        return None
+
+
+def _replaying(body: bytes, receive: Receive) -> Receive:
+    """A ``receive`` that hands the already-read body over once, then defers to the client."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

@@ -8,12 +8,14 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.routing import Mount
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from cms.admin.account_pages import account_views
 from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
-from cms.admin.guard import AdminGuard
+from cms.admin.errors import ErrorPages
+from cms.admin.guard import AdminGuard, csp_nonce
 from cms.admin.rebuild import rebuild_view
 from cms.admin.resume import resume_view
 from cms.admin.sections import ALL_VIEWS
@@ -43,6 +45,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     # Its own sessionmaker: SQLAdmin reconfigures the one it is given (autoflush off).
     sessionmaker = make_sessionmaker(engine)
     auth = JWTCookieAuth(settings=settings, sessionmaker=sessionmaker)
+    pages = ErrorPages()
     admin = CMSAdmin(
         Starlette(),
         settings=settings,
@@ -51,18 +54,22 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
         title="Portfolio CMS",
         templates_dir=str(TEMPLATES_DIR),
         authentication_backend=auth,
-        middlewares=[Middleware(AdminGuard)],
+        middlewares=[Middleware(AdminGuard, settings=settings, pages=pages)],
     )
-    auth.templates = admin.templates
+    auth.templates = pages.templates = admin.templates
     admin.templates.env.globals["write_problems"] = write_problems
+    admin.templates.env.globals["csp_nonce"] = csp_nonce
     pages_sessions = make_sessionmaker(engine)
     admin.add_view(rebuild_view(settings=settings, sessionmaker=pages_sessions))
     admin.add_view(resume_view(settings=settings, sessionmaker=pages_sessions))
     for view in ALL_VIEWS:
         admin.add_view(view)
-    admin.admin.router.routes.insert(
-        1, Mount("/assets", app=StaticFiles(directory=STATIC_DIR), name="assets")
-    )
+    for account_view in account_views(sessionmaker=pages_sessions):
+        admin.add_view(account_view)
+    routes = admin.admin.router.routes
+    routes.insert(1, Mount("/assets", app=StaticFiles(directory=STATIC_DIR), name="assets"))
+    # Logging out changes state: the page's script POSTs it (GET stays for plain links).
+    routes.append(Route("/logout", endpoint=admin.logout, methods=["POST"], name="logout-post"))
     sqladmin_logger = logging.getLogger("sqladmin.application")
     if not any(isinstance(f, _DropOwnerErrors) for f in sqladmin_logger.filters):
         sqladmin_logger.addFilter(_DropOwnerErrors())

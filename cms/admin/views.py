@@ -11,6 +11,7 @@ own tables have theirs in :mod:`cms.admin.backoffice`; technologies' view is her
 
 from __future__ import annotations
 
+import builtins
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 
 from markupsafe import Markup, escape
 from pydantic import BaseModel
-from sqladmin import ModelView, action
+from sqladmin import ModelView, action, expose
 from sqladmin.authentication import get_current_user_id
 from sqlalchemy import JSON, Date, Float, String, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -26,12 +27,14 @@ from sqlalchemy.sql import Select
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response, StreamingResponse
 from wtforms import FloatField, Form, TextAreaField
 from wtforms.fields import DateField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
+from cms.admin.errors import is_database_outage
+from cms.admin.exports import neutralise_csv
 from cms.content import write
 from cms.content.dates import format_partial_date
 from cms.content.models import Technology
@@ -256,6 +259,15 @@ class CMSModelView(ModelView):
         """SQLAdmin's update, with database refusals as a sentence for the owner."""
         return await _refusals_as_write_errors(super().update_model(request, pk, data), self)
 
+    async def export_data(
+        self, data: builtins.list[Any], export_type: str = "csv", request: Request | None = None
+    ) -> StreamingResponse:
+        """SQLAdmin's export; CSV cells a spreadsheet would run as formulas are neutralised."""
+        response = await super().export_data(data, export_type=export_type, request=request)
+        if export_type == "csv":
+            response.body_iterator = neutralise_csv(response.body_iterator)
+        return response
+
     async def delete_model(self, request: Request, pk: Any) -> None:
         """SQLAdmin's delete, with database refusals as a sentence for the owner."""
         await _refusals_as_write_errors(super().delete_model(request, pk), self, _STILL_REFERRED)
@@ -319,12 +331,23 @@ def _widgets(columns: Any) -> dict[str, Any]:
 
 
 class EntryView(CMSModelView):
-    """A list entry's view: publish/unpublish actions in one transaction."""
+    """A list entry's view: publish/unpublish actions (POST only) in one transaction."""
 
     section: ClassVar[Section]
 
     async def _set_published(self, request: Request, published: bool) -> Response:
-        ids = [_int_pk(pk) for pk in request.query_params.get("pks", "").split(",") if pk]
+        if request.method != "POST":
+            # SQLAdmin routes actions as GET links; a link must never change data.
+            context = {"status_code": 405, "message": "Use the buttons of the list to do this."}
+            response = await self.templates.TemplateResponse(
+                request, "sqladmin/error.html", context, status_code=405
+            )
+            response.headers["Allow"] = "POST"
+            return response
+        form = await request.form()
+        raw = form.get("pks") if isinstance(form.get("pks"), str) else None
+        pks = str(raw or request.query_params.get("pks", ""))
+        ids = [_int_pk(pk) for pk in pks.split(",") if pk]
         url = URL(str(request.url_for("admin:list", identity=self.identity)))
         actor = _actor(request)
         try:
@@ -336,18 +359,32 @@ class EntryView(CMSModelView):
             raise HTTPException(status_code=404, detail=str(exc)) from None
         except write.WriteError as exc:
             url = url.include_query_params(error=str(exc))
-        except DBAPIError:
+        except DBAPIError as exc:
+            if is_database_outage(exc):
+                raise
             logger.exception("publishing %s failed", self.model.__tablename__)
             url = url.include_query_params(error="Not saved: the database refused this change.")
         return RedirectResponse(url, status_code=302)
 
     @action(name="publish", label="Publish", add_in_detail=True, add_in_list=True)
     async def publish(self, request: Request) -> Response:
-        """Publish the selected entries."""
+        """Publish the selected entries (a GET link is refused with 405)."""
         return await self._set_published(request, True)
 
     @action(name="unpublish", label="Unpublish (draft)", add_in_detail=True, add_in_list=True)
     async def unpublish(self, request: Request) -> Response:
+        """Turn the selected entries back into drafts (a GET link is refused with 405)."""
+        return await self._set_published(request, False)
+
+    # SQLAdmin registers actions for GET only; the same paths answer POST, which is what the
+    # list and details pages send (static/admin.js).
+    @expose("/action/publish", methods=["POST"])
+    async def publish_post(self, request: Request) -> Response:
+        """Publish the selected entries."""
+        return await self._set_published(request, True)
+
+    @expose("/action/unpublish", methods=["POST"])
+    async def unpublish_post(self, request: Request) -> Response:
         """Turn the selected entries back into drafts."""
         return await self._set_published(request, False)
 

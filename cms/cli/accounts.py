@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -85,3 +85,61 @@ def list_admins_command() -> None:
     typer.echo(f"{'USERNAME':<{width}}  ACTIVE  LAST LOGIN")
     for name, active, last_login in accounts:
         typer.echo(f"{name:<{width}}  {'yes' if active else 'no':<6}  {last_login}")
+
+
+totp_app = typer.Typer(no_args_is_help=True, help="Two-factor login (TOTP) of owner accounts.")
+app.add_typer(totp_app, name="totp")
+
+
+async def _account(session: AsyncSession, username: str) -> Any:
+    from sqlalchemy import select
+    from sqlmodel import col
+
+    from cms.admin.accounts import AccountError, normalize_username
+    from cms.core.models import AdminUser
+
+    name = normalize_username(username)
+    user = (await session.scalars(select(AdminUser).where(col(AdminUser.username) == name))).first()
+    if user is None:
+        raise AccountError(f"No admin named {name!r}.")
+    return user
+
+
+@totp_app.command("enable")
+def totp_enable_command(
+    username: Annotated[str, typer.Argument(help="The account to protect")],
+) -> None:
+    """Turn on two-factor login now; prints the otpauth:// URI and recovery codes once."""
+    from cms.admin.accounts import AccountError
+    from cms.admin.totp import enable_now
+
+    async def enable(session: AsyncSession) -> tuple[str, list[str]]:
+        return await enable_now(session, await _account(session, username))
+
+    try:
+        uri, codes = run(enable)
+    except AccountError as exc:
+        fail(str(exc))
+    typer.echo("Two-factor login is on. Add this to an authenticator app (shown only now):")
+    typer.echo(uri)
+    typer.echo("Recovery codes (each works once instead of a code):")
+    for code in codes:
+        typer.echo(f"  {code}")
+
+
+@totp_app.command("disable")
+def totp_disable_command(
+    username: Annotated[str, typer.Argument(help="The account to change")],
+) -> None:
+    """Turn off two-factor login (a lost phone): the password alone logs in again."""
+    from cms.admin.accounts import AccountError
+    from cms.admin.totp import disable
+
+    async def off(session: AsyncSession) -> None:
+        await disable(session, await _account(session, username))
+
+    try:
+        run(off)
+    except AccountError as exc:
+        fail(str(exc))
+    typer.echo("Two-factor login is off.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -117,7 +117,7 @@ def dev(
     if start:
         import uvicorn
 
-        uvicorn.run("cms.main:create_app", factory=True, host=host, port=port, reload=reload)
+        uvicorn.run(**uvicorn_options(host=host, port=port, reload=reload))
 
 
 @app.command()
@@ -150,7 +150,23 @@ def serve(
     """Serve the app with uvicorn."""
     import uvicorn
 
-    uvicorn.run("cms.main:create_app", factory=True, host=host, port=port, reload=reload)
+    uvicorn.run(**uvicorn_options(host=host, port=port, reload=reload))
 
 
 # --- owner accounts ------------------------------------------------------------------
+
+
+def uvicorn_options(*, host: str, port: int, reload: bool) -> dict[str, Any]:
+    """How ``cms serve`` and ``cms dev`` run uvicorn.
+
+    uvicorn believes ``X-Forwarded-For`` from 127.0.0.1 by default, so anyone reaching the port
+    locally could pick their address; the app applies ``TRUSTED_PROXIES`` itself instead.
+    """
+    return {
+        "app": "cms.main:create_app",
+        "factory": True,
+        "host": host,
+        "port": port,
+        "reload": reload,
+        "proxy_headers": False,
+    }

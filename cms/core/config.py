@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     jwt_lifetime_minutes: int = 60
     login_max_failures: int = 5
     login_window_minutes: int = 15
+    login_device_days: int = 90
+    """Lifetime of the device token a browser gets at login: it keeps its own login limit."""
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
+    """Host names the app answers to (ports ignored; ``*``: any, but redirects stay relative)."""
+    trusted_proxies: list[str] = Field(default_factory=list)
+    """Addresses or networks (CIDR) of proxies whose ``X-Forwarded-For`` is believed."""
 
     site_url: str | None = None
     """The public site built from the API, linked from the admin's dashboard."""

@@ -1,4 +1,5 @@
-"""The system's own tables: content version, owner accounts, audit log, rebuild state, documents.
+"""The system's own tables: content version, owner accounts and their sessions, throttling,
+audit log, rebuild state, documents.
 
 Also the column helpers and naming convention every table shares (the CV's tables are in
 :mod:`cms.content.models`).
@@ -7,14 +8,17 @@ Also the column helpers and naming convention every table shares (the CV's table
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import JSON, DateTime, LargeBinary, func
+from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, func
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AdminSession",
     "AdminUser",
     "AuditLog",
     "ContentVersion",
     "LoginAttempt",
+    "LoginThrottle",
+    "RecoveryCode",
     "RebuildState",
     "StoredDocument",
     "as_utc",
@@ -100,9 +104,55 @@ class AdminUser(SQLModel, table=True):
     is_active: bool = True
     last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = timestamp_field()
+    totp_secret: str | None = Field(default=None, max_length=64)
+    """Base32 TOTP secret (RFC 6238); set while enrolling, used once ``totp_enabled``."""
+    totp_enabled: bool = False
+    totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
+    """Time step of the last code accepted: a code is never accepted twice."""
 
     def __str__(self) -> str:
         return self.username
+
+
+class AdminSession(SQLModel, table=True):
+    """A logged-in browser: the cookie's token names it; deleting the row ends the session."""
+
+    __tablename__ = "admin_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    """SHA-256 of the secret in the token: a copy of this table opens no session."""
+    user_id: int = Field(foreign_key="admin_users.id", index=True, ondelete="CASCADE")
+    created_at: datetime = timestamp_field()
+    last_seen_at: datetime = timestamp_field()
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    client: str = Field(max_length=100)
+    user_agent: str = Field(default="", max_length=200)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A single-use recovery code for two-factor login, stored hashed."""
+
+    __tablename__ = "admin_recovery_codes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="admin_users.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64)
+    used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Login attempts counted per key in a fixed window, shared by every instance.
+
+    Keys: ``user:NAME`` and ``client:ADDRESS`` for browsers without a device token,
+    ``device:NONCE`` for a browser that logged in before (OWASP "device cookies").
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: str = Field(primary_key=True, max_length=200)
+    username: str | None = Field(default=None, max_length=100, index=True)
+    attempts: int = 0
+    window_start: datetime = Field(sa_type=DateTime(timezone=True))
 
 
 class LoginAttempt(SQLModel, table=True):

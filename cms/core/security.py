@@ -67,28 +67,31 @@ def create_access_token(
     lifetime: timedelta,
     claims: dict[str, Any] | None = None,
     now: datetime | None = None,
+    audience: str = JWT_AUDIENCE,
 ) -> str:
     """A signed HS256 JWT for ``subject`` that expires after ``lifetime``."""
     issued = now or datetime.now(UTC)
     payload: dict[str, Any] = {
         **(claims or {}),
         "sub": subject,
-        "aud": JWT_AUDIENCE,
+        "aud": audience,
         "iat": int(issued.timestamp()),
         "exp": int((issued + lifetime).timestamp()),
     }
     return jwt.encode(payload, secret_key, algorithm=JWT_ALGORITHM)
 
 
-def decode_access_token(token: str, *, secret_key: str) -> dict[str, Any]:
-    """The claims of a valid token; raises :class:`InvalidTokenError` otherwise."""
+def decode_access_token(
+    token: str, *, secret_key: str, audience: str = JWT_AUDIENCE
+) -> dict[str, Any]:
+    """The claims of a valid token for ``audience``; raises :class:`InvalidTokenError` otherwise."""
     try:
         header = jwt.get_unverified_header(token)
         # jose would refuse these too; checking first keeps the reason explicit. (Not
         # hmac.compare_digest: the header is public, and a non-ASCII "alg" makes it raise.)
         if header.get("alg") != JWT_ALGORITHM:
             raise InvalidTokenError("unexpected algorithm")
-        checks = {"audience": JWT_AUDIENCE, "options": _REQUIRED_CLAIMS}
+        checks = {"audience": audience, "options": _REQUIRED_CLAIMS}
         claims: dict[str, Any] = jwt.decode(token, secret_key, algorithms=_ALGORITHMS, **checks)
     except JWTError as exc:
         raise InvalidTokenError(type(exc).__name__) from exc

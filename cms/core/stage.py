@@ -13,6 +13,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cms.core.hosts import event_source_ip
+
 __all__ = ["StagePrefixMiddleware", "stage_prefix"]
 
 
@@ -43,7 +45,11 @@ def stage_prefix(event: Mapping[str, Any], path: str) -> tuple[str, str]:
 
 
 class StagePrefixMiddleware:
-    """Set ``root_path`` (and a full ``path``, as ASGI wants) from the Lambda event."""
+    """Set ``root_path`` (and a full ``path``, as ASGI wants) and the client from the event.
+
+    The client address is the one API Gateway, the Function URL or the ALB saw
+    (:func:`cms.core.hosts.event_source_ip`), never what a header claims.
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -54,10 +60,14 @@ class StagePrefixMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         event = scope.get("aws.event")
-        if scope["type"] == "http" and isinstance(event, Mapping) and not scope.get("root_path"):
-            prefix, path = stage_prefix(event, scope["path"])
-            if prefix:
-                scope = dict(scope)
-                scope["root_path"] = prefix
-                scope["path"] = prefix + path
+        if scope["type"] == "http" and isinstance(event, Mapping):
+            scope = dict(scope)
+            source_ip = event_source_ip(event)
+            if source_ip:
+                scope["client"] = (source_ip[:100], 0)
+            if not scope.get("root_path"):
+                prefix, path = stage_prefix(event, scope["path"])
+                if prefix:
+                    scope["root_path"] = prefix
+                    scope["path"] = prefix + path
         await self.app(scope, receive, send)

@@ -12,7 +12,7 @@ from cms.admin.auth import COOKIE_NAME
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.models import AdminUser
-from tests.admin.helpers import OWNER, OWNER_PASSWORD, Owner, owner_hash, token_for
+from tests.admin.helpers import OWNER, OWNER_PASSWORD, Owner, owner_hash, session_token
 
 
 @pytest.fixture
@@ -28,10 +28,9 @@ async def owner(engine: AsyncEngine) -> Owner:
 
 @pytest.fixture
 async def admin_client(
-    client: httpx.AsyncClient, owner: Owner, settings: Settings
+    client: httpx.AsyncClient, owner: Owner, settings: Settings, engine: AsyncEngine
 ) -> AsyncIterator[httpx.AsyncClient]:
-    """The test client, logged in as ``owner``."""
-    client.cookies.set(
-        COOKIE_NAME, token_for(owner, settings), domain="testserver.local", path="/admin"
-    )
+    """The test client, logged in as ``owner`` (with a session row, as a login makes)."""
+    token = await session_token(engine, owner, settings)
+    client.cookies.set(COOKIE_NAME, token, domain="testserver.local", path="/admin")
     yield client

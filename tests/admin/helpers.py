@@ -11,11 +11,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cms.admin.sessions import start_session
 from cms.content.models import Technology
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import current_content_version
-from cms.core.models import AuditLog
+from cms.core.models import AdminUser, AuditLog
 from cms.core.security import create_access_token, hash_password, password_fingerprint
 
 OWNER = "owner"
@@ -38,14 +39,28 @@ def owner_hash() -> str:
     return hash_password(OWNER_PASSWORD)
 
 
-def token_for(owner: Owner, settings: Settings, *, lifetime: timedelta | None = None) -> str:
-    """A valid session token for ``owner`` (what a successful login sets)."""
+def token_for(
+    owner: Owner, settings: Settings, *, lifetime: timedelta | None = None, sid: str = "none"
+) -> str:
+    """A correctly signed token for ``owner`` naming session ``sid`` (no row: see session_token)."""
     return create_access_token(
         subject=owner.username,
         secret_key=settings.secret_key,
         lifetime=lifetime or timedelta(minutes=settings.jwt_lifetime_minutes),
-        claims={"uid": owner.id, "pwv": password_fingerprint(owner.password_hash)},
+        claims={"uid": owner.id, "sid": sid, "pwv": password_fingerprint(owner.password_hash)},
     )
+
+
+async def session_token(
+    engine: AsyncEngine, owner: Owner, settings: Settings, *, client: str = "127.0.0.1"
+) -> str:
+    """What a successful login sets for ``owner``: a session row and the token naming it."""
+    lifetime = timedelta(minutes=settings.jwt_lifetime_minutes)
+    async with make_sessionmaker(engine)() as session, session.begin():
+        user = await session.get(AdminUser, owner.id)
+        assert user is not None
+        secret = await start_session(session, user, client=client, user_agent="", lifetime=lifetime)
+    return token_for(owner, settings, sid=secret)
 
 
 def error_next_to(html: str, field: str) -> list[str]:

@@ -21,7 +21,7 @@ from cms.core.config import Settings
 from cms.core.models import AdminUser, LoginAttempt, utcnow
 from cms.core.security import hash_password
 from cms.main import create_app
-from tests.admin.helpers import OWNER_PASSWORD, Owner, token_for
+from tests.admin.helpers import OWNER_PASSWORD, Owner, session_token, token_for
 from tests.databases import make_settings
 
 LOGIN = "/admin/login"
@@ -235,7 +235,7 @@ async def test_deactivated_account_cannot_use_its_token_or_log_in(
         await session.execute(
             update(AdminUser).where(AdminUser.id == owner.id).values(is_active=False)
         )
-    client.cookies.set(COOKIE_NAME, token_for(owner, settings))
+    client.cookies.set(COOKIE_NAME, await session_token(engine, owner, settings))
     assert (await client.get("/admin/")).status_code == 302
     client.cookies.clear()
     response = await login(client, owner.username, owner.password)

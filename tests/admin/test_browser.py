@@ -118,6 +118,23 @@ async def _experience(base: str) -> list[dict[str, object]]:
     return body
 
 
+def _watch_console(page: playwright_api.Page) -> list[str]:
+    """Console errors (a CSP violation is one) and uncaught script errors seen on ``page``.
+
+    HTTP error statuses are left out: the flows provoke 400s on purpose (wrong password,
+    wrong code), and Chromium asks for a /favicon.ico nobody serves.
+    """
+    problems: list[str] = []
+
+    def on_console(message: playwright_api.ConsoleMessage) -> None:
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            problems.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    return problems
+
+
 async def test_owner_flow_in_chromium(live_server: str) -> None:
     OUTPUT.mkdir(exist_ok=True)
     base = live_server
@@ -125,6 +142,7 @@ async def test_owner_flow_in_chromium(live_server: str) -> None:
         browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            problems = _watch_console(page)
             expect = playwright_api.expect
 
             # /admin is closed: the browser lands on our login page.
@@ -207,5 +225,85 @@ async def test_owner_flow_in_chromium(live_server: str) -> None:
             await expect(page).to_have_url(f"{base}/admin/login")
         finally:
             await browser.close()
+    assert problems == [], "the admin works under its CSP without console errors"
     assert (OUTPUT / "admin-login.png").stat().st_size > 0
     assert (OUTPUT / "admin-work-list.png").stat().st_size > 0
+
+
+async def _log_in(page: playwright_api.Page, base: str) -> None:
+    await page.goto(f"{base}/admin/login")
+    await page.fill("#username", USERNAME)
+    await page.fill("#password", PASSWORD)
+    await page.click("button[type=submit]")
+
+
+async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -> None:
+    import pyotp
+
+    base = live_server
+    expect = playwright_api.expect
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            problems = _watch_console(page)
+            await _log_in(page, base)
+            await expect(page).to_have_url(f"{base}/admin/")
+
+            # A list action is a POST sent by the page's script (GET would be refused).
+            await page.goto(f"{base}/admin/work/create")
+            await page.fill("#company", "Action Corp")
+            await page.fill("#position", "Engineer")
+            await page.uncheck("#is_published")
+            await page.click("input[type=submit][value='Save']")
+            await expect(page).to_have_url(f"{base}/admin/work/list")
+            await page.locator("input.select-box").first.check()
+            await page.locator("button.dropdown-toggle", has_text="Actions").click()
+            await page.locator("#action-custom-publish").click()
+            await expect(page).to_have_url(f"{base}/admin/work/list")
+            assert [job["company"] for job in await _experience(base)] == ["Action Corp"]
+
+            # Enrol: QR code and key, a wrong first code, then the right one.
+            await page.goto(f"{base}/admin/two-factor")
+            await page.click("#totp-start")
+            await expect(page.locator("#totp-qr svg")).to_be_visible()
+            secret = (await page.locator("#totp-secret").inner_text()).strip()
+            totp = pyotp.TOTP(secret)
+            await page.fill("#code", "000000")
+            await page.click("#totp-confirm")
+            await expect(page.locator("#two-factor-error")).to_be_visible()
+            await page.fill("#code", totp.now())
+            await page.click("#totp-confirm")
+            codes = [
+                c.strip() for c in await page.locator("#recovery-codes code").all_inner_texts()
+            ]
+            assert len(codes) == 10
+            await page.screenshot(path=str(OUTPUT / "admin-two-factor.png"), full_page=True)
+            await page.get_by_role("link", name="Logout").click()
+            await expect(page).to_have_url(f"{base}/admin/login")
+
+            # Log in: password, then a wrong code, then the next code from the app.
+            await _log_in(page, base)
+            await expect(page.locator("#code-step")).to_be_visible()
+            await page.fill("#code", "999999")
+            await page.click("button[type=submit]")
+            await expect(page.locator("#login-error")).to_have_text("Invalid code.")
+            next_code = totp.at(time.time() + 30)
+            await page.fill("#code", next_code)
+            await page.click("button[type=submit]")
+            await expect(page).to_have_url(f"{base}/admin/")
+            await page.get_by_role("link", name="Logout").click()
+
+            # And once with a recovery code instead.
+            await _log_in(page, base)
+            await page.fill("#code", codes[0])
+            await page.click("button[type=submit]")
+            await expect(page).to_have_url(f"{base}/admin/")
+
+            # Log out everywhere from the sessions page.
+            await page.goto(f"{base}/admin/sessions")
+            await page.click("#logout-everywhere")
+            await expect(page).to_have_url(f"{base}/admin/login")
+        finally:
+            await browser.close()
+    assert problems == [], "no console errors (CSP violations included)"

@@ -17,7 +17,7 @@ from cms.core.config import Settings
 from cms.core.models import AuditLog
 from cms.main import create_app
 from cms.rebuild import redact_hook_url
-from tests.admin.helpers import Owner, token_for
+from tests.admin.helpers import Owner, session_token
 from tests.databases import make_settings
 from tests.receiver import Receiver, hook_settings, running_receiver
 
@@ -175,9 +175,8 @@ async def test_without_hooks_the_page_says_so_and_the_button_is_disabled(
     app = create_app(settings, engine)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
-        client.cookies.set(
-            COOKIE_NAME, token_for(owner, settings), domain="testserver.local", path="/admin"
-        )
+        token = await session_token(engine, owner, settings)
+        client.cookies.set(COOKIE_NAME, token, domain="testserver.local", path="/admin")
         html = (await client.get("/admin/rebuild")).text
         assert "No build hooks are configured" in html
         assert re.search(r'id="rebuild-now" disabled>', html)

@@ -180,11 +180,11 @@ async def test_publish_and_unpublish_actions(
     await admin_client.post("/admin/work/create", data=work_form(is_published=None))
     work = await _work(engine)
     assert (await admin_client.get("/api/v1/experience")).json() == []
-    response = await admin_client.get(f"/admin/work/action/publish?pks={work.id}")
+    response = await admin_client.post(f"/admin/work/action/publish?pks={work.id}")
     assert response.status_code == 302
     assert (await _work(engine)).is_published is True
     assert len((await admin_client.get("/api/v1/experience")).json()) == 1
-    await admin_client.get(f"/admin/work/action/unpublish?pks={work.id}")
+    await admin_client.post(f"/admin/work/action/unpublish?pks={work.id}")
     assert (await _work(engine)).is_published is False
     actions = [(e.action, e.changes) for e in await audit_entries(engine)]
     assert actions[1:] == [
@@ -204,9 +204,9 @@ async def test_publish_action_is_all_or_nothing(
         session.add(broken)
     version = await content_version(engine)
 
-    missing = await admin_client.get(f"/admin/work/action/publish?pks={work.id},999999")
+    missing = await admin_client.post(f"/admin/work/action/publish?pks={work.id},999999")
     assert missing.status_code == 404
-    refused = await admin_client.get(f"/admin/work/action/publish?pks={work.id},{broken.id}")
+    refused = await admin_client.post(f"/admin/work/action/publish?pks={work.id},{broken.id}")
     assert refused.status_code == 302
     assert "error=Not+saved" in refused.headers["location"]
     listed = await admin_client.get(refused.headers["location"])
@@ -224,12 +224,13 @@ async def test_publish_action_is_all_or_nothing(
         "/admin/work/details/abc",
         "/admin/work/details/99999999999",
         "/admin/work/edit/99999999999",
-        "/admin/work/action/publish?pks=99999999999",
+        "POST /admin/work/action/publish?pks=99999999999",
     ],
 )
 async def test_ids_that_are_not_ours_are_404(admin_client: httpx.AsyncClient, url: str) -> None:
     # Before: a ValueError (both databases) or asyncpg's int32 overflow answered 500.
-    assert (await admin_client.get(url)).status_code == 404
+    method, _, path = url.rpartition(" ")
+    assert (await admin_client.request(method or "GET", path)).status_code == 404
 
 
 async def test_technology_order_is_kept_on_the_link_rows(
@@ -389,7 +390,7 @@ async def test_a_write_that_changes_nothing_writes_nothing(
     version = await content_version(engine)
     audited = len(await audit_entries(engine))
 
-    unpublished = await admin_client.get(f"/admin/work/action/unpublish?pks={work.id}")
+    unpublished = await admin_client.post(f"/admin/work/action/unpublish?pks={work.id}")
     saved = await admin_client.post(
         f"/admin/work/edit/{work.id}", data=work_form(is_published=None)
     )

@@ -60,10 +60,14 @@ def test_admin_login_through_the_handler(invoke: Invoker, owner: str, kind: str)
     assert login.status == 302, login.text[:300]
     location = urlsplit(login.headers["location"])
     assert location.path == f"{prefix}/admin/"
-    assert len(login.set_cookies) == 1
-    cookie = login.set_cookies[0]
-    assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
-    assert f"Path={prefix}/admin" in cookie
+    # The session token and the device token (this browser's own login limit), nothing else.
+    cookies = {c.split("=", 1)[0]: c for c in login.set_cookies}
+    assert len(login.set_cookies) == 2
+    assert set(cookies) == {"cms_admin_token", "cms_admin_device"}
+    for cookie in cookies.values():
+        assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
+        assert f"Path={prefix}/admin" in cookie
+    cookie = cookies["cms_admin_token"]
     name, _, value = cookie.split(";")[0].partition("=")
 
     dashboard = invoke(kind, "GET", location.path.removeprefix(prefix), cookies={name: value})
