@@ -1,15 +1,16 @@
-"""The back office's home page: what the CV holds, what changed last, where it is published."""
+"""The back office's home page and its page-level behaviour (lists of one row, save messages)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from sqladmin import Admin
+from sqladmin import Admin, ModelView
 from sqladmin.authentication import login_required
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
+from starlette.datastructures import URL, FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
@@ -87,6 +88,14 @@ class CMSAdmin(Admin):
             "format_time": format_time,
         }
         return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)
+
+    @staticmethod
+    def get_save_redirect_url(
+        request: Request, form: FormData, model_view: ModelView, obj: Any
+    ) -> str | URL:
+        """SQLAdmin's target after a save, saying on arrival that it was saved."""
+        url = Admin.get_save_redirect_url(request, form, model_view, obj)
+        return URL(str(url)).include_query_params(outcome="saved")
 
     @login_required
     async def list(self, request: Request) -> Response:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, ClassVar
+from urllib.parse import parse_qsl, urlencode
 
 from markupsafe import Markup, escape
 from pydantic import BaseModel
@@ -133,6 +134,20 @@ def write_problems(form: Form, request: Request) -> str:
         if field is not None:
             field.errors = [*field.errors, *(m for m in messages if m not in field.errors)]
     return ""
+
+
+def _back_to_list(request: Request, identity: str) -> URL:
+    """The list the owner came from, with its search, filters and page kept."""
+    url = URL(str(request.url_for("admin:list", identity=identity)))
+    referer = URL(request.headers.get("referer", ""))
+    if referer.path == url.path:
+        query = parse_qsl(referer.query, keep_blank_values=True)
+        kept = [(key, value) for key, value in query if key not in _OWN_PARAMS]
+        url = url.replace(query=urlencode(kept))
+    return url
+
+
+_OWN_PARAMS = frozenset({"outcome", "error"})
 
 
 def _actor(request: Request) -> str:
@@ -348,13 +363,15 @@ class EntryView(CMSModelView):
         raw = form.get("pks") if isinstance(form.get("pks"), str) else None
         pks = str(raw or request.query_params.get("pks", ""))
         ids = [_int_pk(pk) for pk in pks.split(",") if pk]
-        url = URL(str(request.url_for("admin:list", identity=self.identity)))
+        url = _back_to_list(request, self.identity)
         actor = _actor(request)
         try:
             async with self.session_maker() as session, session.begin():
-                await write.set_published(
+                changed = await write.set_published(
                     session, self.section, ids=ids, published=published, actor=actor
                 )
+            done = "unchanged" if not changed else "published" if published else "unpublished"
+            url = url.include_query_params(outcome=done)
         except LookupError as exc:
             raise HTTPException(status_code=404, detail=str(exc)) from None
         except write.WriteError as exc:

@@ -111,7 +111,7 @@ async def test_create_work_with_two_technologies_bumps_version_and_is_public(
         "/admin/work/create", data=work_form(technologies=[str(python), str(postgres)])
     )
     assert response.status_code == 302, form_errors(response.text)
-    assert response.headers["location"].endswith("/admin/work/list")
+    assert response.headers["location"].endswith("/admin/work/list?outcome=saved")
     # One admin write = one version step, in the same transaction as the row.
     assert await content_version(engine) == before + 1
     work = await _work(engine)
@@ -462,3 +462,29 @@ async def test_json_resume_in_the_browser_refuses_problems_and_empty_documents(
     assert bad.status_code == 400 and "is not of type" in bad.text and 'role="alert"' in bad.text
     assert empty.status_code == 200 and "The document holds no CV" in empty.text
     assert await content_version(engine) == version
+
+
+async def test_saves_and_list_actions_say_what_they_did_and_keep_the_search(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    saved = await admin_client.post("/admin/work/create", data=work_form(is_published=None))
+    work = await _work(engine)
+    listing = "http://testserver/admin/work/list?search=Acme&page=1"
+    published = await admin_client.post(
+        f"/admin/work/action/publish?pks={work.id}", headers={"Referer": listing}
+    )
+    again = await admin_client.post(
+        f"/admin/work/action/publish?pks={work.id}", headers={"Referer": listing}
+    )
+
+    assert saved.status_code == 302 and "outcome=saved" in saved.headers["location"]
+    page = await admin_client.get(saved.headers["location"])
+    assert (
+        '<div class="alert alert-success mb-0 cms-outcome" role="status">Saved.</div>' in page.text
+    )
+    assert published.headers["location"].endswith(
+        "/admin/work/list?search=Acme&page=1&outcome=published"
+    )
+    shown = await admin_client.get(published.headers["location"])
+    assert "Published: the entries are public now." in shown.text
+    assert again.headers["location"].endswith("outcome=unchanged")
