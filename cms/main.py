@@ -32,18 +32,22 @@ __all__ = ["create_app"]
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Under uvicorn: poll for content changes and call the build hooks (``cms.rebuild``).
 
-    Mangum runs with lifespan off, so on Lambda this never runs (a schedule calls the check);
-    the import stays here to keep httpx off the Lambda cold path.
+    On shutdown, close the database connections of an engine the app made itself. Mangum runs
+    with lifespan off, so on Lambda this never runs (a schedule calls the check); the import
+    stays here to keep httpx off the Lambda cold path.
     """
     from cms.rebuild import rebuild_lifespan
 
     async with rebuild_lifespan(app):
         yield
+    if app.state.owns_engine:
+        await app.state.engine.dispose()
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
     """Build the app on ``engine`` (or one made from ``settings``)."""
     settings = settings or get_settings()
+    owns_engine = engine is None
     engine = engine or create_engine(settings)
     docs = settings.docs_enabled
     app = FastAPI(
@@ -60,6 +64,7 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.include_router(health_router)

@@ -264,7 +264,7 @@ async def _call_hooks(
             accepted[hook_key(url)] = max(version, accepted.get(hook_key(url), 0))
     configured = [hook_key(url) for url in settings.build_hook_urls]
     if all(accepted.get(key, -1) >= version for key in configured):
-        state.published_version = max(state.published_version, version)
+        state.rebuilt_version = max(state.rebuilt_version, version)
     succeeded = sum(hook.ok for hook in hooks)
     status: Status = (
         "success" if succeeded == len(hooks) else "failed" if succeeded == 0 else "partial"
@@ -361,7 +361,7 @@ async def rebuild_status(session: AsyncSession) -> RebuildStatus:
     """The rebuild state for display (read-only: nothing is written)."""
     version, _ = await _content(session)
     state = await session.get(RebuildState, _STATE_ID, populate_existing=True)
-    rebuilt = state.published_version if state else 0  # the column kept its first name
+    rebuilt = state.rebuilt_version if state else 0
     return RebuildStatus(
         content_version=version,
         rebuilt_version=rebuilt,

@@ -59,11 +59,11 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     auth.templates = pages.templates = admin.templates
     admin.templates.env.globals["write_problems"] = write_problems
     admin.templates.env.globals["csp_nonce"] = csp_nonce
+    for view in ALL_VIEWS:
+        admin.add_view(view)
     pages_sessions = make_sessionmaker(engine)
     admin.add_view(rebuild_view(settings=settings, sessionmaker=pages_sessions))
     admin.add_view(resume_view(settings=settings, sessionmaker=pages_sessions))
-    for view in ALL_VIEWS:
-        admin.add_view(view)
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)
     routes = admin.admin.router.routes

@@ -1,8 +1,9 @@
 """Problems of a JSON Resume document: the official schema, our extensions' types, JSON paths.
 
 The official schema is ``schema/resume-schema-1.0.0.json`` (Draft 7 validator, formats ``date``,
-``email`` and ``uri`` asserted); our extension properties are typed by a second schema made from
-the section names. Every problem carries the JSON path of its value (``$.work[2].endDate``).
+``email`` and ``uri`` asserted for exports; import leaves URLs and emails to the write schemas,
+as warnings); our extension properties are typed by a second schema made from the sections'
+field maps. Every problem carries the JSON path of its value (``$.work[2].endDate``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import Integer
+
+from cms.content.basics import PROFILES
+from cms.content.record import ResumeField, Section
 from cms.content.sections import sections_in_document
 
 if TYPE_CHECKING:
@@ -62,39 +67,39 @@ class ResumeValidationError(Exception):
 
 
 DATE_FORMS = "YYYY, YYYY-MM or YYYY-MM-DD"
-_DOCUMENT_SECTIONS = [section.name for section in sections_in_document()]
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:\S+")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
+def _json_type(section: Section, field: ResumeField) -> dict[str, Any]:
+    """The JSON type of a field-map entry, from its kind and its column."""
+    if field.kind in ("list", "technologies"):
+        return {"type": "array", "items": {"type": "string"}}
+    if field.kind == "flag":
+        return {"type": "boolean"}
+    if field.kind == "number":
+        column = section.table.__table__.columns[field.column]  # type: ignore[attr-defined]
+        return {"type": "integer" if isinstance(column.type, Integer) else "number"}
+    return {"type": "string"}
+
+
 def _extensions_schema() -> dict[str, Any]:
-    """Types of our extension properties (the official schema allows, but does not type, them)."""
-    published = {"published": {"type": "boolean"}}
-    strings = {"type": "array", "items": {"type": "string"}}
+    """The types of every section's fields, from the field maps.
 
-    def items(properties: dict[str, Any]) -> dict[str, Any]:
-        return {"items": {"properties": {**published, **properties}}}
+    The official schema allows, but does not type, our extension properties (``published``,
+    ``featured``, ``slug`` …); typing the official ones again changes nothing.
+    """
 
-    sections = {name: items({}) for name in _DOCUMENT_SECTIONS}
-    sections["work"] = items({"keywords": strings})
-    sections["projects"] = items(
-        {
-            "slug": {"type": "string"},
-            "githubUrl": {"type": "string"},
-            "demoUrl": {"type": "string"},
-            "image": {"type": "string"},
-            "featured": {"type": "boolean"},
+    def items(section: Section) -> dict[str, Any]:
+        properties = {
+            field.key: _json_type(section, field)
+            for field in section.resume
+            if field.kind not in ("date", "full_date")
         }
-    )
-    sections["skills"] = items(
-        {
-            "rating": {"type": "integer"},
-            "category": {"type": "string"},
-            "yearsExperience": {"type": "number"},
-            "featured": {"type": "boolean"},
-        }
-    )
-    sections["basics"] = {"properties": {"profiles": items({})}}
+        return {"items": {"properties": {"published": {"type": "boolean"}, **properties}}}
+
+    sections = {section.name: items(section) for section in sections_in_document()}
+    sections["basics"] = {"properties": {"profiles": items(PROFILES)}}
     return {"properties": sections}
 
 

@@ -196,7 +196,7 @@ class RebuildState(SQLModel, table=True):
     __tablename__ = "rebuild_state"
 
     id: int = Field(default=1, primary_key=True)
-    published_version: int = 0
+    rebuilt_version: int = 0
     """Content version every configured build hook has accepted."""
     hook_versions: dict[str, int] = json_dict_field()
     """Per hook (keyed by a hash of its URL, never the URL): the last version it accepted."""

@@ -75,7 +75,7 @@ __all__ = [
     "if_none_match",
     "install_response_cache",
     "make_etag",
-    "publish_document",
+    "store_document",
 ]
 
 logger = logging.getLogger(__name__)
@@ -99,7 +99,7 @@ class ResponseCache(InstanceCache):
             return (await connection.execute(_VERSION_SQL)).scalar()
 
 
-async def publish_document(
+async def store_document(
     engine: AsyncEngine, key: str, version: int, entry: CacheEntry, media_type: str
 ) -> None:
     """Upsert a rendered document into ``documents`` for other instances' fast path.
@@ -155,7 +155,7 @@ class _Captured:
 class ResponseCacheMiddleware:
     """Answer ``GET``/``HEAD`` under the cache's prefix from ``cache``; render and store misses.
 
-    A miss worth sharing (:func:`cms.public.httpcache.is_shared`) is also published to
+    A miss worth sharing (:func:`cms.public.httpcache.is_shared`) is also stored in
     ``documents``, where other instances' fast path (:mod:`cms.public.fastpath`) reads it.
     """
 
@@ -211,18 +211,18 @@ class ResponseCacheMiddleware:
         entry = cache.put(key, version, captured.headers, captured.body)
         await cache.respond(entry, b"MISS", head, condition, send)
         if is_shared(scope):
-            await self._publish(key, version, entry)
+            await self._store(key, version, entry)
 
-    async def _publish(self, key: str, version: int, entry: CacheEntry) -> None:
+    async def _store(self, key: str, version: int, entry: CacheEntry) -> None:
         media_type = next((v for n, v in entry.headers if n.lower() == b"content-type"), None)
         if media_type is None:
             return
         try:
-            await publish_document(
+            await store_document(
                 self.cache.engine, key, version, entry, media_type.decode("latin-1")
             )
         except Exception as exc:  # sharing is an optimisation: the response is already sent
-            logger.warning("publishing %s failed (%s)", key, type(exc).__name__)
+            logger.warning("storing document %s failed (%s)", key, type(exc).__name__)
 
     async def _unavailable(self, head: bool, send: Send) -> None:
         cache = self.cache

@@ -226,7 +226,7 @@ class DocumentStore(InstanceCache):
         try:
             row = await self.database.document(key, version)
         except Exception as exc:  # the database failed after the version check
-            logger.warning("reading published document failed (%s)", type(exc).__name__)
+            logger.warning("reading a stored document failed (%s)", type(exc).__name__)
             return None if miss.fallback is None else Stale(miss.fallback)
         if row is None:
             if len(self._absent) >= self.max_entries:

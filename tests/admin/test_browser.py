@@ -8,6 +8,7 @@ publish it, see it in /api/v1/experience at once, edit it, delete it, log out, a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import socket
@@ -71,8 +72,8 @@ async def _prepare_database(settings: Settings) -> None:
         await engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def _serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app under uvicorn in a background thread, on a fresh SQLite file."""
     import uvicorn
 
@@ -102,6 +103,20 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     yield base
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The server of the owner's flows (they build on each other)."""
+    with _serving(tmp_path_factory) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def layout_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A server of its own for the layout checks (the flows turn on two-factor login)."""
+    with _serving(tmp_path_factory) as base:
+        yield base
 
 
 async def _pick_technology(page: playwright_api.Page, term: str, name: str) -> None:
@@ -313,3 +328,48 @@ async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -
         finally:
             await browser.close()
     assert problems == [], "no console errors (CSP violations included)"
+
+
+WIDTHS = (1440, 1024, 390)
+PAGES = ("", "work/list", "project/list", "skill/list", "work/create", "json-resume")
+
+
+async def test_pages_fit_every_width_and_drafts_show(layout_server: str) -> None:
+    base = layout_server
+    screens = OUTPUT / "screens"
+    screens.mkdir(parents=True, exist_ok=True)
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            expect = playwright_api.expect
+            await page.goto(f"{base}/admin/login")
+            await page.fill("#username", USERNAME)
+            await page.fill("#password", PASSWORD)
+            await page.click("button[type=submit]")
+            await expect(page).to_have_url(f"{base}/admin/")
+            await page.goto(f"{base}/admin/work/create")
+            await page.fill("#company", "A company with a rather long name that wraps, Ltd.")
+            await page.fill("#position", "Staff engineer for platforms and developer experience")
+            await page.uncheck("#is_published")
+            await page.click("input[type=submit][value='Save']")
+            for width in WIDTHS:
+                await page.set_viewport_size({"width": width, "height": 900})
+                for path in PAGES:
+                    await page.goto(f"{base}/admin/{path}")
+                    overflow = await page.evaluate(
+                        "document.documentElement.scrollWidth - window.innerWidth"
+                    )
+                    name = path.replace("/", "-") or "dashboard"
+                    await page.screenshot(path=str(screens / f"{width}-{name}.png"), full_page=True)
+                    assert overflow <= 0, f"{path or 'dashboard'} overflows {overflow}px at {width}"
+                    if path.endswith("/list"):  # every column (or, on a phone, the key ones) fits
+                        hidden = await page.evaluate(
+                            "(() => { const box = document.querySelector('.table-responsive');"
+                            " return box.scrollWidth - box.clientWidth; })()"
+                        )
+                        assert hidden <= 0, f"{path}: {hidden}px of columns off-screen at {width}"
+                await page.goto(f"{base}/admin/work/list")
+                await expect(page.locator(".cms-flag-draft").first).to_be_in_viewport()
+        finally:
+            await browser.close()

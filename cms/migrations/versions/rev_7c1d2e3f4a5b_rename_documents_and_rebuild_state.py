@@ -1,7 +1,7 @@
 """one word per meaning: published_documents → documents, publish_state → rebuild_state
 
 "Published" is the draft flag of a CV entry; rendered responses are documents and the build
-hooks' bookkeeping is the rebuild state.
+hooks' bookkeeping is the rebuild state (its published_version becomes rebuilt_version).
 
 Revision ID: 7c1d2e3f4a5b
 Revises: 535fff8b801f
@@ -33,9 +33,11 @@ def upgrade() -> None:
     """Upgrade schema."""
     for old, new in _RENAMES:
         _rename(old, new)
+    op.execute("ALTER TABLE rebuild_state RENAME COLUMN published_version TO rebuilt_version")
 
 
 def downgrade() -> None:
     """Downgrade schema."""
+    op.execute("ALTER TABLE rebuild_state RENAME COLUMN rebuilt_version TO published_version")
     for old, new in _RENAMES:
         _rename(new, old)
