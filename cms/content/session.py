@@ -26,7 +26,7 @@ from cms.content.sections import LIST_SECTIONS
 from cms.core.db import notify_content_commit
 from cms.core.models import AuditLog, ContentVersion, utcnow
 
-__all__ = ["ContentSession", "make_sessionmaker", "snapshot", "stage"]
+__all__ = ["ContentSession", "make_sessionmaker", "stage"]
 
 _STAGED = "cms.write"  # InstanceState.info key of a staged write
 _CONTENT_TABLE_NAMES = frozenset(table.name for table in CONTENT_TABLES)
@@ -49,7 +49,7 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-def snapshot(row: Any, technologies: Sequence[str] | None = None) -> dict[str, Any]:
+def _snapshot(row: Any, technologies: Sequence[str] | None = None) -> dict[str, Any]:
     """The audited state of ``row``: its columns and technology names."""
     state: dict[str, Any] = {}
     for column in inspect(type(row)).columns:
@@ -67,7 +67,7 @@ def stage(row: Any, *, actor: str, technology_ids: Sequence[int] | None = None) 
     At flush the rules store the technologies' order (for tagged rows) and audit the change.
     """
     state = inspect(row)
-    before = snapshot(row, _technology_names(row)) if state.persistent else None
+    before = _snapshot(row, _technology_names(row)) if state.persistent else None
     state.info[_STAGED] = {"actor": actor, "before": before, "order": technology_ids}
 
 
@@ -89,7 +89,7 @@ def _audit_values(row: Any, staged: dict[str, Any], deleted: bool) -> dict[str, 
         action, changes = "delete", {key: [value, None] for key, value in before.items()}
     else:
         action = "create" if created else "update"
-        after = snapshot(row, _technology_names(row, staged["order"]))
+        after = _snapshot(row, _technology_names(row, staged["order"]))
         changes = {
             key: [before.get(key), value]
             for key, value in after.items()

@@ -5,16 +5,17 @@ A write is checked, then committed with the same rules whoever makes it:
 1. **Validation**, once, with the section's write schema (:func:`check`), and unique columns
    (:func:`unique_problems`). Problems come back by field, worded the same for every writer.
 2. **Staging**: the writer names who writes and, for tagged rows, the technologies' order
-   (:func:`stage`); then it sets the row's attributes and flushes, as SQLAlchemy writers do.
-3. **Rules at flush**, installed on every session of
-   :func:`cms.content.session.make_sessionmaker`: the content
-   version moves in the same transaction as any content change (caches and ETags depend on
-   it), technology links get their positions, and each staged row gets an audit entry with
-   what changed. A write that changes nothing writes nothing: no audit, no new version.
+   (:func:`cms.content.session.stage`); then it sets the row's attributes and flushes, as
+   SQLAlchemy writers do.
+3. **Rules at flush** (:mod:`cms.content.session`, on every session of its
+   ``make_sessionmaker``): the content version moves in the same transaction as any content
+   change (caches and ETags depend on it), technology links get their positions, and each
+   staged row gets an audit entry with what changed. A write that changes nothing writes
+   nothing: no audit, no new version.
 
 The back office reaches this through SQLAdmin's own hooks (``on_model_change`` checks and
-stages, SQLAdmin sets the attributes and commits); import and seeding through
-:func:`replace_cv`.
+stages, SQLAdmin sets the attributes and commits); import, seeding, restore and the JSON
+Resume page through :func:`replace_cv`; publish/unpublish through :func:`set_published`.
 """
 
 from __future__ import annotations
