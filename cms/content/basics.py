@@ -45,6 +45,7 @@ class LocationPublic(BaseModel):
     city: str | None
     country_code: str | None
     region: str | None
+    timezone: str | None
 
 
 class PersonalInfoPublic(BaseModel):
@@ -52,6 +53,7 @@ class PersonalInfoPublic(BaseModel):
 
     name: str
     title: str | None = Field(description="JSON Resume `basics.label`.")
+    pronouns: str | None
     email: str | None
     phone: str | None
     location: LocationPublic
@@ -75,6 +77,7 @@ class PersonalInfoPublic(BaseModel):
         return cls(
             name=basics.name,
             title=basics.label,
+            pronouns=basics.pronouns,
             email=basics.email,
             phone=basics.phone,
             location=LocationPublic(
@@ -83,6 +86,7 @@ class PersonalInfoPublic(BaseModel):
                 city=basics.city,
                 country_code=basics.country_code,
                 region=basics.region,
+                timezone=basics.timezone,
             ),
             summary=basics.summary,
             website=basics.url,
@@ -105,12 +109,14 @@ BASICS = Section(
         f("phone"),
         f("url", kind="url"),
         f("summary"),
+        f("pronouns"),
         # basics.location, flattened into the row
         f("address"),
         f("postalCode", "postal_code"),
         f("city"),
         f("countryCode", "country_code"),
         f("region"),
+        f("timezone"),
     ),
     public_model=PersonalInfoPublic,
     path="personal-info",
@@ -130,5 +136,5 @@ BASICS = Section(
         },
     ),
 )
-LOCATION_KEYS = ("address", "postalCode", "city", "countryCode", "region")
+LOCATION_KEYS = ("address", "postalCode", "city", "countryCode", "region", "timezone")
 """The keys of ``basics.location`` among the basics fields."""

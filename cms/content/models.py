@@ -79,11 +79,14 @@ class BasicsBase(SQLModel):
     url: HttpUrlStr | None = Field(default=None, max_length=500)
     image: HttpUrlStr | None = Field(default=None, max_length=500)
     summary: str | None = long_text()
+    pronouns: str | None = Field(default=None, max_length=50)
     address: str | None = Field(default=None, max_length=300)
     postal_code: str | None = Field(default=None, max_length=20)
     city: str | None = Field(default=None, max_length=100)
     country_code: str | None = Field(default=None, max_length=10)
     region: str | None = Field(default=None, max_length=100)
+    timezone: str | None = Field(default=None, max_length=64)
+    """An IANA time zone, e.g. ``Europe/Lisbon`` (``basics.location.timezone``)."""
 
 
 class Basics(BasicsBase, table=True):

@@ -43,6 +43,7 @@ FULL_DOCUMENT: dict[str, Any] = {
             "countryCode": "PT",
             "region": "Lisboa",
             "timezone": "Europe/Lisbon",
+            "neighbourhood": "Alfama",
         },
         "profiles": [
             {"network": "GitHub", "username": "ze", "url": "https://github.example.com/ze"},

@@ -126,8 +126,9 @@ async def test_import_stores_rows_in_document_order_with_extras(
     technologies = (await session.scalars(select(col(Technology.name)))).all()
 
     assert basics.email == "ze@Example.COM"  # as written, not normalised
-    assert basics.location_extra == {"timezone": "Europe/Lisbon"}
-    assert basics.extra["pronouns"] == "they/them"
+    assert (basics.pronouns, basics.timezone) == ("they/them", "Europe/Lisbon")
+    assert basics.location_extra == {"neighbourhood": "Alfama"}
+    assert basics.extra["availability"] == {"from": "2025-09", "remote": True, "days": [1, 2, 3]}
     assert basics.meta["$document"] == {"$schema": full_document()["$schema"]}
     assert basics.meta["meta"]["theme"] == "elegant"
     assert [(job.company, job.sort_order) for job in work] == [("Acme", 0), ("Beta Corp", 1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -287,3 +288,38 @@ def test_cms_dev_refuses_production(
     assert result.exit_code == 1
     assert "refuses to run with ENVIRONMENT=prod" in result.output
     assert not database.exists()  # nothing was migrated, seeded or created
+
+
+async def test_pronouns_and_timezone_move_into_their_columns_and_back(empty_url: str) -> None:
+    basics = text("SELECT pronouns, timezone, extra, location_extra FROM basics")
+    await asyncio.to_thread(upgrade, empty_url, "a10c0de5ec01")
+    engine = _engine(empty_url)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO basics (name, extra, location_extra, meta, created_at, updated_at)"
+                    " VALUES ('Ada', :extra, :location, '{}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {
+                    "extra": json.dumps({"pronouns": "she/her", "birthday": "1815-12-10"}),
+                    "location": json.dumps({"timezone": "Europe/London"}),
+                },
+            )
+        await asyncio.to_thread(upgrade, empty_url)
+        async with engine.connect() as connection:
+            up = (await connection.execute(basics)).one()
+        await asyncio.to_thread(downgrade, empty_url, "a10c0de5ec01")
+        async with engine.connect() as connection:
+            rows = await connection.execute(text("SELECT extra, location_extra FROM basics"))
+            down = rows.one()
+    finally:
+        await engine.dispose()
+
+    def as_dict(value: object) -> object:
+        return json.loads(value) if isinstance(value, str) else value
+
+    assert (up[0], up[1]) == ("she/her", "Europe/London")
+    assert as_dict(up[2]) == {"birthday": "1815-12-10"} and as_dict(up[3]) == {}
+    assert as_dict(down[0]) == {"birthday": "1815-12-10", "pronouns": "she/her"}
+    assert as_dict(down[1]) == {"timezone": "Europe/London"}

@@ -20,11 +20,13 @@ async def test_personal_info_with_derived_links_and_published_profiles(
         url="https://ada.example",
         image="https://ada.example/me.png",
         summary="First programmer.",
+        pronouns="she/her",
         address="12 St James's Square",
         postal_code="SW1Y 4JH",
         city="London",
         country_code="GB",
         region="England",
+        timezone="Europe/London",
     )
     github = await add_profile(session, "GitHub", url="https://github.com/ada", sort_order=1)
     linkedin = await add_profile(
@@ -38,6 +40,7 @@ async def test_personal_info_with_derived_links_and_published_profiles(
     assert response.json() == {
         "name": "Ada Lovelace",
         "title": "Analytical Engineer",
+        "pronouns": "she/her",
         "email": "ada@example.com",
         "phone": "+44 1234",
         "location": {
@@ -46,6 +49,7 @@ async def test_personal_info_with_derived_links_and_published_profiles(
             "city": "London",
             "country_code": "GB",
             "region": "England",
+            "timezone": "Europe/London",
         },
         "summary": "First programmer.",
         "website": "https://ada.example",

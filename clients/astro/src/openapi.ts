@@ -484,6 +484,8 @@ export interface components {
             country_code: string | null;
             /** Region */
             region: string | null;
+            /** Timezone */
+            timezone: string | null;
         };
         /**
          * PersonalInfoPublic
@@ -497,6 +499,8 @@ export interface components {
              * @description JSON Resume `basics.label`.
              */
             title: string | null;
+            /** Pronouns */
+            pronouns: string | null;
             /** Email */
             email: string | null;
             /** Phone */

@@ -79,6 +79,7 @@ export const LocationPublicSchema = z.object({
   "city": z.string().nullable(),
   "country_code": z.string().nullable(),
   "region": z.string().nullable(),
+  "timezone": z.string().nullable(),
 });
 
 /** A published social profile. */
@@ -94,6 +95,7 @@ export const ProfilePublicSchema = z.object({
 export const PersonalInfoPublicSchema = z.object({
   "name": z.string(),
   "title": z.string().nullable(),
+  "pronouns": z.string().nullable(),
   "email": z.string().nullable(),
   "phone": z.string().nullable(),
   "location": LocationPublicSchema,
