@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# GET /logout still ends the session for plain links (the page's script POSTs instead).
+# Logging out changes state: GET /logout is refused, the page's script POSTs it instead.
 _STATE_CHANGING_GET_SUFFIXES = ("/logout",)
 _STATE_CHANGING_GET_MARKERS = ("/action/",)
 _NONCE_KEY = "cms.csp_nonce"
@@ -193,6 +193,8 @@ class AdminGuard:
             return 400, "This address is not served here."
         if _changes_state(scope) and is_cross_site(headers):
             return 403, "Cross-site request refused: use the back office from its own pages."
+        if scope["method"] == "GET" and scope["path"].endswith(_STATE_CHANGING_GET_SUFFIXES):
+            return 405, "Log out with the Logout button: a link never changes anything here."
         query = scope.get("query_string", b"").decode("latin-1")
         pairs = parse_qsl(query, keep_blank_values=True)
         if CONTROL_CHARACTERS.search(scope["path"]) or any(

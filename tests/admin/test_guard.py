@@ -43,7 +43,7 @@ async def test_same_origin_post_is_accepted(
     [
         ("DELETE", "/admin/work/delete?pks=1"),
         ("POST", "/admin/login"),
-        ("GET", "/admin/logout"),
+        ("POST", "/admin/logout"),
         ("GET", "/admin/work/action/publish?pks=1"),
     ],
 )

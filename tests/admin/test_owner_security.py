@@ -54,7 +54,7 @@ async def test_owner_browser_logs_in_while_strangers_are_throttled(
     async with _client(app, "198.51.100.10") as browser:
         assert (await _login(browser, owner.username, owner.password)).status_code == 302
         assert DEVICE_COOKIE in browser.cookies
-        await browser.get("/admin/logout")
+        await browser.post("/admin/logout")
         await _strangers_fail(app, owner.username, settings.login_max_failures * 2)
         async with _client(app, "203.0.113.200") as stranger:
             refused = await _login(stranger, owner.username, owner.password)
