@@ -11,20 +11,20 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, ClassVar, cast
+from typing import Any
 
-from sqladmin import BaseView, expose
+from sqladmin import expose
 from sqladmin.authentication import get_current_user_id
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import URL
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from cms.admin.pages import AppPage
 from cms.core.config import Settings
 from cms.core.models import AuditLog, utcnow
 from cms.rebuild import RebuildResult, rebuild_now, rebuild_status, redact_hook_url
 
-__all__ = ["OUTCOMES", "RebuildView", "rebuild_view"]
+__all__ = ["OUTCOMES", "RebuildView"]
 
 logger = logging.getLogger(__name__)
 
@@ -48,14 +48,11 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "never"
 
 
-class RebuildView(BaseView):
+class RebuildView(AppPage):
     """State of the build hooks and a "Rebuild site now" button (POST)."""
 
     name = "Rebuild site"
     icon = "fa-solid fa-rocket"
-
-    settings: ClassVar[Settings]
-    sessionmaker: ClassVar[async_sessionmaker[AsyncSession]]
 
     @expose("/rebuild", methods=["GET", "POST"], identity="rebuild")
     async def rebuild_page(self, request: Request) -> Response:
@@ -98,12 +95,3 @@ class RebuildView(BaseView):
         return RedirectResponse(
             url.include_query_params(outcome=_outcome(result, self.settings)), status_code=303
         )
-
-
-def rebuild_view(
-    *, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> type[RebuildView]:
-    """A :class:`RebuildView` bound to one admin app's settings and engine."""
-    # A subclass per app: SQLAdmin sets class attributes (identity, templates) on the view.
-    attributes = {"settings": settings, "sessionmaker": sessionmaker}
-    return cast(type[RebuildView], type("RebuildView", (RebuildView,), attributes))

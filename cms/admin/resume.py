@@ -9,15 +9,15 @@ published CV and a full backup (drafts included) download as JSON.
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar, cast
+from typing import Any
 
-from sqladmin import BaseView, expose
+from sqladmin import expose
 from sqladmin.authentication import get_current_user_id
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.datastructures import URL, UploadFile
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from cms.admin.pages import AppPage
 from cms.content import transfer, write
 from cms.content.jsonresume import (
     ResumeValidationError,
@@ -26,9 +26,8 @@ from cms.content.jsonresume import (
     load_document,
     render_resume,
 )
-from cms.core.config import Settings
 
-__all__ = ["ResumeView", "resume_view"]
+__all__ = ["ResumeView"]
 
 _TEMPLATE = "sqladmin/resume.html"
 
@@ -41,14 +40,11 @@ def _attachment(document: dict[str, Any], filename: str) -> Response:
     )
 
 
-class ResumeView(BaseView):
+class ResumeView(AppPage):
     """Import a JSON Resume document in the browser; download the CV or a backup."""
 
     name = "JSON Resume"
     icon = "fa-solid fa-file-import"
-
-    settings: ClassVar[Settings]
-    sessionmaker: ClassVar[async_sessionmaker[AsyncSession]]
 
     @expose("/json-resume", methods=["GET", "POST"], identity="json-resume")
     async def resume_page(self, request: Request) -> Response:
@@ -112,11 +108,3 @@ class ResumeView(BaseView):
         response = await self.templates.TemplateResponse(request, _TEMPLATE, context)
         response.status_code = status_code
         return response
-
-
-def resume_view(
-    *, settings: Settings, sessionmaker: async_sessionmaker[AsyncSession]
-) -> type[ResumeView]:
-    """A :class:`ResumeView` bound to one admin app's settings and engine."""
-    attributes = {"settings": settings, "sessionmaker": sessionmaker}
-    return cast(type[ResumeView], type("ResumeView", (ResumeView,), attributes))

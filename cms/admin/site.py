@@ -16,8 +16,8 @@ from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
 from cms.admin.guard import AdminGuard, csp_nonce
-from cms.admin.rebuild import rebuild_view
-from cms.admin.resume import resume_view
+from cms.admin.rebuild import RebuildView
+from cms.admin.resume import ResumeView
 from cms.admin.sections import ALL_VIEWS
 from cms.admin.views import write_problems
 from cms.content.session import make_sessionmaker
@@ -62,8 +62,8 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     for view in ALL_VIEWS:
         admin.add_view(view)
     pages_sessions = make_sessionmaker(engine)
-    admin.add_view(rebuild_view(settings=settings, sessionmaker=pages_sessions))
-    admin.add_view(resume_view(settings=settings, sessionmaker=pages_sessions))
+    admin.add_view(RebuildView.bound(settings=settings, sessionmaker=pages_sessions))
+    admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)
     routes = admin.admin.router.routes
