@@ -8,114 +8,36 @@ publish it, see it in /api/v1/experience at once, edit it, delete it, log out, a
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import httpx
 import pytest
 
-from cms.core.config import Settings
-
-CHROMIUM = Path("/usr/bin/chromium")
-OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
-USERNAME = "owner"
-PASSWORD = "browser test password"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+from tests.admin.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    OUTPUT,
+    PASSWORD,
+    USERNAME,
+    log_in,
+    serving,
+)
 
 playwright_api = pytest.importorskip("playwright.async_api")
-
-
-def _require_chromium() -> None:
-    if CHROMIUM.exists() or shutil.which("chromium"):
-        return
-    message = "Debian's chromium is not installed (apt-get install chromium)"
-    if os.environ.get("CI"):
-        pytest.fail(message)
-    pytest.skip(message)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-async def _prepare_database(settings: Settings) -> None:
-    from cms.admin.accounts import create_admin
-    from cms.content.models import Technology
-    from cms.content.session import make_sessionmaker
-    from cms.core.db import create_engine
-    from cms.core.migrate import upgrade_async
-
-    engine = create_engine(settings)
-    try:
-        await upgrade_async(engine)
-        async with make_sessionmaker(engine)() as session, session.begin():
-            await create_admin(session, USERNAME, PASSWORD)
-            session.add_all([Technology(name=n) for n in ("Python", "PostgreSQL", "Go")])
-    finally:
-        await engine.dispose()
-
-
-@contextlib.contextmanager
-def _serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app under uvicorn in a background thread, on a fresh SQLite file."""
-    import uvicorn
-
-    from cms.main import create_app
-
-    _require_chromium()
-    database = tmp_path_factory.mktemp("browser") / "cms.db"
-    settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{database}")
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
-    )
-
-    def serve() -> None:
-        # Its own thread, its own event loop: schema and owner first, then the server.
-        asyncio.run(_prepare_database(settings))
-        server.run()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The server of the owner's flows (they build on each other)."""
-    with _serving(tmp_path_factory) as base:
+    with serving(tmp_path_factory) as base:
         yield base
 
 
 @pytest.fixture(scope="module")
 def layout_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own for the layout checks (the flows turn on two-factor login)."""
-    with _serving(tmp_path_factory) as base:
+    with serving(tmp_path_factory) as base:
         yield base
 
 
@@ -250,13 +172,6 @@ async def test_owner_flow_in_chromium(live_server: str) -> None:
     assert (OUTPUT / "admin-work-list.png").stat().st_size > 0
 
 
-async def _log_in(page: playwright_api.Page, base: str) -> None:
-    await page.goto(f"{base}/admin/login")
-    await page.fill("#username", USERNAME)
-    await page.fill("#password", PASSWORD)
-    await page.click("button[type=submit]")
-
-
 async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -> None:
     import pyotp
 
@@ -267,7 +182,7 @@ async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -
         try:
             page = await browser.new_page(viewport={"width": 1280, "height": 900})
             problems = _watch_console(page)
-            await _log_in(page, base)
+            await log_in(page, base)
             await expect(page).to_have_url(f"{base}/admin/")
 
             # A list action is a POST sent by the page's script (GET would be refused).
@@ -304,7 +219,7 @@ async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -
             await expect(page).to_have_url(f"{base}/admin/login")
 
             # Log in: password, then a wrong code, then the next code from the app.
-            await _log_in(page, base)
+            await log_in(page, base)
             await expect(page.locator("#code-step")).to_be_visible()
             await page.fill("#code", "999999")
             await page.click("button[type=submit]")
@@ -316,7 +231,7 @@ async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -
             await page.get_by_role("link", name="Logout").click()
 
             # And once with a recovery code instead.
-            await _log_in(page, base)
+            await log_in(page, base)
             await page.fill("#code", codes[0])
             await page.click("button[type=submit]")
             await expect(page).to_have_url(f"{base}/admin/")
@@ -343,10 +258,7 @@ async def test_pages_fit_every_width_and_drafts_show(layout_server: str) -> None
         try:
             page = await browser.new_page(viewport={"width": 1440, "height": 900})
             expect = playwright_api.expect
-            await page.goto(f"{base}/admin/login")
-            await page.fill("#username", USERNAME)
-            await page.fill("#password", PASSWORD)
-            await page.click("button[type=submit]")
+            await log_in(page, base)
             await expect(page).to_have_url(f"{base}/admin/")
             await page.goto(f"{base}/admin/work/create")
             await page.fill("#company", "A company with a rather long name that wraps, Ltd.")
