@@ -32,6 +32,7 @@ from cms.admin.accounts import PASSWORD_MAX_LENGTH, normalize_username
 from cms.admin.throttle import Limits, ThrottleKey, reserve, reset, throttle_keys
 from cms.admin.totp import check_code
 from cms.core.config import Settings
+from cms.core.dburl import MAX_ID
 from cms.core.hosts import client_address as _client_address
 from cms.core.models import AdminUser, LoginAttempt, utcnow
 from cms.core.security import (
@@ -63,7 +64,6 @@ PENDING_LIFETIME = timedelta(minutes=5)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Characters no form field or query of the back office may hold (tab and newlines may)."""
 _USERNAME_MAX = 100
-_MAX_ID = 2**31 - 1
 
 
 def client_address(request: Request, settings: Settings) -> str:
@@ -77,7 +77,7 @@ def _field(form: FormData, name: str) -> str:
 
 
 def _valid_id(value: object) -> int | None:
-    return value if isinstance(value, int) and 0 < value <= _MAX_ID else None
+    return value if isinstance(value, int) and 0 < value <= MAX_ID else None
 
 
 class JWTCookieAuth(AuthenticationBackend):

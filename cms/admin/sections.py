@@ -62,10 +62,13 @@ class SingleRowView(CMSModelView):
 def _formatters(section: Section, columns: tuple[str, ...]) -> dict[str, Any]:
     """Dates at their precision, Draft/Published and Yes/No badges, times, lists by commas."""
     table_columns: Any = inspect(section.table).columns
+    relations = inspect(section.table).relationships
     formatters: dict[str, Any] = {}
     for name in columns:
         column_type = table_columns[name].type if name in table_columns else None
-        if name in section.precision_of:
+        if name in relations:
+            formatters[name] = names_formatter(name)
+        elif name in section.precision_of:
             formatters[name] = date_formatter(name, section.precision_of[name])
         elif name == "is_published":
             formatters[name] = flag_formatter(name, on="Published", off="Draft", off_class="draft")
@@ -113,6 +116,7 @@ def section_view(section: Section) -> type[CMSModelView]:
             (section.order_date, True) if section.order_date else (columns[0], False),
         ],
         "column_details_exclude_list": [name for name in _NOT_SHOWN if name in table_columns],
+        "partial_dates": section.precision_of,
         "form_args": {
             **CMSModelView.form_args,
             **{name: {"description": text} for name, text in hints.help.items()},
@@ -127,6 +131,9 @@ def section_view(section: Section) -> type[CMSModelView]:
         attributes["form_excluded_columns"] = [n for n in _NOT_EDITED if n in table_columns]
     if section.tagged:
         attributes["form_ajax_refs"] = _TECHNOLOGY_PICKER
+        # "Python, FastAPI" on the list and details pages, not SQLAdmin's "(Python) (FastAPI)".
+        attributes["column_formatters_detail"] = {"technologies": names_formatter("technologies")}
+        attributes["non_link_related_fields"] = ["technologies"]
     base = EntryView if entry else SingleRowView
     name = f"{section.table.__name__}Admin"
     return types.new_class(

@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import builtins
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 from markupsafe import Markup, escape
@@ -28,26 +28,29 @@ from sqlalchemy.sql import Select
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from wtforms import FloatField, Form, TextAreaField
 from wtforms.fields import DateField
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
+from cms.admin.dates import PARTIAL_DATE_HELP, PartialDate, PartialDateField
 from cms.admin.errors import is_database_outage
 from cms.admin.exports import neutralise_csv
 from cms.content import write
-from cms.content.dates import format_partial_date
+from cms.content.dates import DatePrecision, format_partial_date
 from cms.content.models import Technology
-from cms.content.read import MAX_ID
+from cms.content.read import MAX_ID, public_order
 from cms.content.record import Section
 from cms.content.session import stage
+from cms.core.errors import error_response
 from cms.core.models import as_utc
 
 __all__ = [
     "CMSModelView",
     "EntryView",
     "LinesField",
+    "Ordering",
     "date_formatter",
     "flag_formatter",
     "format_time",
@@ -58,7 +61,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-_DATE_HELP = "How much of the date the CV shows: year (2020), month (2020-05) or day."
 _LINES_HELP = "One per line."
 
 
@@ -129,11 +131,21 @@ def write_problems(form: Form, request: Request) -> str:
     """
     problems: write.Problems = getattr(request.state, "write_problems", {})
     fields = list(form)
+    dates = {f.precision_name: f for f in fields if isinstance(f, PartialDateField)}
     for name, messages in problems.items():
-        field = form[name] if name in form else (fields[0] if fields else None)
+        field = form[name] if name in form else dates.get(name, fields[0] if fields else None)
         if field is not None:
             field.errors = [*field.errors, *(m for m in messages if m not in field.errors)]
     return ""
+
+
+def _joined(value: Any, formatted: Any) -> tuple[Any, Any]:
+    # SQLAdmin's list and details templates pair a relation's items with the formatted value's
+    # items, each in brackets; a formatter that joins them into one text is shown as that text
+    # (the view lists the relation in ``non_link_related_fields``).
+    if isinstance(value, list | set) and isinstance(formatted, str):
+        return formatted, formatted
+    return value, formatted
 
 
 def _back_to_list(request: Request, identity: str) -> URL:
@@ -178,10 +190,6 @@ class CMSModelView(ModelView):
     form_excluded_columns: ClassVar[Sequence[Any]] = ["created_at", "updated_at", "extra"]
     column_details_exclude_list: ClassVar[Sequence[Any]] = ["extra"]
     form_args: ClassVar[dict[str, dict[str, Any]]] = {
-        "start_precision": {"label": "Start date shows", "description": _DATE_HELP},
-        "end_precision": {"label": "End date shows", "description": _DATE_HELP},
-        "date_precision": {"label": "Date shows", "description": _DATE_HELP},
-        "release_date_precision": {"label": "Release date shows", "description": _DATE_HELP},
         "start_date": {"label": "Start date"},
         "end_date": {"label": "End date", "description": "Leave empty while it is ongoing."},
         "sort_order": {"description": "Lower numbers come first on the public CV."},
@@ -190,6 +198,8 @@ class CMSModelView(ModelView):
         "years_experience": {"label": "Years of experience"},
     }
     form_ajax_refs: ClassVar[dict[str, dict[str, Any]]] = {}
+    partial_dates: ClassVar[Mapping[str, str]] = {}
+    """Date columns and the columns holding their precision: each pair is one form field."""
 
     def __init__(self) -> None:
         # Headings and widgets follow the columns; the view's own choices win.
@@ -198,10 +208,40 @@ class CMSModelView(ModelView):
             key: key.replace("_", " ").capitalize() for key in inspect(self.model).attrs.keys()
         }
         self.column_labels = {**automatic, **type(self).column_labels}  # type: ignore[misc]
-        self.form_overrides = {**_widgets(columns), **type(self).form_overrides}  # type: ignore[misc]
+        dated = dict.fromkeys(self.partial_dates, PartialDateField)
+        self.form_overrides = {**_widgets(columns), **dated, **type(self).form_overrides}  # type: ignore[misc]
         lists = {c.key: {"description": _LINES_HELP} for c in columns if isinstance(c.type, JSON)}
         self.form_args = {**lists, **type(self).form_args}  # type: ignore[misc]
+        for name, precision in self.partial_dates.items():
+            own = self.form_args.get(name, {})
+            help_text = " ".join(filter(None, (own.get("description"), PARTIAL_DATE_HELP)))
+            self.form_args[name] = {**own, "precision": precision, "description": help_text}
         super().__init__()
+
+    def get_form_columns(self) -> builtins.list[str]:
+        """SQLAdmin's form columns, less the precisions: each is edited with its date."""
+        precisions = set(self.partial_dates.values())
+        return [name for name in super().get_form_columns() if name not in precisions]
+
+    async def get_form_data_for_edit(self, obj: Any) -> dict[str, Any]:
+        """SQLAdmin's initial form data; a date comes with its precision."""
+        data = await super().get_form_data_for_edit(obj)
+        for name, precision in self.partial_dates.items():
+            if name in data:
+                data[name] = PartialDate(getattr(obj, name), DatePrecision(getattr(obj, precision)))
+        return data
+
+    async def get_list_value(
+        self, obj: Any, prop: str, request: Request | None = None
+    ) -> tuple[Any, Any]:
+        """SQLAdmin's list value; a relation its formatter joins is shown as that text."""
+        return _joined(*await super().get_list_value(obj, prop, request))
+
+    async def get_detail_value(
+        self, obj: Any, prop: str, request: Request | None = None
+    ) -> tuple[Any, Any]:
+        """SQLAdmin's details value; a relation its formatter joins is shown as that text."""
+        return _joined(*await super().get_detail_value(obj, prop, request))
 
     async def scaffold_form(self, rules: list[str] | None = None) -> type[Form]:
         """SQLAdmin's form, less the length limits the write schema checks in its own words."""
@@ -220,6 +260,9 @@ class CMSModelView(ModelView):
         columns: Any = inspect(self.model).columns
         cleaned: dict[str, Any] = {}
         for key, value in data.items():
+            if isinstance(value, PartialDate):
+                cleaned[key], cleaned[self.partial_dates[key]] = value
+                continue
             column = columns.get(key)
             if column is not None and isinstance(value, str):
                 value = value.strip()
@@ -346,19 +389,23 @@ def _widgets(columns: Any) -> dict[str, Any]:
 
 
 class EntryView(CMSModelView):
-    """A list entry's view: publish/unpublish actions (POST only) in one transaction."""
+    """A list entry's view: publish/unpublish and reorder (POST only), each in one transaction."""
 
     section: ClassVar[Section]
 
+    async def _refuse_get(self, request: Request, message: str) -> Response:
+        """A 405 page for a change asked for with GET: a link must never change data."""
+        context = {"status_code": 405, "message": message}
+        response = await self.templates.TemplateResponse(
+            request, "sqladmin/error.html", context, status_code=405
+        )
+        response.headers["Allow"] = "POST"
+        return response
+
     async def _set_published(self, request: Request, published: bool) -> Response:
         if request.method != "POST":
-            # SQLAdmin routes actions as GET links; a link must never change data.
-            context = {"status_code": 405, "message": "Use the buttons of the list to do this."}
-            response = await self.templates.TemplateResponse(
-                request, "sqladmin/error.html", context, status_code=405
-            )
-            response.headers["Allow"] = "POST"
-            return response
+            # SQLAdmin routes actions as GET links.
+            return await self._refuse_get(request, "Use the buttons of the list to do this.")
         form = await request.form()
         raw = form.get("pks") if isinstance(form.get("pks"), str) else None
         pks = str(raw or request.query_params.get("pks", ""))
@@ -404,6 +451,98 @@ class EntryView(CMSModelView):
     async def unpublish_post(self, request: Request) -> Response:
         """Turn the selected entries back into drafts."""
         return await self._set_published(request, False)
+
+    # --- order: rows dragged on the list (static/ordering.js) -------------------------
+
+    def sort_query(self, stmt: Select[Any], request: Request) -> Select[Any]:
+        """The public order unless the owner sorts by another column: what dragging changes."""
+        if _in_own_order(request):
+            return stmt.order_by(*public_order(self.section))
+        return super().sort_query(stmt, request)
+
+    def ordering(self, request: Request) -> Ordering:
+        """Where the list page sends a new order, and whether its rows can be dragged now."""
+        url = str(request.url_for(f"admin:view-{self.identity}-reorder"))
+        params = request.query_params.multi_items()
+        subset = any(value for key, value in params if key not in _NOT_NARROWING)
+        if _in_own_order(request):
+            return Ordering(url, subset=subset)
+        own = request.url.remove_query_params(["sortBy", "sort"])
+        return Ordering(url, own_order_url=str(own), subset=subset)
+
+    @expose("/reorder", methods=["GET", "POST"])
+    async def reorder(self, request: Request) -> Response:
+        """Store the order of the rows the list shows: ``{"ids": [...]}`` or form ``ids=3,1,2``.
+
+        Answers JSON: ``{"changed", "message", "sort_orders"}`` (the new number of each moved
+        row, by id), or the API's error shape with 400 (not a list of ids) or 422 (an id twice,
+        or one naming no entry); nothing is written then.
+        """
+        if request.method != "POST":
+            return await self._refuse_get(request, "Drag the rows of the list to reorder them.")
+        try:
+            ids = await _ids_sent(request)
+        except ValueError as exc:
+            return error_response(400, str(exc))
+        try:
+            async with self.session_maker() as session, session.begin():
+                changed = await write.reorder(session, self.section, ids=ids, actor=_actor(request))
+        except LookupError:
+            return error_response(422, "Not reordered: some of these entries no longer exist.")
+        except write.WriteError as exc:
+            return error_response(422, str(exc))
+        except DBAPIError as exc:
+            if is_database_outage(exc):
+                raise
+            logger.exception("reordering %s failed", self.model.__tablename__)
+            return error_response(500, "Not saved: the database refused this change.")
+        message = "Order saved." if changed else "Nothing to change: the order already was this."
+        return JSONResponse({"changed": len(changed), "message": message, "sort_orders": changed})
+
+
+class Ordering(NamedTuple):
+    """What a list page needs to let its rows be dragged into order (``sqladmin/list.html``)."""
+
+    url: str
+    """Where the new order is POSTed."""
+    own_order_url: str | None = None
+    """The list back in its own order, when it is sorted by another column (dragging is off)."""
+    subset: bool = False
+    """A search or a filter hides some entries (they keep their places)."""
+
+
+_NOT_NARROWING = frozenset({"sortBy", "sort", "page", "pageSize", *_OWN_PARAMS})
+
+
+def _in_own_order(request: Request) -> bool:
+    """Whether the list shows its public order (no column picked, or the order ascending)."""
+    sort_by = request.query_params.get("sortBy") or "sort_order"
+    return sort_by == "sort_order" and request.query_params.get("sort") != "desc"
+
+
+async def _ids_sent(request: Request) -> list[int]:
+    """The ids of a reorder request, in order; :class:`ValueError` says what is wrong."""
+    not_ids = "Not reordered: every id must be a whole number."
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json":
+        try:
+            body = await request.json()
+        except ValueError:
+            raise ValueError("Not reordered: the body is not valid JSON.") from None
+        sent = body.get("ids") if isinstance(body, dict) else None
+        if not isinstance(sent, list):
+            raise ValueError('Not reordered: send {"ids": [...]}, the ids in their new order.')
+        if not all(isinstance(value, int) and not isinstance(value, bool) for value in sent):
+            raise ValueError(not_ids)
+        return sent
+    values = (await request.form()).getlist("ids")
+    if not values or not all(isinstance(value, str) for value in values):
+        raise ValueError("Not reordered: send the field ids, the ids in their new order.")
+    parts = [part.strip() for value in values for part in str(value).split(",") if part.strip()]
+    try:
+        return [int(part) for part in parts]
+    except ValueError:
+        raise ValueError(not_ids) from None
 
 
 class TechnologyAdmin(CMSModelView, model=Technology):

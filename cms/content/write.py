@@ -15,7 +15,8 @@ A write is checked, then committed with the same rules whoever makes it:
 
 The back office reaches this through SQLAdmin's own hooks (``on_model_change`` checks and
 stages, SQLAdmin sets the attributes and commits); import, seeding, restore and the JSON
-Resume page through :func:`replace_cv`; publish/unpublish through :func:`set_published`.
+Resume page through :func:`replace_cv`; publish/unpublish through :func:`set_published`;
+the order of a list (dragging rows in the back office) through :func:`reorder`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from sqlalchemy.orm import selectinload
 from sqlmodel import col
 
 from cms.content.models import Technology
-from cms.content.read import CVContent
+from cms.content.read import CVContent, public_order
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS, SECTIONS
 from cms.content.session import stage
@@ -45,6 +46,7 @@ __all__ = [
     "WriteError",
     "check",
     "ensure_technologies",
+    "reorder",
     "replace_cv",
     "set_published",
     "technology_order",
@@ -267,3 +269,57 @@ async def set_published(
         row.is_published = published
     await session.flush()
     return len(changed)
+
+
+async def reorder(
+    session: AsyncSession, section: Section, *, ids: Sequence[int], actor: str
+) -> dict[int, int]:
+    """Put the entries ``ids`` of ``section`` in that order, all or none.
+
+    Returns the new ``sort_order`` of each row it changed (empty: the order already was this).
+
+    ``ids`` are the rows the owner sees (a page of the list, a search, a filter) in their new
+    order. They take the places in the public order that they held between them before, so
+    the rows not shown keep theirs. Where the shown rows' ``sort_order`` values are distinct
+    and no other row shares one, the shown rows trade those values among themselves (the
+    owner's own numbers are kept); otherwise (ties: new entries all start at 0) the whole
+    section is numbered 0, 1, 2, … in the new order, so the order holds whatever the dates.
+    Only rows whose value changes are written and audited; an order that changes nothing
+    writes nothing (no audit entry, no new content version).
+
+    Raises :class:`WriteError` for an empty list or an id given twice, and
+    :class:`LookupError` if an id names no entry of the section.
+    """
+    if not section.is_list:
+        raise ValueError(f"{section.name} is not a list section")
+    if not ids:
+        raise WriteError({}, "Not reordered: no entries were sent")
+    if len(set(ids)) != len(ids):
+        raise WriteError({}, "Not reordered: an entry appears more than once")
+    table: Any = section.table
+    rows = list((await session.scalars(select(table).order_by(*public_order(section)))).all())
+    by_id = {row.id: row for row in rows}
+    if any(row_id not in by_id for row_id in ids):
+        raise LookupError("Some of these entries no longer exist.")
+    current = [row.id for row in rows]
+    shown = set(ids)
+    places = [n for n, row_id in enumerate(current) if row_id in shown]
+    wanted = list(current)
+    for place, row_id in zip(places, ids, strict=True):
+        wanted[place] = row_id
+    if wanted == current:
+        return {}
+    values = [by_id[row_id].sort_order for row_id in current if row_id in shown]
+    others = {row.sort_order for row in rows if row.id not in shown}
+    if len(set(values)) == len(values) and others.isdisjoint(values):
+        # ``values`` ascend (the public order starts with sort_order): the n-th shown place
+        # keeps its number, whichever row now holds it.
+        new = dict(zip(ids, values, strict=True))
+    else:
+        new = {row_id: n for n, row_id in enumerate(wanted)}
+    changed = [by_id[row_id] for row_id, value in new.items() if by_id[row_id].sort_order != value]
+    for row in changed:
+        stage(row, actor=actor)
+        row.sort_order = new[row.id]
+    await session.flush()
+    return {row.id: row.sort_order for row in changed}

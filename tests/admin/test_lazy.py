@@ -13,7 +13,7 @@ _PROBE = """
 import sys
 from cms.core.config import Settings
 from cms.main import create_app
-app = create_app(Settings(environment="test", database_url="sqlite+aiosqlite:///:memory:"))
+app = create_app(Settings(environment="test", database_url="sqlite+aiosqlite:///./unused.db"))
 print(",".join(m for m in {stack!r} if m in sys.modules))
 """
 

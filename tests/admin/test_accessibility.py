@@ -1,0 +1,152 @@
+"""The back office under axe-core in Chromium: no serious or critical accessibility violation.
+
+axe-core comes from npm (``tests/admin/package.json`` and its lock file, installed with
+``npm ci`` the first time). Without Node.js these tests skip, unless ``CI`` is set, where a
+missing toolchain fails them. The pages' CSP admits only scripts with the response's nonce,
+so the browser context bypasses CSP to inject axe (the app's own scripts still run as served).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.admin.browser import CHROMIUM, CHROMIUM_ARGS, USERNAME, log_in, serving
+
+playwright_api = pytest.importorskip("playwright.async_api")
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+AXE = PACKAGE_DIR / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING_IMPACTS = {"serious", "critical"}
+# What each violation says in a failure: the rule, its impact and the elements it found.
+RUN_AXE = """async () => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    targets: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+def _locked_version() -> str:
+    lock = json.loads((PACKAGE_DIR / "package-lock.json").read_text())
+    return str(lock["packages"]["node_modules/axe-core"]["version"])
+
+
+def _installed_version() -> str | None:
+    manifest = AXE.parent / "package.json"
+    if not AXE.exists() or not manifest.exists():
+        return None
+    return str(json.loads(manifest.read_text())["version"])
+
+
+@pytest.fixture(scope="module")
+def axe_source() -> str:
+    """axe.min.js of the locked axe-core, installed with ``npm ci`` when missing or stale."""
+    if _installed_version() != _locked_version():
+        npm = shutil.which("npm")
+        if npm is None:
+            message = "npm is not installed: skipping the axe-core checks"
+            if os.environ.get("CI"):
+                pytest.fail(message)
+            pytest.skip(message)
+        done = subprocess.run(
+            [npm, "ci", "--prefer-offline", "--no-audit", "--no-fund"],
+            cwd=PACKAGE_DIR,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, f"npm ci failed:\n{done.stdout}{done.stderr}"
+    return AXE.read_text()
+
+
+@pytest.fixture(scope="module")
+def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The app under uvicorn, for these checks alone."""
+    with serving(tmp_path_factory) as base:
+        yield base
+
+
+def _report(violations: list[dict[str, Any]]) -> str:
+    return "\n".join(
+        f"- {v['id']} ({v['impact']}): {v['help']}\n    " + "\n    ".join(v["targets"])
+        for v in violations
+    )
+
+
+async def _violations(page: playwright_api.Page, axe_source: str) -> list[dict[str, Any]]:
+    # The page's own scripts name some controls once the document is loaded.
+    await page.wait_for_load_state("load")
+    await page.add_script_tag(content=axe_source)
+    found: list[dict[str, Any]] = await page.evaluate(RUN_AXE)
+    return [v for v in found if v["impact"] in BLOCKING_IMPACTS]
+
+
+async def _create_work_entry(page: playwright_api.Page, base: str) -> str:
+    """Create a work entry through the form; return its edit URL."""
+    await page.goto(f"{base}/admin/work/create")
+    await page.fill("#company", "Accessible Corp")
+    await page.fill("#position", "Engineer")
+    await page.fill("#start_date", "2021-09-01")
+    await page.click("input[type=submit][value='Save and continue editing']")
+    await playwright_api.expect(page).to_have_url(re.compile(r".*/admin/work/edit/\d+\b.*"))
+    return page.url.split("?")[0]
+
+
+async def test_back_office_pages_have_no_serious_violations(
+    a11y_server: str, axe_source: str
+) -> None:
+    base = a11y_server
+    problems: dict[str, list[dict[str, Any]]] = {}
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(
+                bypass_csp=True, viewport={"width": 1280, "height": 900}
+            )
+            page = await context.new_page()
+
+            await page.goto(f"{base}/admin/login")
+            problems["login"] = await _violations(page, axe_source)
+            # A failed login shows the error next to the fields.
+            await page.fill("#username", USERNAME)
+            await page.fill("#password", "wrong password")
+            await page.click("button[type=submit]")
+            await playwright_api.expect(page.locator("#login-error")).to_be_visible()
+            problems["login with an error"] = await _violations(page, axe_source)
+
+            await log_in(page, base)
+            await playwright_api.expect(page).to_have_url(f"{base}/admin/")
+            problems["dashboard"] = await _violations(page, axe_source)
+
+            edit_url = await _create_work_entry(page, base)
+            problems["edit form"] = await _violations(page, axe_source)
+
+            await page.goto(f"{base}/admin/work/list")
+            await playwright_api.expect(page.get_by_text("Accessible Corp").first).to_be_visible()
+            problems["list"] = await _violations(page, axe_source)
+
+            # The same form refusing a value, the error under its field.
+            await page.goto(edit_url)
+            await page.fill("#url", "not-a-url")
+            await page.click("input[type=submit][value='Save and continue editing']")
+            await playwright_api.expect(page.locator("#url ~ .invalid-feedback")).to_be_visible()
+            problems["edit form with an error"] = await _violations(page, axe_source)
+
+            await page.goto(f"{base}/admin/work/create")
+            problems["create form"] = await _violations(page, axe_source)
+        finally:
+            await browser.close()
+    failing = {name: found for name, found in problems.items() if found}
+    assert not failing, "\n".join(f"{name}:\n{_report(found)}" for name, found in failing.items())
