@@ -1,9 +1,12 @@
-"""AWS Lambda entry point: the same ``create_app()`` app behind Mangum and Powertools.
+"""AWS Lambda entry point: the read path and the full app behind Mangum and Powertools.
 
-Everything here runs once per container (at import): settings, the fast path, one event loop.
-The fast path (:mod:`cms.public.fastpath`) answers already-rendered public documents and ``/health``
-with the raw driver and builds ``create_app()`` on the first request it cannot answer, so a
-cold public read imports neither FastAPI nor SQLAlchemy nor the admin stack.
+Everything here runs once per container (at import): the read path's settings, the read path,
+one event loop. The read path (:mod:`cms.public.readpath`) answers every public read from
+stored documents and builds the full app (``create_full_app``) on the first request it does not
+answer, so a cold public read imports neither FastAPI nor SQLAlchemy nor pydantic.
+Powertools costs a warm request next to nothing: metrics are flushed only when an invocation
+recorded one (the cold start, an error), and the Lambda context and correlation id are added to
+the logger only when a line is written.
 Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run on every
 invocation), and every invocation runs on the loop created here, so the engine's asyncpg
 connections never meet a foreign loop. The engine pre-pings pooled connections, which
@@ -27,11 +30,11 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
-from cms.core.config import get_settings
+from cms.core.readsettings import ReadSettings
 from cms.core.stage import StagePrefixMiddleware
-from cms.public.fastpath import FastPath
+from cms.public.readpath import ReadPath
 
-if TYPE_CHECKING:  # FastAPI stays off the cold path: the fast path builds it when needed
+if TYPE_CHECKING:  # FastAPI stays off the cold path: the read path builds it when needed
     from fastapi import FastAPI
 
 __all__ = [
@@ -44,9 +47,6 @@ __all__ = [
 ]
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-# REST, HTTP API and Function URL events carry a request id; ALB events only a trace header.
-CORRELATION_ID_PATH = 'requestContext.requestId || headers."x-amzn-trace-id"'
 
 
 def _event_loop() -> asyncio.AbstractEventLoop:
@@ -61,7 +61,7 @@ def _event_loop() -> asyncio.AbstractEventLoop:
         return loop
 
 
-settings = get_settings()
+settings = ReadSettings.from_environ()
 logger = Logger(service=settings.service_name)
 metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
 tracer: Any = None
@@ -71,7 +71,16 @@ if importlib.util.find_spec("aws_xray_sdk") is not None:  # Tracer raises withou
     tracer = Tracer(service=settings.service_name)
 
 loop = _event_loop()
-app = FastPath(settings)
+
+
+def _full_app() -> FastAPI:
+    from cms.core.config import get_settings
+    from cms.main import create_full_app
+
+    return create_full_app(get_settings())
+
+
+app = ReadPath(settings, build_app=_full_app)
 
 
 def is_scheduled_event(event: dict[str, Any]) -> bool:
@@ -79,7 +88,7 @@ def is_scheduled_event(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" or event.get("detail-type") == "Scheduled Event"
 
 
-def _scheduled_rebuild(asgi_app: FastAPI | FastPath) -> dict[str, Any]:
+def _scheduled_rebuild(asgi_app: FastAPI | ReadPath) -> dict[str, Any]:
     """The rebuild check: the Lambda stand-in for the uvicorn poller."""
     from cms.rebuild import scheduled_rebuild  # httpx stays off the request cold path
 
@@ -124,7 +133,7 @@ def _request_fields(event: Any) -> dict[str, Any]:
     }
 
 
-def make_handler(asgi_app: FastAPI | FastPath) -> LambdaHandler:
+def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
     """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing.
 
     The handler never raises: an event no integration could have sent (not an object,
@@ -144,48 +153,79 @@ def make_handler(asgi_app: FastAPI | FastPath) -> LambdaHandler:
             # Mangum could not read the event (unknown shape, missing fields, bad base64).
             return _bad_event(400, "Malformed event")
 
-    @logger.inject_lambda_context(correlation_id_path=CORRELATION_ID_PATH)
     def handle_request(event: dict[str, Any], context: Any) -> dict[str, Any]:
         started = time.perf_counter()
         try:
             response = answer(event, context)
         except Exception:
+            _log_context(event, context)
             logger.exception("request failed", **_request_fields(event))
             response = _bad_event(500, "Internal server error")
             started = -1.0
         status = int(response.get("statusCode", 500)) if isinstance(response, dict) else 500
-        _count(status)
-        if 400 <= status and started >= 0:
-            logger.info(
-                "request failed",
-                status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
-                **_request_fields(event),
-            )
+        if 400 <= status:
+            _count_error(status)
+            if started >= 0:
+                _log_context(event, context)
+                logger.info(
+                    "request failed",
+                    status=status,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    **_request_fields(event),
+                )
         # Successes are in the API's access log (same request id): logging them here too
         # would cost each warm invocation about as much as answering it.
         return response
 
-    @metrics.log_metrics(capture_cold_start_metric=True)
     def handle(event: Any, context: Any) -> dict[str, Any]:
-        if not isinstance(event, dict):
-            _count(400)
-            logger.info("request failed", status=400, **_request_fields(event))
-            return _bad_event(400, "Malformed event: not a JSON object")
-        if is_scheduled_event(event):
-            return _scheduled_rebuild(asgi_app)
-        return handle_request(event, context)
+        global _cold
+        if _cold:
+            _cold = False
+            metrics.provider.add_cold_start_metric(context)
+        try:
+            if not isinstance(event, dict):
+                _count_error(400)
+                _log_context({}, context)
+                logger.info("request failed", status=400, **_request_fields(event))
+                return _bad_event(400, "Malformed event: not a JSON object")
+            if is_scheduled_event(event):
+                return _scheduled_rebuild(asgi_app)
+            return handle_request(event, context)
+        finally:
+            if metrics.metric_set:  # nothing recorded, nothing written: the warm path
+                metrics.flush_metrics()
 
     if tracer is not None:
         return tracer.capture_lambda_handler(handle)  # type: ignore[no-any-return]
     return handle
 
 
-def _count(status: int) -> None:
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
-    if status >= 400:
-        name = "ServerErrors" if status >= 500 else "ClientErrors"
-        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+_cold = True
+
+
+def _correlation_id(event: dict[str, Any]) -> str | None:
+    """REST, HTTP API and Function URL events carry a request id; ALB events a trace header."""
+    context = event.get("requestContext")
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    headers = event.get("headers")
+    trace = headers.get("x-amzn-trace-id") if isinstance(headers, dict) else None
+    return request_id or trace
+
+
+def _log_context(event: dict[str, Any], context: Any) -> None:
+    """Put the invocation's Lambda context and correlation id on the log lines that follow."""
+    logger.append_keys(
+        function_name=getattr(context, "function_name", None),
+        function_memory_size=getattr(context, "memory_limit_in_mb", None),
+        function_arn=getattr(context, "invoked_function_arn", None),
+        function_request_id=getattr(context, "aws_request_id", None),
+    )
+    logger.set_correlation_id(_correlation_id(event))
+
+
+def _count_error(status: int) -> None:
+    name = "ServerErrors" if status >= 500 else "ClientErrors"
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
 
 
 handler = make_handler(app)

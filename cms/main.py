@@ -1,4 +1,9 @@
-"""``create_app()``: the one FastAPI application served locally, on Lambda and in tests."""
+"""``create_app()``: the application served locally, on Lambda and in tests.
+
+The public read path (:class:`cms.public.readpath.ReadPath`) answers every public ``GET`` from
+stored documents; the full FastAPI app (:func:`create_full_app`) behind it serves the admin,
+``/docs`` and the OpenAPI document, and its public routes define the documents the writes store.
+"""
 
 from __future__ import annotations
 
@@ -14,18 +19,13 @@ from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
 from cms.core.db import create_engine
 from cms.core.errors import ErrorResponse, install_error_handlers
-from cms.core.hosts import HostGuardMiddleware
-from cms.public.cache import install_response_cache
-from cms.public.cors import ApiCORSMiddleware, api_cors_options
+from cms.core.readsettings import ReadSettings
+from cms.public.docs import install_docs
 from cms.public.health import router as health_router
-from cms.public.methods import (
-    CurrentVersionMiddleware,
-    HeadAsGetMiddleware,
-    ReadOnlyApiMiddleware,
-)
+from cms.public.readpath import ReadPath
 from cms.public.routes import router as api_router
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "create_full_app"]
 
 
 @asynccontextmanager
@@ -44,8 +44,14 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.engine.dispose()
 
 
-def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
-    """Build the app on ``engine`` (or one made from ``settings``)."""
+def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> ReadPath:
+    """The read path in front of the full app, on ``engine`` (or one made from ``settings``)."""
+    settings = settings or get_settings()
+    return ReadPath(ReadSettings.from_settings(settings), app=create_full_app(settings, engine))
+
+
+def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> FastAPI:
+    """The FastAPI app (admin, docs, OpenAPI) on ``engine`` (or one made from ``settings``)."""
     settings = settings or get_settings()
     owns_engine = engine is None
     engine = engine or create_engine(settings)
@@ -56,8 +62,9 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
         summary="The public, read-only API of a developer's CV (JSON Resume compatible).",
         description="Every path under `/api/v1/` also answers under `/api/`, the current "
         "version: the same bytes and the same ETag.",
-        docs_url="/docs" if docs else None,
-        redoc_url="/redoc" if docs else None,
+        # FastAPI's own docs pages load their scripts from a CDN: cms.public.docs serves them.
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json" if docs else None,
         responses={500: {"model": ErrorResponse, "description": "Internal server error"}},
         lifespan=_lifespan,
@@ -68,18 +75,10 @@ def create_app(settings: Settings | None = None, engine: AsyncEngine | None = No
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
     app.include_router(health_router)
+    if docs:
+        install_docs(app)
     # A lazy mount: SQLAdmin & co. are imported on the first /admin request, not here.
     mount_admin(app, engine=engine, settings=settings)
+    # Documentation and the definitions of the stored documents: the read path answers them.
     app.include_router(api_router)
-    # The response cache goes innermost, so it sees only GET and CORS headers are computed
-    # per request outside it, never stored.
-    install_response_cache(app, settings, engine)
-    # Added innermost first: CORS (preflights) → read-only 405/OPTIONS → HEAD run as GET.
-    app.add_middleware(HeadAsGetMiddleware)
-    app.add_middleware(ReadOnlyApiMiddleware)
-    # The Lambda fast path (cms.public.fastpath) wraps its answers in the same CORS configuration.
-    app.add_middleware(ApiCORSMiddleware, **api_cors_options(settings))
-    app.add_middleware(CurrentVersionMiddleware)
-    # Outermost: no answer, not even a CORS preflight, echoes a host ALLOWED_HOSTS does not name.
-    app.add_middleware(HostGuardMiddleware, allowed_hosts=settings.allowed_hosts)
     return app

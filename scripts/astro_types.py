@@ -1,6 +1,6 @@
 """Generate the Astro client's TypeScript types from the API, or check they have not drifted.
 
-The OpenAPI document comes straight from ``create_app().openapi()``: no server and no
+The OpenAPI document comes straight from ``create_full_app().openapi()``: no server and no
 database are needed. ``openapi-typescript`` (a dev dependency of ``clients/astro``, so run
 ``npm ci`` there first) turns it into ``src/openapi.ts``; this script turns its component
 schemas into the loaders' zod schemas, ``src/schemas.ts`` (``src/checks.ts`` proves at compile
@@ -37,12 +37,12 @@ def openapi_document() -> dict[str, Any]:
     """The public API's OpenAPI document, built in-process (the engine is never connected)."""
     sys.path.insert(0, str(ROOT))
     from cms.core.config import Settings
-    from cms.main import create_app
+    from cms.main import create_full_app
 
     settings = Settings(
         environment="test", database_url="sqlite+aiosqlite:///:memory:", docs_enabled=True
     )
-    return public_api(create_app(settings).openapi())
+    return public_api(create_full_app(settings).openapi())
 
 
 def public_api(document: dict[str, Any]) -> dict[str, Any]:

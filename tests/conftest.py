@@ -14,7 +14,6 @@ from collections.abc import AsyncIterator
 import asyncpg
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
@@ -25,6 +24,8 @@ from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
 from cms.core.models import ContentVersion
 from cms.main import create_app
+from cms.public.documents import ensure_documents
+from cms.public.readpath import ReadPath
 from tests.databases import BACKENDS, POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, make_settings
 
 
@@ -81,6 +82,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     # The schema comes from the migrations, as in production (they insert content_version).
     await upgrade_async(engine)
+    await ensure_documents(engine)
     yield engine
     await engine.dispose()
 
@@ -96,6 +98,7 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         for table in reversed(SQLModel.metadata.sorted_tables):
             await connection.execute(delete(table))
         await connection.execute(insert(ContentVersion.__table__).values(id=1, version=0))
+    await ensure_documents(engine)
 
 
 @pytest.fixture
@@ -112,13 +115,15 @@ async def session(engine: AsyncEngine) -> AsyncIterator[AsyncSession]:
 
 
 @pytest.fixture
-def app(settings: Settings, engine: AsyncEngine) -> FastAPI:
+async def app(settings: Settings, engine: AsyncEngine) -> AsyncIterator[ReadPath]:
     """The application on the database under test."""
-    return create_app(settings, engine)
+    app = create_app(settings, engine)
+    yield app
+    await app.database.close()  # the read path's own connection (the engine is shared)
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: ReadPath) -> AsyncIterator[httpx.AsyncClient]:
     """An HTTP client talking to the app in-process."""
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

@@ -290,7 +290,7 @@ async def test_the_poller_of_a_long_running_server_rebuilds_a_burst_once(
     )
     app = create_app(settings, engine)
     # The lifespan uvicorn runs around the app's life.
-    async with app.router.lifespan_context(app):
+    async with app.app.router.lifespan_context(app.app):
         async with app.state.sessionmaker() as session:
             for name in ("Python", "SQL", "Astro"):
                 await edit(session, name)

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from cms.cli import app, db_app, fail, load_settings, run
-
-if TYPE_CHECKING:
-    pass
 
 
 def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -> None:
@@ -35,6 +32,14 @@ def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -
         fail(f"Cannot reach the database: {type(exc).__name__}: {exc}")
     except (CommandError, NoSuchModuleError) as exc:
         fail(f"Cannot migrate the database: {exc}")
+    if not down and revision == "head":
+        from cms.public.documents import store_missing
+
+        # The public read path serves stored documents only: a fresh or just-upgraded
+        # database gets the set of its current version here.
+        stored = run(store_missing)
+        if stored:
+            typer.echo(f"Rendered {stored} public documents.")
 
 
 @db_app.command("upgrade")

@@ -22,6 +22,7 @@ from cms.content.basics import BASICS
 from cms.content.models import Technology
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS
+from cms.core.dburl import MAX_ID
 
 __all__ = [
     "MAX_ID",
@@ -35,9 +36,6 @@ __all__ = [
     "load_cv",
     "public_order",
 ]
-
-MAX_ID = 2**31 - 1
-"""Largest id an ``INTEGER`` primary key holds; larger numbers cannot name a row."""
 
 
 @dataclass

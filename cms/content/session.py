@@ -3,8 +3,10 @@
 Installed by :func:`make_sessionmaker` (the app, the admin, the CLI and the tests build their
 sessions with it): the content version moves in the same transaction as any content change
 (caches and ETags depend on it), technology links get the order a writer staged, and each
-staged row gets an audit entry with what changed. A write that changes nothing writes nothing:
-no audit, no new version. Committed content changes are announced to the engine's listeners.
+staged row gets an audit entry with what changed, and the public documents of the new version
+are stored (:mod:`cms.public.documents`). A write that changes nothing writes nothing: no
+audit, no new version, no documents. Committed content changes are announced to the engine's
+listeners.
 """
 
 from __future__ import annotations
@@ -114,15 +116,17 @@ def _is_content(obj: object) -> bool:
     return getattr(obj, "__tablename__", None) in _CONTENT_TABLE_NAMES
 
 
-def _touches_content(session: Session) -> bool:
+def _changed_tables(session: Session) -> set[str]:
+    """The content tables this flush writes to."""
     # ``session.dirty`` also holds objects whose attributes were set to the values they had:
     # the flush writes nothing for them, so neither may the version (nor caches, nor a rebuild).
-    return any(_is_content(obj) for obj in (*session.new, *session.deleted)) or any(
-        _is_content(obj) and session.is_modified(obj) for obj in session.dirty
-    )
+    changed = [*session.new, *session.deleted]
+    changed += [obj for obj in session.dirty if _is_content(obj) and session.is_modified(obj)]
+    return {obj.__tablename__ for obj in changed if _is_content(obj)}
 
 
-def _bump_content_version(session: Session) -> None:
+def _bump_content_version(session: Session, tables: set[str]) -> None:
+    session.info.setdefault("changed_tables", set()).update(tables)
     if session.info.get("content_version_bumped"):
         return
     session.info["content_version_bumped"] = session.info["content_changed"] = True
@@ -137,8 +141,8 @@ def _bump_content_version(session: Session) -> None:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
-    if _touches_content(session):
-        _bump_content_version(session)
+    if tables := _changed_tables(session):
+        _bump_content_version(session, tables)
     staged = [
         (obj, obj in session.deleted)
         for obj in (*session.new, *session.dirty, *session.deleted)
@@ -152,14 +156,19 @@ def _on_bulk_write(state: Any) -> None:
     if (state.is_update or state.is_delete or state.is_insert) and (
         table is not None and table.name in _CONTENT_TABLE_NAMES
     ):
-        _bump_content_version(state.session)
+        _bump_content_version(state.session, {table.name})
 
 
 def _after_flush_postexec(session: Session, _context: Any) -> None:
     for row, deleted in session.info.pop("staged", []):
         staged = inspect(row).info.pop(_STAGED)
         section = next((s for s in LIST_SECTIONS if s.table is type(row)), None)
-        if not deleted and section is not None and section.tagged and staged["order"]:
+        moved = staged["order"] and (
+            staged["before"] is None
+            or staged["before"].get("technologies") != _technology_names(row, staged["order"])
+        )
+        # Links already in the staged order keep their positions: no write, no new version.
+        if not deleted and section is not None and section.tagged and moved:
             links = section.links
             for position, tech_id in enumerate(staged["order"]):
                 session.execute(
@@ -172,6 +181,18 @@ def _after_flush_postexec(session: Session, _context: Any) -> None:
             session.execute(insert(AuditLog).values(**values))
 
 
+def _before_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a savepoint: the documents are stored once, when the transaction commits
+    session.flush()  # SQLAlchemy flushes after this hook: the documents must see every change
+    if changed := session.info.pop("changed_tables", None):
+        # Imported here: the documents are the public routes' output (FastAPI), which the
+        # content layer does not need for anything else.
+        from cms.public.documents import store_for_commit
+
+        store_for_commit(session, frozenset(changed))
+
+
 def _after_commit(session: Session) -> None:
     changed = session.info.pop("content_changed", False)
     session.info.pop("content_version_bumped", None)
@@ -181,7 +202,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
-    for key in ("content_changed", "content_version_bumped", "staged"):
+    for key in ("content_changed", "content_version_bumped", "changed_tables", "staged"):
         session.info.pop(key, None)
 
 
@@ -193,6 +214,7 @@ _RULES: dict[str, Callable[..., None]] = {
     "before_flush": _before_flush,
     "do_orm_execute": _on_bulk_write,
     "after_flush_postexec": _after_flush_postexec,
+    "before_commit": _before_commit,
     "after_commit": _after_commit,
     "after_rollback": _after_rollback,
 }

@@ -1,4 +1,4 @@
-"""Settings: the only place that reads the environment."""
+"""Settings: with :mod:`cms.core.readsettings`, the only place that reads the environment."""
 
 from __future__ import annotations
 
@@ -8,7 +8,11 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from cms.core.readsettings import ReadSettings
+
 __all__ = ["DEV_SECRET_KEY", "Settings", "get_settings"]
+
+_read = ReadSettings.default
 
 DEV_SECRET_KEY = "dev-insecure-change-me"
 """Placeholder secret for local use; refused when ``ENVIRONMENT=prod``."""
@@ -19,31 +23,28 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    environment: Literal["dev", "test", "prod"] = "dev"
-    database_url: str = "sqlite+aiosqlite:///./cms.db"
-    """Any SQLAlchemy URL; ``postgres://`` URLs as Neon prints them are accepted."""
-    database_pooler: bool | None = None
-    """Behind a transaction-mode pooler (PgBouncer, Neon ``-pooler``). ``None``: guess from host."""
-    database_timeout: float = 5.0  # seconds to wait for a connection or a statement
+    # The read path's settings: documented, with their defaults, in ReadSettings.
+    environment: Literal["dev", "test", "prod"] = _read("environment")
+    database_url: str = _read("database_url")
+    database_pooler: bool | None = _read("database_pooler")
+    database_timeout: float = _read("database_timeout")
+    service_name: str = _read("service_name")
+    metrics_namespace: str = _read("metrics_namespace")
+    cors_origins: list[str] = Field(default_factory=lambda: _read("cors_origins"))
+    allowed_hosts: list[str] = Field(default_factory=lambda: _read("allowed_hosts"))
+    cache_max_age: int = _read("cache_max_age")
+    cache_stale_while_revalidate: int = _read("cache_stale_while_revalidate")
+    cache_stale_if_error: int = _read("cache_stale_if_error")
+    cache_version_check_interval: float = _read("cache_version_check_interval")
+
     secret_key: str = DEV_SECRET_KEY
-    service_name: str = "portfolio-cms"
-
-    cors_origins: list[str] = Field(default_factory=lambda: ["*"])
     docs_enabled: bool = True
-
-    cache_max_age: int = 300  # seconds, Cache-Control max-age
-    cache_stale_while_revalidate: int = 60  # seconds
-    cache_stale_if_error: int = 86400  # 1 day, in seconds
-    cache_version_check_interval: float = 5.0
-    """Seconds an instance trusts its cached content version before asking the database again."""
 
     jwt_lifetime_minutes: int = 60
     login_max_failures: int = 5
     login_window_minutes: int = 15
     login_device_days: int = 90
     """Lifetime of the device token a browser gets at login: it keeps its own login limit."""
-    allowed_hosts: list[str] = Field(default_factory=lambda: ["*"])
-    """Host names the app answers to (ports ignored; ``*``: any, but redirects stay relative)."""
     trusted_proxies: list[str] = Field(default_factory=list)
     """Addresses or networks (CIDR) of proxies whose ``X-Forwarded-For`` is believed."""
 
@@ -55,7 +56,6 @@ class Settings(BaseSettings):
     backup_dir: str = "backups"
     """Where ``cms import`` writes the backup of the CV it replaces."""
 
-    metrics_namespace: str = "PortfolioCMS"
     build_hook_urls: list[str] = Field(default_factory=list)
     """Deploy/build hooks POSTed after content changes (Netlify, Vercel, Cloudflare Pages, GitHub
     ``repository_dispatch``). They carry secrets: never logged or shown in full."""

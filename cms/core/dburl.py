@@ -7,13 +7,13 @@ per-connection settings, and reads the content version with the same SQL.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
-
-from cms.core.config import Settings
 
 __all__ = [
     "CONTENT_VERSION_SQL",
+    "MAX_ID",
+    "DatabaseSettings",
     "asyncpg_connect_args",
     "is_pooler_url",
     "normalize_database_url",
@@ -24,6 +24,20 @@ __all__ = [
 # The committed content version (no row: nothing written yet, version 0). Plain SQL with no
 # parameters: SQLAlchemy callers wrap it in ``text()``, the raw drivers run it as it is.
 CONTENT_VERSION_SQL = "SELECT version FROM content_version WHERE id = 1"
+
+MAX_ID = 2**31 - 1
+"""Largest id an ``INTEGER`` primary key holds; larger numbers cannot name a row."""
+
+
+class DatabaseSettings(Protocol):
+    """The settings a connection needs (:class:`~cms.core.config.Settings` or the read path's)."""
+
+    @property
+    def database_pooler(self) -> bool | None: ...
+    @property
+    def database_timeout(self) -> float: ...
+    @property
+    def service_name(self) -> str: ...
 
 
 def normalize_database_url(url: str) -> str:
@@ -58,12 +72,12 @@ def is_pooler_url(url: str) -> bool:
     return "-pooler" in host.split(".")[0]
 
 
-def uses_pooler(settings: Settings, url: str) -> bool:
+def uses_pooler(settings: DatabaseSettings, url: str) -> bool:
     """Whether connections go through a transaction-mode pooler (setting, else host name)."""
     return settings.database_pooler if settings.database_pooler is not None else is_pooler_url(url)
 
 
-def asyncpg_connect_args(settings: Settings, *, pooler: bool) -> dict[str, Any]:
+def asyncpg_connect_args(settings: DatabaseSettings, *, pooler: bool) -> dict[str, Any]:
     """Keyword arguments for ``asyncpg.connect`` shared by the engine and the fast path.
 
     Behind a transaction-mode pooler asyncpg must not cache prepared statements: the next

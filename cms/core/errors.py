@@ -6,14 +6,13 @@ import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy.exc import InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from cms.core.models import utcnow
+from cms.core.jsonerror import error_response
 
 __all__ = ["ErrorResponse", "error_response", "install_error_handlers"]
 
@@ -27,24 +26,6 @@ class ErrorResponse(BaseModel):
     status_code: int
     timestamp: str
     details: list[dict[str, Any]] | None = None
-
-
-def error_response(
-    status_code: int,
-    message: str,
-    *,
-    details: list[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> JSONResponse:
-    """A JSON error in the product's shape."""
-    body: dict[str, Any] = {
-        "error": message,
-        "status_code": status_code,
-        "timestamp": utcnow().isoformat(),
-    }
-    if details is not None:
-        body["details"] = details
-    return JSONResponse(jsonable_encoder(body), status_code=status_code, headers=headers)
 
 
 def _http_error(_request: Request, exc: Exception) -> JSONResponse:

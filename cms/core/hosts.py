@@ -118,7 +118,7 @@ class HostGuardMiddleware:
         host = request_host(Headers(scope=scope))
         named = host_allowed(host, self.allowed)
         if not named and not self.any_host and not _is_admin(scope):
-            from cms.core.errors import error_response
+            from cms.core.jsonerror import error_response
 
             response = error_response(400, "Invalid Host header")
             await response(scope, receive, send)

@@ -210,24 +210,28 @@ class RebuildState(SQLModel, table=True):
     """A lease: while it lies in the future, one instance is calling the hooks."""
 
 
-# --- stored documents (the Lambda fast path) -----------------------------------------
+# --- stored documents (the public read path) ----------------------------------------
 
 
 class StoredDocument(SQLModel, table=True):
-    """A public API response as the full app rendered it, shared with every instance.
+    """A public document rendered by the write that made its content (``cms.public.documents``).
 
-    Written by the response cache (``cms.public.cache``) on a miss, read by
-    ``cms.public.fastpath`` with one primary-key lookup; valid only for ``version``. Not content:
-    writing it does not move the content version.
+    Keyed by path and content version: the transaction that moves the version stores every
+    public document under the new version (rendered if the write touched it, else carried over),
+    and keeps the previous version's rows for readers that have not seen the new version yet.
+    Read by :mod:`cms.public.readpath`. Not content: writing it does not move the version.
     """
 
     __tablename__ = "documents"
 
-    path: str = Field(primary_key=True, max_length=500)
-    """Path and query under ``/api/v1`` (only the bounded set of ``httpcache.is_shared``)."""
-    version: int
-    """Content version the document was rendered for."""
+    path: str = Field(primary_key=True, max_length=200)
+    """A public path under ``/api/v1`` without query (``cms.public.documents.STORED``)."""
+    version: int = Field(primary_key=True)
+    """The content version this row belongs to."""
+    status: int = 200
+    """200, or 404 for a document that does not exist yet (personal info never entered)."""
     etag: str = Field(max_length=100)
     body: bytes = Field(sa_type=LargeBinary)
+    """The response body; for a 404, the error message."""
     media_type: str = Field(max_length=100)
     rendered_at: datetime = timestamp_field()

@@ -8,7 +8,7 @@ from typing import Any
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from cms.core.config import Settings
+from cms.core.readsettings import ReadSettings
 from cms.public.httpcache import is_under
 
 __all__ = ["API_METHODS", "API_PREFIX", "ApiCORSMiddleware", "api_cors_options", "is_under"]
@@ -17,7 +17,7 @@ API_PREFIX = "/api"
 API_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
-def api_cors_options(settings: Settings) -> dict[str, Any]:
+def api_cors_options(settings: ReadSettings) -> dict[str, Any]:
     """The public API's CORS configuration: origins from settings, no credentials, reads only."""
     return {
         "allow_origins": settings.cors_origins,

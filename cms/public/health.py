@@ -9,11 +9,27 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from cms.public.httpcache import health_payload
-from cms.public.instancecache import CacheState
 
-__all__ = ["HealthResponse", "router"]
+__all__ = ["CacheState", "HealthResponse", "router"]
 
 router = APIRouter(tags=["health"])
+
+
+class CacheState(BaseModel):
+    """What one instance holds in memory and how well it does (``InstanceCache.state``)."""
+
+    entries: int
+    bytes: int
+    hits: int
+    misses: int
+    stale: int
+    not_modified: int
+    unavailable: int
+    hit_ratio: float | None
+    content_version: int | None
+    last_check_age_seconds: float | None
+    version_checks: int
+    database: Literal["ok", "unavailable", "unknown"]
 
 
 class HealthResponse(BaseModel):
@@ -25,7 +41,7 @@ class HealthResponse(BaseModel):
     version: str
     database: Literal["ok", "unavailable"]
     cache: CacheState
-    """This instance's public-API response cache."""
+    """This instance's stored documents in memory."""
 
 
 @router.get(
@@ -41,5 +57,5 @@ async def health(request: Request) -> JSONResponse:
     (no SQL) when recently confirmed, which keeps frequent health probes cheap.
     """
     state = request.app.state
-    body, status = await health_payload(state.settings, state.response_cache)
+    body, status = await health_payload(state.settings.service_name, state.instance_cache)
     return JSONResponse(body, status_code=status)

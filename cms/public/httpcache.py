@@ -13,17 +13,14 @@ from typing import TYPE_CHECKING, Any
 from starlette.types import Scope
 
 from cms import __version__
-from cms.core.config import Settings
 
 if TYPE_CHECKING:
     from cms.public.instancecache import InstanceCache
 
 __all__ = [
     "API_CACHE_PREFIX",
-    "MAX_SHARED_KEY_LENGTH",
     "health_payload",
     "if_none_match",
-    "is_shared",
     "is_under",
     "make_etag",
     "request_key",
@@ -33,10 +30,6 @@ __all__ = [
 
 
 API_CACHE_PREFIX = "/api/v1"
-MAX_SHARED_KEY_LENGTH = 500  # characters, the documents primary key
-# Query strings whose documents are shared between instances: a bounded set, so arbitrary
-# ``?category=`` values cannot grow the table.
-_SHARED_QUERIES = frozenset({b"", b"featured=true", b"featured=false"})
 
 
 def make_etag(body: bytes) -> str:
@@ -90,15 +83,7 @@ def request_key(scope: Scope) -> str:
     return path + "?" + query.decode("latin-1") if query else path
 
 
-def is_shared(scope: Scope) -> bool:
-    """Whether a request's document is shared between instances through ``documents``."""
-    return (
-        scope.get("query_string", b"") in _SHARED_QUERIES
-        and len(request_key(scope)) <= MAX_SHARED_KEY_LENGTH
-    )
-
-
-async def health_payload(settings: Settings, cache: InstanceCache) -> tuple[dict[str, Any], int]:
+async def health_payload(service: str, cache: InstanceCache) -> tuple[dict[str, Any], int]:
     """The ``/health`` body (``cms.public.health.HealthResponse``'s shape) and its status code.
 
     The database status is ``cache``'s content-version check (free when recently confirmed).
@@ -106,10 +91,10 @@ async def health_payload(settings: Settings, cache: InstanceCache) -> tuple[dict
     database = "unavailable" if await cache.version() is None else "ok"
     body = {
         "status": "ok" if database == "ok" else "degraded",
-        "service": settings.service_name,
+        "service": service,
         "timestamp": datetime.now(UTC).isoformat(),
         "version": __version__,
         "database": database,
-        "cache": cache.state().model_dump(),
+        "cache": cache.state(),
     }
     return body, 200 if database == "ok" else 503

@@ -1,13 +1,13 @@
-"""One instance's cache of rendered public responses, and the one decision both read paths take.
+"""One instance's copy of the stored public documents, and when to trust it.
 
-:class:`InstanceCache` holds rendered ``200`` responses keyed by
-:func:`~cms.public.httpcache.request_key`, each valid for the content version it was built
-from, and knows that version: it asks the database at most once per
-``cache_version_check_interval`` (see :mod:`cms.public.cache` for the full story). Subclasses
-say how to read the version: :class:`cms.public.cache.ResponseCache` through the SQLAlchemy
-engine, :mod:`cms.public.fastpath` through the raw driver. Both take :meth:`InstanceCache.decide`'s
-answer for a key and send with :meth:`InstanceCache.respond`, so validators, ``304``, ``HEAD``,
-stale answers and counters are the same.
+:class:`InstanceCache` holds a :class:`Snapshot`: every document stored for one content version
+(:mod:`cms.public.documents`), loaded with one query. It knows which version is current by
+asking the database at most once per ``cache_version_check_interval`` (one check in flight at a
+time, shared by every request), and loads the snapshot of a new version once (one load in
+flight). Its memory holds one snapshot plus a bounded set of answers derived from it (filters,
+details): no query string can evict a document, so stale-if-error works for every path after
+any flood. Answers go out through :meth:`InstanceCache.respond`: validators, ``304``, ``HEAD``,
+stale labels and counters are the same for every path.
 """
 
 from __future__ import annotations
@@ -17,62 +17,40 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal, TypeAlias
+from typing import Any, Literal, Protocol, TypeAlias
 
-from pydantic import BaseModel
-from starlette.responses import Response
-from starlette.types import Scope, Send
+from starlette.types import Send
 
-from cms.core.config import Settings
-from cms.public.httpcache import API_CACHE_PREFIX, if_none_match, is_under, make_etag
+from cms.core.readsettings import ReadSettings
+from cms.public.httpcache import if_none_match
 
 __all__ = [
-    "DEFAULT_MAX_BYTES",
-    "DEFAULT_MAX_ENTRIES",
+    "DERIVED_MAX_ENTRIES",
     "CacheEntry",
-    "CacheState",
-    "Decision",
-    "Hit",
+    "Current",
+    "DocumentSource",
     "InstanceCache",
     "Label",
-    "Miss",
-    "Stale",
-    "Unavailable",
+    "Snapshot",
 ]
 
 logger = logging.getLogger(__name__)
 
 Label: TypeAlias = Literal[b"HIT", b"MISS", b"STALE"]
-"""The ``X-Cache`` value of a response sent from an instance cache."""
+"""The ``X-Cache`` value of an answer: from memory, just loaded, or stale (database down)."""
 
-DEFAULT_MAX_ENTRIES = 1024
-DEFAULT_MAX_BYTES = 32 * 1024 * 1024  # 32 MiB of bodies per instance
-# Response headers a stored entry never keeps: validators and freshness are ours, CORS is
-# computed per request outside the cache, and the server adds the rest.
-DROPPED_HEADERS = frozenset(
-    {
-        b"etag",
-        b"cache-control",
-        b"content-length",
-        b"date",
-        b"server",
-        b"x-cache",
-        b"x-cache-stale",
-        b"x-content-version",
-        b"age",
-        b"expires",
-        b"last-modified",
-    }
-)
+DERIVED_MAX_ENTRIES = 512
+"""Filtered and detail answers kept per instance (the documents themselves are not counted)."""
+
 # What a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5).
 _NOT_MODIFIED_HEADERS = frozenset({b"etag", b"cache-control", b"vary", b"content-location"})
 
 
 @dataclass(slots=True)
 class CacheEntry:
-    """A rendered ``200``: its content version, stored headers, body and ETag.
+    """A ``200`` ready to send: its content version, headers, body and ETag.
 
     The headers of its ``304`` are chosen once, here, so a revalidation costs less than a hit.
     """
@@ -82,6 +60,8 @@ class CacheEntry:
     body: bytes
     etag: str
     not_modified_headers: list[tuple[bytes, bytes]] = field(init=False)
+    parsed: Any = field(init=False, default=None)
+    """Whatever a reader derived from ``body`` once (:mod:`cms.public.derive`)."""
 
     def __post_init__(self) -> None:
         self.not_modified_headers = [
@@ -89,77 +69,61 @@ class CacheEntry:
         ]
 
 
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """``entry`` was built from the current content version: send it."""
-
-    entry: CacheEntry
-    label: ClassVar[Label] = b"HIT"
-
-
-@dataclass(frozen=True, slots=True)
-class Stale:
-    """The database is unavailable: send ``entry``, the last good response (of any version)."""
-
-    entry: CacheEntry
-    label: ClassVar[Label] = b"STALE"
-
-
-@dataclass(frozen=True, slots=True)
-class Unavailable:
-    """The database is unavailable and nothing is stored for the key."""
-
-
-@dataclass(frozen=True, slots=True)
-class Miss:
-    """Render or load the response for ``version``; ``fallback`` is the stale-if-error answer."""
+@dataclass(slots=True)
+class Snapshot:
+    """Every document stored for one content version."""
 
     version: int
-    fallback: CacheEntry | None
-    """The stored entry of an older version, if any."""
+    documents: dict[str, CacheEntry]
+    """``200`` documents by path."""
+    not_found: dict[str, str]
+    """Documents that do not exist yet (personal info never entered), with their message."""
+
+    def __len__(self) -> int:
+        return len(self.documents) + len(self.not_found)
 
 
-Decision: TypeAlias = Hit | Stale | Unavailable | Miss
+@dataclass(frozen=True, slots=True)
+class Current:
+    """The snapshot to answer from, and how it came (``label``)."""
+
+    snapshot: Snapshot
+    label: Label
 
 
-class CacheState(BaseModel):
-    """What one instance's response cache holds and how well it does (for ``/health``)."""
+StoredRow: TypeAlias = tuple[str, int, str, bytes, str]
+"""A stored document as the database holds it: path, status, etag, body, media type."""
 
-    entries: int
-    bytes: int
-    hits: int
-    misses: int
-    stale: int
-    not_modified: int
-    unavailable: int
-    hit_ratio: float | None
-    content_version: int | None
-    last_check_age_seconds: float | None
-    version_checks: int
-    database: Literal["ok", "unavailable", "unknown"]
+
+class DocumentSource(Protocol):
+    """The two reads of an instance: the content version, and the documents of one version."""
+
+    async def version(self) -> Any:
+        """The committed content version (``None`` or 0: nothing written yet)."""
+        ...
+
+    async def documents(self, version: int) -> list[StoredRow]:
+        """Every document stored for ``version``."""
+        ...
 
 
 class InstanceCache:
-    """Rendered public responses of one instance, valid for the content version they came from."""
+    """The stored documents of one instance, valid for the content version they came from."""
 
     def __init__(
         self,
+        source: DocumentSource,
         *,
         max_age: int,
         stale_while_revalidate: int,
         stale_if_error: int,
         check_interval: float,
         timeout: float,
-        prefix: str = API_CACHE_PREFIX,
-        max_entries: int = DEFAULT_MAX_ENTRIES,
-        max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.prefix = prefix.rstrip("/")
+        self.source = source
         self.check_interval = check_interval
         self.timeout = timeout
-        self.max_entries = max_entries
-        self.max_bytes = max_bytes
         self.clock = clock
         """Monotonic seconds; tests may replace it."""
         self.cache_control = (
@@ -169,8 +133,8 @@ class InstanceCache:
         # A stale answer is good for now only: caches downstream revalidate (cheaply, via the
         # ETag) and may keep using it while we keep failing.
         self.stale_cache_control = f"public, max-age=0, stale-if-error={stale_if_error}".encode()
-        self._entries: OrderedDict[str, CacheEntry] = OrderedDict()
-        self._bytes = 0
+        self.snapshot: Snapshot | None = None
+        self.derived: OrderedDict[str, CacheEntry] = OrderedDict()
         self.known_version: int | None = None
         self._confirmed_at = -math.inf
         self._checked_at: float | None = None
@@ -178,12 +142,14 @@ class InstanceCache:
         self._generation = 0
         self._check: asyncio.Future[int | None] | None = None
         self._check_generation = -1
+        self._load: asyncio.Future[Snapshot | None] | None = None
+        self._load_version = -1
         # Answers sent, counted by respond() and respond_unavailable() only.
         self.hits = self.misses = self.stale = self.not_modified = self.unavailable = 0
-        self.version_checks = 0
+        self.version_checks = self.loads = 0
 
     @staticmethod
-    def options(settings: Settings) -> dict[str, Any]:
+    def options(settings: ReadSettings) -> dict[str, Any]:
         """Constructor arguments taken from ``settings``."""
         return {
             "max_age": settings.cache_max_age,
@@ -227,7 +193,7 @@ class InstanceCache:
         generation = self._generation
         started = self.clock()
         self.version_checks += 1
-        query = asyncio.ensure_future(self._query_version())
+        query = asyncio.ensure_future(self.source.version())
         try:
             # asyncio.wait, not asyncio.timeout: a cancelled asyncpg connection may spend another
             # timeout closing itself, and the request must not wait for that cleanup.
@@ -255,96 +221,126 @@ class InstanceCache:
                 self._confirmed_at = started
         return version
 
-    async def _query_version(self) -> Any:
-        """Run ``cms.core.dburl.CONTENT_VERSION_SQL``, however the subclass talks SQL."""
-        raise NotImplementedError
+    # --- the snapshot ----------------------------------------------------------------
 
-    # --- the decision ----------------------------------------------------------------
+    async def current(self) -> Current | None:
+        """The snapshot to answer from, or ``None``: the database is down and memory empty.
 
-    async def decide(self, key: str) -> Decision:
-        """What to do for ``key``: send a hit or a stale entry, refuse, or render/load (a miss)."""
-        version = await self.version()
-        entry = self.get(key)
-        if version is None:
-            return Unavailable() if entry is None else Stale(entry)
-        if entry is not None and entry.version == version:
-            return Hit(entry)
-        return Miss(version, entry)
+        A snapshot with no documents means the database holds none for its version (never
+        rendered: ``cms db upgrade`` stores them).
+        """
+        for attempt in range(2):
+            version = await self.version()
+            snapshot = self.snapshot
+            if version is None:
+                return None if snapshot is None else Current(snapshot, b"STALE")
+            if snapshot is not None and snapshot.version == version:
+                return Current(snapshot, b"HIT")
+            loaded = await self._snapshot_of(version)
+            if loaded is None:  # the database failed between the two reads
+                return None if snapshot is None else Current(snapshot, b"STALE")
+            if len(loaded) or not version or attempt:
+                return Current(loaded, b"MISS")
+            # No rows for this version: two newer writes removed them meanwhile. Ask again.
+            self.invalidate()
+        raise AssertionError("unreachable")
 
-    # --- entries ---------------------------------------------------------------------
+    async def _snapshot_of(self, version: int) -> Snapshot | None:
+        load = self._load
+        if (
+            load is None
+            or self._load_version != version
+            or (load.done() and load.result() is None)
+            or load.get_loop() is not asyncio.get_running_loop()
+        ):
+            load = asyncio.ensure_future(self._read_snapshot(version))
+            self._load, self._load_version = load, version
+        return await asyncio.shield(load)
 
-    def get(self, key: str) -> CacheEntry | None:
-        """The entry for ``key`` (of any version), marked as recently used."""
-        entry = self._entries.get(key)
-        if entry is not None:
-            self._entries.move_to_end(key)
-        return entry
+    async def _read_snapshot(self, version: int) -> Snapshot | None:
+        self.loads += 1
+        try:
+            rows = await asyncio.wait_for(self.source.documents(version), self.timeout)
+        except Exception as exc:  # any failure to read means "database unavailable"
+            logger.warning("loading the stored documents failed (%s)", type(exc).__name__)
+            self._failed_at = self.clock()
+            return None
+        documents: dict[str, CacheEntry] = {}
+        not_found: dict[str, str] = {}
+        for path, status, etag, body, media_type in rows:
+            if status == 200:
+                headers = [(b"content-type", media_type.encode("latin-1"))]
+                documents[path] = self.entry(version, headers, bytes(body), etag)
+            else:
+                not_found[path] = bytes(body).decode()
+        snapshot = Snapshot(version, documents, not_found)
+        current = self.snapshot
+        if rows and (current is None or current.version <= version):
+            self.snapshot = snapshot
+            self.derived.clear()
+        return snapshot
 
-    def put(
-        self,
-        key: str,
-        version: int,
-        headers: Iterable[tuple[bytes, bytes]],
-        body: bytes,
-        etag: str | None = None,
+    def invalidate_snapshot(self) -> None:
+        """Forget the snapshot: the next request loads the documents again (benchmarks)."""
+        self.invalidate()
+        self.snapshot = None
+        self.derived.clear()
+
+    def entry(
+        self, version: int, headers: list[tuple[bytes, bytes]], body: bytes, etag: str
     ) -> CacheEntry:
-        """Store a rendered ``200`` for ``key`` built from ``version``; evict the least used."""
-        etag = etag or make_etag(body)
-        stored = [(name, value) for name, value in headers if name.lower() not in DROPPED_HEADERS]
-        stored += [
+        """A ``200`` of ``version`` with this cache's validators and freshness."""
+        headers = [
+            *headers,
             (b"content-length", str(len(body)).encode()),
             (b"etag", etag.encode()),
             (b"cache-control", self.cache_control),
         ]
-        entry = CacheEntry(version=version, headers=stored, body=body, etag=etag)
-        if len(body) > self.max_bytes:
-            return entry
-        self.discard(key)
-        self._entries[key] = entry
-        self._bytes += len(body)
-        while len(self._entries) > self.max_entries or self._bytes > self.max_bytes:
-            self.discard(next(iter(self._entries)))
+        return CacheEntry(version=version, headers=headers, body=body, etag=etag)
+
+    def remember(self, key: str, entry: CacheEntry) -> CacheEntry:
+        """Keep a derived answer (filter, detail) for ``key``; the least used goes first."""
+        self.derived[key] = entry
+        if len(self.derived) > DERIVED_MAX_ENTRIES:
+            self.derived.popitem(last=False)
         return entry
 
-    def discard(self, key: str) -> None:
-        """Forget the entry for ``key``, if any."""
-        entry = self._entries.pop(key, None)
-        if entry is not None:
-            self._bytes -= len(entry.body)
+    def recall(self, key: str, version: int) -> CacheEntry | None:
+        """A derived answer for ``key`` built from ``version``, if kept."""
+        entry = self.derived.get(key)
+        if entry is None or entry.version != version:
+            return None
+        self.derived.move_to_end(key)
+        return entry
 
-    def state(self) -> CacheState:
-        """Counters and freshness of this cache."""
+    def state(self) -> dict[str, Any]:
+        """Counters and freshness of this instance (the ``cache`` object of ``/health``)."""
         served = self.hits + self.misses
         if self._failed_at is not None:
-            database: Literal["ok", "unavailable", "unknown"] = "unavailable"
+            database = "unavailable"
         elif self._checked_at is None:
             database = "unknown"
         else:
             database = "ok"
-        return CacheState(
-            entries=len(self._entries),
-            bytes=self._bytes,
-            hits=self.hits,
-            misses=self.misses,
-            stale=self.stale,
-            not_modified=self.not_modified,
-            unavailable=self.unavailable,
-            hit_ratio=round(self.hits / served, 4) if served else None,
-            content_version=self.known_version,
-            last_check_age_seconds=(
+        snapshot = self.snapshot
+        return {
+            "entries": 0 if snapshot is None else len(snapshot) + len(self.derived),
+            "bytes": 0
+            if snapshot is None
+            else sum(len(e.body) for e in snapshot.documents.values()),
+            "hits": self.hits,
+            "misses": self.misses,
+            "stale": self.stale,
+            "not_modified": self.not_modified,
+            "unavailable": self.unavailable,
+            "hit_ratio": round(self.hits / served, 4) if served else None,
+            "content_version": self.known_version,
+            "last_check_age_seconds": (
                 None if self._checked_at is None else round(self.clock() - self._checked_at, 3)
             ),
-            version_checks=self.version_checks,
-            database=database,
-        )
-
-    def covers(self, scope: Scope) -> bool:
-        """Whether a request is a cacheable read under the prefix."""
-        return (
-            scope["type"] == "http"
-            and scope["method"] in ("GET", "HEAD")
-            and is_under(scope, self.prefix)
-        )
+            "version_checks": self.version_checks,
+            "database": database,
+        }
 
     # --- answers ---------------------------------------------------------------------
 
@@ -378,12 +374,9 @@ class InstanceCache:
         await send({"type": "http.response.start", "status": 200, "headers": headers + extra})
         await send({"type": "http.response.body", "body": b"" if head else entry.body})
 
-    async def respond_unavailable(self, response: Response, head: bool, send: Send) -> None:
-        """Send ``response``, the ``503`` of an :class:`Unavailable` key; no body on HEAD."""
+    def count_unavailable(self) -> None:
+        """Count a ``503`` sent because the database is down and memory holds nothing."""
         self.unavailable += 1
-        start = {"type": "http.response.start", "status": 503, "headers": response.raw_headers}
-        await send(start)
-        await send({"type": "http.response.body", "body": b"" if head else response.body})
 
 
 # Timed-out checks still cleaning up their connection: referenced so they are not collected.

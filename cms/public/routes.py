@@ -128,7 +128,7 @@ _ProjectKey = Annotated[
     tags=["personal info"],
     responses={404: {"model": ErrorResponse, "description": "No personal info entered yet"}},
 )
-async def get_personal_info(session: SessionDep, _query: _NoQueryDep) -> PersonalInfoPublic:
+async def get_personal_info(session: SessionDep, query: _NoQueryDep) -> PersonalInfoPublic:
     """The owner's name, contact details, links and published profiles."""
     basics = await read.get_basics(session)
     if basics is None:
@@ -143,7 +143,7 @@ async def get_personal_info(session: SessionDep, _query: _NoQueryDep) -> Persona
     operation_id="list_experience",
     tags=["experience"],
 )
-async def list_experience(session: SessionDep, _query: _NoQueryDep) -> list[ExperiencePublic]:
+async def list_experience(session: SessionDep, query: _NoQueryDep) -> list[ExperiencePublic]:
     """Published work experience, in the owner's order, newest first."""
     return [ExperiencePublic.from_row(row) for row in await read.list_entries(session, WORK)]
 
@@ -156,7 +156,7 @@ async def list_experience(session: SessionDep, _query: _NoQueryDep) -> list[Expe
     responses=_NOT_FOUND,
 )
 async def get_experience(
-    experience_id: _WorkId, session: SessionDep, _query: _NoQueryDep
+    experience_id: _WorkId, session: SessionDep, query: _NoQueryDep
 ) -> ExperiencePublic:
     """One published experience entry by id."""
     row = await read.get_entry(session, WORK, id=experience_id)
@@ -187,7 +187,7 @@ async def list_projects(
     responses={404: {"model": ErrorResponse, "description": "No published project by that key"}},
 )
 async def get_project(
-    id_or_slug: _ProjectKey, session: SessionDep, _query: _NoQueryDep
+    id_or_slug: _ProjectKey, session: SessionDep, query: _NoQueryDep
 ) -> ProjectPublic:
     """One published project by numeric id or by slug."""
     row = None
@@ -220,7 +220,7 @@ def _add_section_list(section: Section) -> None:
     """``GET /{path}``: a section that is a plain published list."""
     public: Any = section.public
 
-    async def list_section(session: SessionDep, _query: _NoQueryDep) -> list[Any]:
+    async def list_section(session: SessionDep, query: _NoQueryDep) -> list[Any]:
         return [public.from_row(row) for row in await read.list_entries(session, section)]
 
     list_section.__doc__ = section.path_doc
@@ -246,7 +246,7 @@ for _section in SECTIONS.values():
     operation_id="list_technologies",
     tags=["technologies"],
 )
-async def list_technologies(session: SessionDep, _query: _NoQueryDep) -> list[TechnologyPublic]:
+async def list_technologies(session: SessionDep, query: _NoQueryDep) -> list[TechnologyPublic]:
     """Technologies used by published experience or projects, most used first."""
     usage = await read.list_technology_usage(session)
     return [
@@ -268,7 +268,7 @@ async def list_technologies(session: SessionDep, _query: _NoQueryDep) -> list[Te
     operation_id="get_resume",
     tags=["resume"],
 )
-async def get_resume(session: SessionDep, _query: _NoQueryDep) -> Any:
+async def get_resume(session: SessionDep, query: _NoQueryDep) -> Any:
     """The whole published CV as one JSON Resume v1.0.0 document."""
     # Imported here: the export (and its JSON Schema tooling) stays off the cold path of the
     # section routes, which a Lambda serves far more often.

@@ -8,14 +8,14 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Skill
-from cms.public.cache import ResponseCache
+from cms.public.instancecache import InstanceCache
+from cms.public.readpath import ReadPath
 
-AppFactory = Callable[..., Awaitable[tuple[FastAPI, httpx.AsyncClient]]]
+AppFactory = Callable[..., Awaitable[tuple[ReadPath, httpx.AsyncClient]]]
 
 
 class FakeClock:
@@ -46,13 +46,30 @@ def count_statements(engine: AsyncEngine) -> Iterator[list[str]]:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
 
 
-def cache_of(app: FastAPI) -> ResponseCache:
-    """The app's response cache."""
-    cache: ResponseCache = app.state.response_cache
-    return cache
+@contextlib.contextmanager
+def count_reads(app: ReadPath) -> Iterator[list[str]]:
+    """Collect every SQL statement the read path of ``app`` sends while the block runs."""
+    statements: list[str] = []
+    database: Any = app.database
+    fetch = database._fetch
+
+    async def recording(sql: str, *args: Any) -> list[Any]:
+        statements.append(sql)
+        return list(await fetch(sql, *args))
+
+    database._fetch = recording
+    try:
+        yield statements
+    finally:
+        database._fetch = fetch
 
 
-async def add_skill(app: FastAPI, name: str, **fields: Any) -> None:
+def cache_of(app: ReadPath) -> InstanceCache:
+    """The app's stored documents in memory."""
+    return app.cache
+
+
+async def add_skill(app: ReadPath, name: str, **fields: Any) -> None:
     """Write one skill through the app's own sessions (as the admin would)."""
     async with app.state.sessionmaker() as session, session.begin():
         session.add(Skill(name=name, **fields))

@@ -7,10 +7,10 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.main import create_app
+from cms.public.readpath import ReadPath
 from tests.databases import make_settings
 from tests.public.cache_helpers import AppFactory, FakeClock, cache_of
 
@@ -19,10 +19,11 @@ from tests.public.cache_helpers import AppFactory, FakeClock, cache_of
 async def make_app(database_url: str) -> AsyncIterator[AppFactory]:
     """Build apps (with a client each) on the database under test, with settings overrides."""
     clients: list[httpx.AsyncClient] = []
+    apps: list[ReadPath] = []
 
     async def build(
         engine: AsyncEngine, clock: FakeClock | None = None, **overrides: Any
-    ) -> tuple[FastAPI, httpx.AsyncClient]:
+    ) -> tuple[ReadPath, httpx.AsyncClient]:
         url = engine.url.render_as_string(hide_password=False)
         app = create_app(make_settings(url, **overrides), engine)
         if clock is not None:
@@ -31,8 +32,11 @@ async def make_app(database_url: str) -> AsyncIterator[AppFactory]:
             transport=httpx.ASGITransport(app=app), base_url="http://testserver"
         )
         clients.append(client)
+        apps.append(app)
         return app, client
 
     yield build
     for client in clients:
         await client.aclose()
+    for app in apps:
+        await app.database.close()

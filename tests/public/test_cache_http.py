@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Basics
-from cms.public.cache import if_none_match, make_etag
-from tests.public.cache_helpers import AppFactory, add_skill, cache_of, count_statements
+from cms.public.httpcache import if_none_match, make_etag
+from cms.public.instancecache import DERIVED_MAX_ENTRIES
+from tests.public.cache_helpers import AppFactory, add_skill, cache_of, count_reads
 
 SKILLS = "/api/v1/skills"
 EXPERIENCE = "/api/v1/experience"
@@ -116,16 +117,16 @@ async def test_hit_inside_the_check_interval_runs_no_sql(
 ) -> None:
     app, client = await make_app(engine, cache_version_check_interval=3600)
     await add_skill(app, "SQL")
-    with count_statements(engine) as miss:
+    with count_reads(app) as miss:
         await client.get(SKILLS)
-    with count_statements(engine) as hit:
+    with count_reads(app) as hit:
         response = await client.get(SKILLS)
-    with count_statements(engine) as not_modified:
+    with count_reads(app) as not_modified:
         conditional = await client.get(SKILLS, headers={"If-None-Match": response.headers["etag"]})
 
     assert response.headers["x-cache"] == "HIT"
     assert conditional.status_code == 304
-    assert len(miss) >= 2, "the version check and the route's own queries"
+    assert len(miss) == 2, "the version check and the stored documents, nothing rendered"
     assert hit == []
     assert not_modified == []
 
@@ -136,7 +137,7 @@ async def test_with_no_interval_a_hit_costs_exactly_the_version_query(
     app, client = await make_app(engine, cache_version_check_interval=0)
     await add_skill(app, "SQL")
     await client.get(SKILLS)
-    with count_statements(engine) as hit:
+    with count_reads(app) as hit:
         response = await client.get(SKILLS)
 
     assert response.headers["x-cache"] == "HIT"
@@ -176,12 +177,15 @@ async def test_etag_changes_exactly_when_the_bytes_change(
     )
 
     assert skills_after.headers["etag"] != skills_before.headers["etag"]
-    assert experience_after.status_code == 304, "same bytes, same ETag, even after re-rendering"
-    assert experience_after.headers["x-cache"] == "MISS"
+    assert experience_after.status_code == 304, "same bytes, same ETag, in the new version's set"
+    assert experience_after.headers["x-cache"] == "HIT", "loaded with /skills of that version"
+    assert int(experience_after.headers["x-content-version"]) > int(
+        experience_before.headers["x-content-version"]
+    )
     assert experience_after.headers["etag"] == experience_before.headers["etag"]
 
 
-async def test_each_query_string_is_its_own_entry(
+async def test_a_filter_is_derived_from_the_stored_list_in_memory(
     engine: AsyncEngine, make_app: AppFactory
 ) -> None:
     app, client = await make_app(engine)
@@ -189,13 +193,17 @@ async def test_each_query_string_is_its_own_entry(
     await add_skill(app, "Docker", category="Tools")
 
     everything = await client.get(SKILLS)
-    languages = await client.get(SKILLS, params={"category": "Languages"})
-    languages_again = await client.get(SKILLS, params={"category": "Languages"})
+    with count_reads(app) as reads:
+        languages = await client.get(SKILLS, params={"category": "Languages"})
+        languages_again = await client.get(SKILLS, params={"category": "languages"})
 
     assert len(everything.json()) == 2
     assert [s["name"] for s in languages.json()] == ["Python"]
-    assert languages.headers["x-cache"] == "MISS"
-    assert languages_again.headers["x-cache"] == "HIT"
+    assert reads == [], "derived from the /skills document this instance holds"
+    assert languages.headers["x-cache"] == languages_again.headers["x-cache"] == "HIT"
+    assert (
+        languages.headers["etag"] == languages_again.headers["etag"] == make_etag(languages.content)
+    )
     assert languages.headers["etag"] != everything.headers["etag"]
 
 
@@ -203,8 +211,9 @@ async def test_errors_are_never_cached(engine: AsyncEngine, make_app: AppFactory
     app, client = await make_app(engine)
 
     missing = await client.get("/api/v1/personal-info")
-    invalid = await client.get(SKILLS, params={"level": "high"})
-    entries_after_errors = cache_of(app).state().entries
+    with count_reads(app) as reads:
+        invalid = await client.get(SKILLS, params={"level": "high"})
+    derived_after_errors = len(cache_of(app).derived)
     async with app.state.sessionmaker() as session, session.begin():
         session.add(Basics(name="Ada Lovelace"))
     found = await client.get("/api/v1/personal-info")
@@ -214,7 +223,8 @@ async def test_errors_are_never_cached(engine: AsyncEngine, make_app: AppFactory
     for response in (missing, invalid):
         assert "etag" not in response.headers
         assert "x-cache" not in response.headers
-    assert entries_after_errors == 0
+    assert reads == [], "a bad query is refused before any database work"
+    assert derived_after_errors == 0
     assert found.status_code == 200
     assert found.json()["name"] == "Ada Lovelace"
 
@@ -268,19 +278,22 @@ async def test_any_origin_gets_the_wildcard_on_hits(
     assert hit.headers["access-control-allow-origin"] == "*"
 
 
-async def test_the_cache_keeps_the_most_recently_used_entries(
+async def test_no_query_string_flood_evicts_a_document(
     engine: AsyncEngine, make_app: AppFactory
 ) -> None:
     app, client = await make_app(engine)
-    cache_of(app).max_entries = 2
-    for section in ("skills", "experience", "education"):
-        await client.get(f"/api/v1/{section}")
-    await client.get("/api/v1/experience")  # now most recently used
-    await client.get("/api/v1/languages")  # evicts /education
+    await add_skill(app, "Python", category="Languages")
+    await client.get(SKILLS)
+    documents = set(cache_of(app).snapshot.documents)  # type: ignore[union-attr]
 
-    assert cache_of(app).state().entries == 2
-    assert (await client.get("/api/v1/experience")).headers["x-cache"] == "HIT"
-    assert (await client.get("/api/v1/education")).headers["x-cache"] == "MISS"
+    with count_reads(app) as reads:
+        for number in range(DERIVED_MAX_ENTRIES + 100):
+            await client.get(SKILLS, params={"category": f"random-{number}"})
+
+    assert reads == [], "every filter answered from memory"
+    assert set(cache_of(app).snapshot.documents) == documents  # type: ignore[union-attr]
+    assert len(cache_of(app).derived) == DERIVED_MAX_ENTRIES
+    assert (await client.get(SKILLS)).headers["x-cache"] == "HIT"
 
 
 async def test_health_reports_the_cache_state(engine: AsyncEngine, make_app: AppFactory) -> None:
@@ -294,7 +307,8 @@ async def test_health_reports_the_cache_state(engine: AsyncEngine, make_app: App
 
     assert health.status_code == 200
     cache = health.json()["cache"]
-    assert (cache["entries"], cache["hits"], cache["misses"]) == (1, 2, 1)
+    assert (cache["hits"], cache["misses"]) == (2, 1)
+    assert cache["entries"] == len(cache_of(app).snapshot)  # type: ignore[arg-type]
     assert cache["hit_ratio"] == pytest.approx(2 / 3, abs=1e-3)
     assert cache["content_version"] >= 1
     assert cache["database"] == "ok"

@@ -6,9 +6,9 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-from fastapi import FastAPI
 
 from cms.main import create_app
+from cms.public.readpath import ReadPath
 from tests.databases import make_settings
 
 OPERATIONS = {
@@ -107,11 +107,11 @@ async def test_error_shape_for_404_405_422(client: httpx.AsyncClient) -> None:
     ]
 
 
-async def test_unexpected_error_is_a_json_500_without_internals(app: FastAPI) -> None:
+async def test_unexpected_error_is_a_json_500_without_internals(app: ReadPath) -> None:
     async def explode() -> None:
         raise RuntimeError("secret internals: SELECT * FROM admin_users")
 
-    app.add_api_route("/boom", explode)
+    app.app.add_api_route("/boom", explode)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get("/boom")

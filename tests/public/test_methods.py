@@ -23,7 +23,7 @@ async def _every_api_get_path(app: FastAPI, session: AsyncSession) -> list[str]:
     project = await add_project(session, slug="thing")
     values = {"experience_id": str(work.id), "id_or_slug": project.slug}
     paths = []
-    for template, operations in app.openapi()["paths"].items():
+    for template, operations in app.app.openapi()["paths"].items():
         if template.startswith("/api/"):
             assert set(operations) == {"get"}, template
             path = template

@@ -1,0 +1,369 @@
+"""The public read path: one small ASGI app answering every public ``GET`` from stored documents.
+
+Under uvicorn (``create_app``) and on Lambda (``lambda_handler``) alike, this app answers
+``/health`` and everything under ``/api`` (``/api/…`` being ``/api/v1/…``): the documents the
+writes stored (:mod:`cms.public.documents`), filters and details derived from them
+(:mod:`cms.public.derive`), ``HEAD``, ``OPTIONS``, ``405`` for writes, ``304``, CORS. It imports
+neither FastAPI nor SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else
+(the admin, ``/docs``, a path no document answers) goes to the full app (``cms.main``), built on
+first need when not given.
+
+**Freshness.** An instance trusts the content version it last read for
+``cache_version_check_interval`` seconds, then asks the database (one ``SELECT`` on
+``content_version``, one check in flight at a time). For a new version it loads every document
+stored for it with one query (one load in flight), so a write is served by every instance at
+most one interval after its commit; a write through the full app in this process is served at
+once (the app's commits make this instance ask again).
+
+**Failures.** When the database does not answer, the last snapshot this instance holds answers
+every path it can (``X-Cache: STALE``, ``X-Cache-Stale: database-unavailable``); with nothing in
+memory, a ``503``. After a failed check the instance answers from memory for one interval before
+asking again. Query strings never evict a document (:mod:`cms.public.instancecache`).
+
+**Database access.** The raw driver (asyncpg, or the standard library's sqlite3) with the
+engine's per-connection settings: direct PostgreSQL keeps one connection per instance (reopened
+once if the server dropped it while a Lambda container was frozen); behind a transaction-mode
+pooler every read opens one, with no statement cache, inside a transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import sqlite3
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+
+from starlette.datastructures import Headers
+from starlette.responses import JSONResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from cms.core.dburl import (
+    CONTENT_VERSION_SQL,
+    asyncpg_connect_args,
+    normalize_database_url,
+    sqlite_path,
+    uses_pooler,
+)
+from cms.core.hosts import HostGuardMiddleware
+from cms.core.jsonerror import error_response
+from cms.core.readsettings import ReadSettings
+from cms.public import derive
+from cms.public.cors import API_METHODS, API_PREFIX, ApiCORSMiddleware, api_cors_options
+from cms.public.httpcache import (
+    health_payload,
+    is_under,
+    make_etag,
+    request_path,
+    with_current_version,
+)
+from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
+
+__all__ = ["HEALTH_PATH", "ReadPath"]
+
+logger = logging.getLogger(__name__)
+
+HEALTH_PATH = "/health"
+_ALLOW = ", ".join(API_METHODS)
+_DOCUMENTS_QUERY = "SELECT path, status, etag, body, media_type FROM documents WHERE version = {}"
+
+
+class _Database:
+    """The two reads of an instance; subclasses run one SQL statement with their driver."""
+
+    _DOCUMENTS_SQL: str  # version → the stored documents, in the driver's paramstyle
+
+    async def version(self) -> Any:
+        rows = await self._fetch(CONTENT_VERSION_SQL)
+        return rows[0][0] if rows else None
+
+    async def documents(self, version: int) -> list[StoredRow]:
+        rows = await self._fetch(self._DOCUMENTS_SQL, version)
+        return [(row[0], row[1], row[2], bytes(row[3]), row[4]) for row in rows]
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        raise NotImplementedError
+
+    async def close(self) -> None:
+        raise NotImplementedError
+
+
+class _Postgres(_Database):
+    """Raw asyncpg reads with the engine's per-connection settings."""
+
+    _DOCUMENTS_SQL = _DOCUMENTS_QUERY.format("$1")
+
+    def __init__(self, settings: ReadSettings, url: str) -> None:
+        parts = urlsplit(url)
+        query = parse_qsl(parts.query, keep_blank_values=True)
+        self.pooler = uses_pooler(settings, url)
+        self.connect_args = asyncpg_connect_args(settings, pooler=self.pooler)
+        # ``ssl`` (from ``sslmode``, see normalize_database_url) is a keyword for asyncpg.
+        self.connect_args |= {key: value for key, value in query if key == "ssl"}
+        rest = [(key, value) for key, value in query if key != "ssl"]
+        self.dsn = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest)))
+        self._connection: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock = asyncio.Lock()
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        import asyncpg  # on the first query, not at import: SQLite deployments never need it
+
+        if self.pooler:
+            # The pooler pools: one connection per read, one transaction per connection, as
+            # a transaction-mode pooler may route each transaction to another server.
+            connection = await asyncpg.connect(self.dsn, **self.connect_args)
+            try:
+                async with connection.transaction():
+                    rows = await connection.fetch(sql, *args)
+            except BaseException:
+                connection.terminate()
+                raise
+            await connection.close()
+            return list(rows)
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._connection, self._loop, self._lock = None, loop, asyncio.Lock()
+        async with self._lock:
+            for attempt in range(2):
+                connection = self._connection
+                if connection is None or connection.is_closed():
+                    connection = await asyncpg.connect(self.dsn, **self.connect_args)
+                    self._connection = connection
+                try:
+                    return list(await connection.fetch(sql, *args))
+                except (asyncpg.ConnectionDoesNotExistError, asyncpg.InterfaceError, OSError):
+                    # Dropped by the server while the container was frozen: reconnect once.
+                    self._drop(connection)
+                    if attempt:
+                        raise
+                except BaseException:  # timeout, cancellation: the connection state is unknown
+                    self._drop(connection)
+                    raise
+        raise AssertionError("unreachable")
+
+    def _drop(self, connection: Any) -> None:
+        if self._connection is connection:
+            self._connection = None
+        connection.terminate()
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.terminate()
+
+
+class _Sqlite(_Database):
+    """Reads of a local SQLite file with the standard library.
+
+    Synchronous on purpose: a primary-key read of a local file takes microseconds, less than
+    handing it to aiosqlite's thread, whose non-daemon worker would also keep a process that
+    never closes it from exiting.
+    """
+
+    _DOCUMENTS_SQL = _DOCUMENTS_QUERY.format("?")
+
+    def __init__(self, settings: ReadSettings, path: str) -> None:
+        self.uri = f"file:{quote(path)}?mode=rw"  # never create an empty file by mistake
+        self.timeout = settings.database_timeout
+        self._connection: sqlite3.Connection | None = None
+
+    async def _fetch(self, sql: str, *args: Any) -> list[Any]:
+        if self._connection is None:
+            self._connection = sqlite3.connect(
+                self.uri,
+                uri=True,
+                timeout=self.timeout,
+                isolation_level=None,  # autocommit: every read sees the latest commit
+                check_same_thread=False,
+            )
+        try:
+            return self._connection.execute(sql, args).fetchall()
+        except sqlite3.Error:
+            self._connection.close()
+            self._connection = None
+            raise
+
+    async def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            connection.close()
+
+
+def _open_database(settings: ReadSettings) -> _Database | None:
+    url = normalize_database_url(settings.database_url)
+    if url.startswith("postgresql+asyncpg://"):
+        return _Postgres(settings, url)
+    if url.startswith("sqlite"):
+        path = sqlite_path(url)
+        return None if path is None else _Sqlite(settings, path)
+    return None
+
+
+class ReadPath:
+    """ASGI app: public reads from stored documents; the rest to the full app."""
+
+    def __init__(
+        self,
+        settings: ReadSettings,
+        *,
+        app: ASGIApp | None = None,
+        build_app: Callable[[], Any] | None = None,
+    ) -> None:
+        self.settings = settings
+        self._app: Any = app
+        self._build_app = build_app
+        database = _open_database(settings)
+        if database is None:
+            raise ValueError(
+                "The public read path needs PostgreSQL or a SQLite file: "
+                f"DATABASE_URL {settings.database_url.partition(':')[0]}:… is neither"
+            )
+        self.database = database
+        self.cache = InstanceCache(database, **InstanceCache.options(settings))
+        self._api = ApiCORSMiddleware(self._answer_api, **api_cors_options(settings))
+        self._guarded = HostGuardMiddleware(self._route, allowed_hosts=list(settings.allowed_hosts))
+        if app is not None:
+            self._listen(app)
+
+    # --- the full app ----------------------------------------------------------------
+
+    @property
+    def app(self) -> Any:
+        """The full application (``cms.main.create_full_app``), built on first use."""
+        if self._app is None:
+            if self._build_app is None:
+                raise RuntimeError("ReadPath has no full app to build")
+            self._app = self._build_app()
+            self._listen(self._app)
+        return self._app
+
+    @property
+    def state(self) -> Any:
+        """The full app's ``state`` (settings, engine, sessionmaker)."""
+        return self.app.state
+
+    @property
+    def app_built(self) -> bool:
+        """Whether the full app exists yet."""
+        return self._app is not None
+
+    def _listen(self, app: Any) -> None:
+        # A write through the full app in this process: ask for the version at once.
+        from cms.core.db import on_content_commit
+
+        on_content_commit(app.state.engine, self.cache.invalidate)
+        app.state.instance_cache = self.cache  # the full app's /health (OpenAPI) reads it
+
+    def invalidate(self) -> None:
+        """Distrust the known content version: the next request asks the database."""
+        self.cache.invalidate()
+
+    async def dispose(self) -> None:
+        """Close every database connection this instance holds (read path and full app)."""
+        await self.database.close()
+        if self._app is not None:
+            await self._app.state.engine.dispose()
+
+    # --- requests --------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)  # lifespan: the full app's rebuild poller
+            return
+        await self._guarded(with_current_version(scope), receive, send)
+
+    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if is_under(scope, API_PREFIX):
+            await self._api(scope, receive, send)
+        elif request_path(scope) == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+            await self._health(scope, receive, send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _answer_api(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method not in ("GET", "HEAD"):
+            response: Response
+            if method == "OPTIONS":
+                response = Response(status_code=204, headers={"Allow": _ALLOW})
+            else:
+                message = "Method Not Allowed: the public API is read-only"
+                response = error_response(405, message, headers={"Allow": _ALLOW})
+            await response(scope, receive, send)
+            return
+        query = scope.get("query_string", b"").decode("latin-1")
+        head = method == "HEAD"
+        # Checked before any database work: a bad query costs no SQL.
+        known = self.cache.snapshot
+        wanted = derive.wanted(
+            request_path(scope),
+            query,
+            lambda path: known is None or path in known.documents or path in known.not_found,
+        )
+        if wanted is None:
+            await self.app(scope, receive, send)  # no public document: 404, redirects
+            return
+        if isinstance(wanted, derive.Invalid):
+            response = error_response(422, "Invalid request", details=wanted.details)
+            await self._send(response, head, send)
+            return
+        current = await self.cache.current()
+        if current is None:
+            await self._unavailable(head, send)
+            return
+        found = self._find(current, wanted, request_path(scope) + "?" + query)
+        if isinstance(found, str):
+            await self._send(error_response(404, found), head, send)
+            return
+        condition = Headers(scope=scope).get("if-none-match")
+        await self.cache.respond(found, current.label, head, condition, send)
+
+    def _find(
+        self, current: Current, wanted: derive.Stored | derive.Derived, key: str
+    ) -> CacheEntry | str:
+        """The entry answering ``wanted`` (asked as ``key``) from ``current``, or a 404 message."""
+        snapshot = current.snapshot
+        if not snapshot.documents and not snapshot.not_found:
+            return "Not Found"
+        document = snapshot.documents.get(wanted.path)
+        if document is None:
+            return snapshot.not_found.get(wanted.path, "Not Found")
+        if isinstance(wanted, derive.Stored):
+            return document
+        kept = self.cache.recall(key, snapshot.version)
+        if kept is not None:
+            return kept
+        if document.parsed is None:
+            document.parsed = derive.entries(document.body)
+        body = derive.select(document.parsed, wanted)
+        if body is None:
+            return wanted.missing
+        headers = [(b"content-type", b"application/json")]
+        entry = self.cache.entry(snapshot.version, headers, body, make_etag(body))
+        return self.cache.remember(key, entry)
+
+    async def _send(self, response: Response, head: bool, send: Send) -> None:
+        if head:
+            response.body = b""  # Content-Length stays that of the GET body
+        await response({"type": "http"}, _no_body, send)
+
+    async def _unavailable(self, head: bool, send: Send) -> None:
+        self.cache.count_unavailable()
+        retry_after = str(max(1, math.ceil(self.cache.check_interval)))
+        response = error_response(
+            503,
+            "The database is unavailable and this response is not cached; try again shortly",
+            headers={"Retry-After": retry_after, "Cache-Control": "no-store"},
+        )
+        await self._send(response, head, send)
+
+    async def _health(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body, status = await health_payload(self.settings.service_name, self.cache)
+        await self._send(JSONResponse(body, status_code=status), scope["method"] == "HEAD", send)
+
+
+async def _no_body() -> dict[str, Any]:
+    return {"type": "http.request", "body": b"", "more_body": False}

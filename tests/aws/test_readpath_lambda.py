@@ -1,0 +1,127 @@
+"""The read path on Lambda: stored documents served without FastAPI, SQLAlchemy or pydantic."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cms.core.readsettings import ReadSettings
+from cms.public.readpath import ReadPath
+from tests.aws import lambda_helpers as helpers
+from tests.databases import make_settings
+from tests.public.cache_helpers import FakeClock, add_skill
+
+ROOT = Path(__file__).resolve().parents[2]
+SKILLS = "/api/v1/skills"
+INTERVAL = 5.0  # seconds, the fast path's cache_version_check_interval (on a fake clock)
+ORIGIN = "https://cv.example"
+# Headers that must be byte-for-byte those of the full app.
+SAME_HEADERS = (
+    "content-type",
+    "content-length",
+    "etag",
+    "cache-control",
+    "x-content-version",
+    "access-control-allow-origin",
+    "access-control-expose-headers",
+    "vary",
+)
+
+ReadPathFactory = Callable[..., Awaitable[tuple[ReadPath, httpx.AsyncClient]]]
+
+
+@pytest.fixture
+async def make_read_path(database_url: str, engine: AsyncEngine) -> AsyncIterator[ReadPathFactory]:
+    """Read-path instances (another Lambda container each) on the database under test."""
+    made: list[tuple[ReadPath, httpx.AsyncClient]] = []
+
+    async def build(
+        url: str | None = None, clock: FakeClock | None = None, **overrides: Any
+    ) -> tuple[ReadPath, httpx.AsyncClient]:
+        overrides.setdefault("cache_version_check_interval", INTERVAL)
+        settings = make_settings(url or database_url, **overrides)
+        fast = ReadPath(ReadSettings.from_settings(settings))
+        if clock is not None:
+            fast.cache.clock = clock
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=fast), base_url="http://t")
+        made.append((fast, client))
+        return fast, client
+
+    yield build
+    for fast, client in made:
+        await client.aclose()
+        await fast.dispose()
+
+
+CHILD = """
+import json, sys, types
+sys.path.insert(0, {root!r})
+import lambda_handler
+heavy = ("fastapi", "sqlalchemy", "sqlmodel", "cms.content.models", "cms.core.db", "sqladmin")
+context = types.SimpleNamespace(function_name="cms", memory_limit_in_mb=512,
+    invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:cms",
+    aws_request_id="test")
+results = {{"after_import": [m for m in heavy if m in sys.modules]}}
+for name, event in json.loads(sys.stdin.read()):
+    response = lambda_handler.handler(event, context)
+    results[name] = {{"status": response["statusCode"], "headers": response.get("headers", {{}}),
+        "heavy": [m for m in heavy if m in sys.modules]}}
+print("RESULT " + json.dumps(results))
+"""
+
+
+async def test_the_handler_serves_documents_without_importing_the_full_stack(
+    app: ReadPath, database_url: str
+) -> None:
+    await add_skill(app, "Python")  # the write stores the documents
+    events = [
+        ("resume", helpers.make_event("http_api_v2_stage", "GET", "/api/v1/resume")),
+        ("health", helpers.make_event("function_url", "GET", "/health")),
+        ("login", helpers.make_event("rest_api_v1_stage", "GET", "/admin/login")),
+    ]
+    env = helpers.container_env(DATABASE_URL=database_url, ENVIRONMENT="test")
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", CHILD.format(root=str(ROOT))],
+        input=json.dumps(events),
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    results = json.loads(line[7:])
+    assert results["after_import"] == []
+    assert results["resume"]["status"] == 200
+    assert results["resume"]["headers"]["x-cache"] == "MISS", "loaded, not rendered"
+    assert results["resume"]["heavy"] == [], "the first public read needs no full app"
+    assert results["health"]["status"] == 200 and results["health"]["heavy"] == []
+    assert results["login"]["status"] == 200, "the admin still works through the handler"
+    assert "fastapi" in results["login"]["heavy"]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+async def test_neon_style_url_through_a_tls_pooler(
+    pgbouncer: Any, pooled_schema: str, make_read_path: ReadPathFactory
+) -> None:
+    """``sslmode=require&channel_binding=require`` as Neon prints it, raw asyncpg via PgBouncer."""
+    if not pgbouncer.tls:
+        pytest.skip("openssl not available to give PgBouncer a certificate")
+    url = pgbouncer.url(pooled_schema, "sslmode=require&channel_binding=require")
+    fast, other = await make_read_path(url, database_pooler=True, cache_version_check_interval=0)
+    health = [await other.get("/health") for _ in range(3)]
+
+    assert [r.json()["database"] for r in health] == ["ok"] * 3
+    assert not fast.app_built
