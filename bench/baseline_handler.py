@@ -1,23 +1,39 @@
-"""The baseline for bench/cold_start.py: a bare FastAPI app behind Mangum."""
+"""The baselines of bench/cold_start.py: bare Starlette and bare FastAPI apps behind Mangum.
+
+Each answers ``GET`` with the bytes of ``BENCH_BODY_FILE`` (the document the CMS serves, so both
+send the same bytes) or a small constant.
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import os
+from pathlib import Path
+
 from mangum import Mangum
 
-app = FastAPI()
+_FILE = os.environ.get("BENCH_BODY_FILE")
+BODY = Path(_FILE).read_bytes() if _FILE else b'{"hello":"world"}'
 
+if os.environ.get("BENCH_BASELINE") == "fastapi":
+    from fastapi import FastAPI
+    from fastapi.responses import Response
 
-@app.get("/api/v1/resume")
-async def resume() -> dict[str, str]:
-    """A constant answer."""
-    return {"hello": "world"}
+    fastapi_app = FastAPI()
 
+    @fastapi_app.get("/{path:path}")
+    async def document(path: str) -> Response:
+        """The same bytes for every path."""
+        return Response(BODY, media_type="application/json")
 
-@app.get("/health")
-async def health() -> dict[str, str]:
-    """A constant answer."""
-    return {"status": "ok"}
+    handler = Mangum(fastapi_app, lifespan="off")
+else:
+    from starlette.applications import Starlette
+    from starlette.responses import Response as StarletteResponse
+    from starlette.routing import Route
 
+    async def document(request: object) -> StarletteResponse:
+        """The same bytes for every path."""
+        return StarletteResponse(BODY, media_type="application/json")
 
-handler = Mangum(app, lifespan="off")
+    starlette_app = Starlette(routes=[Route("/{path:path}", document)])
+    handler = Mangum(starlette_app, lifespan="off")

@@ -351,8 +351,13 @@ class InstanceCache:
         head: bool,
         condition: str | None,
         send: Send,
+        *,
+        vary: bool = False,
     ) -> None:
-        """Send and count ``entry`` as ``label``: ``304`` if ``condition`` matches, HEAD no body."""
+        """Send and count ``entry`` as ``label``: ``304`` if ``condition`` matches, HEAD no body.
+
+        ``vary``: add ``Vary: Origin`` (what CORS adds to a request without ``Origin``).
+        """
         if label == b"HIT":
             self.hits += 1
         elif label == b"MISS":
@@ -360,6 +365,8 @@ class InstanceCache:
         else:
             self.stale += 1
         extra = [(b"x-cache", label), (b"x-content-version", str(entry.version).encode())]
+        if vary:
+            extra.append((b"vary", b"Origin"))
         modified = not if_none_match(condition, entry.etag)
         headers = entry.headers if modified else entry.not_modified_headers
         if label == b"STALE":

@@ -38,7 +38,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.core.dburl import (
     CONTENT_VERSION_SQL,
@@ -223,8 +223,11 @@ class ReadPath:
             )
         self.database = database
         self.cache = InstanceCache(database, **InstanceCache.options(settings))
-        self._api = ApiCORSMiddleware(self._answer_api, **api_cors_options(settings))
-        self._guarded = HostGuardMiddleware(self._route, allowed_hosts=list(settings.allowed_hosts))
+        self._cors = ApiCORSMiddleware(self._answer_api, **api_cors_options(settings))
+        self._host_guard = HostGuardMiddleware(
+            self._route, allowed_hosts=list(settings.allowed_hosts)
+        )
+        self._any_host = "*" in settings.allowed_hosts
         if app is not None:
             self._listen(app)
 
@@ -270,20 +273,43 @@ class ReadPath:
     # --- requests --------------------------------------------------------------------
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)  # lifespan: the full app's rebuild poller
+        if scope["type"] == "lifespan":
+            await self._lifespan(scope, receive, send)
             return
-        await self._guarded(with_current_version(scope), receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope = with_current_version(scope)
+        if self._any_host and (is_under(scope, API_PREFIX) or request_path(scope) == HEALTH_PATH):
+            await self._route(scope, receive, send)  # no redirect here: nothing to make relative
+        else:
+            await self._host_guard(scope, receive, send)
+
+    async def _lifespan(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The full app's lifespan (its rebuild poller); on shutdown, close our connection too."""
+
+        async def closing(message: Message) -> None:
+            if message["type"] == "lifespan.shutdown.complete":
+                await self.database.close()
+            await send(message)
+
+        await self.app(scope, receive, closing)
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if is_under(scope, API_PREFIX):
-            await self._api(scope, receive, send)
+            if scope["method"] in ("GET", "HEAD") and not _has_origin(scope):
+                # All CORS would add is "Vary: Origin": added here, the hit path stays short.
+                await self._answer_api(scope, receive, send, vary=True)
+            else:
+                await self._cors(scope, receive, send)
         elif request_path(scope) == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await self._health(scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
-    async def _answer_api(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def _answer_api(
+        self, scope: Scope, receive: Receive, send: Send, *, vary: bool = False
+    ) -> None:
         method = scope["method"]
         if method not in ("GET", "HEAD"):
             response: Response
@@ -303,23 +329,23 @@ class ReadPath:
             query,
             lambda path: known is None or path in known.documents or path in known.not_found,
         )
-        if wanted is None:
-            await self.app(scope, receive, send)  # no public document: 404, redirects
+        if wanted is None:  # no public document: the app's 404s and redirects, with CORS
+            await (self._cors if vary else self.app)(scope, receive, send)
             return
         if isinstance(wanted, derive.Invalid):
             response = error_response(422, "Invalid request", details=wanted.details)
-            await self._send(response, head, send)
+            await self._send(response, head, send, vary)
             return
         current = await self.cache.current()
         if current is None:
-            await self._unavailable(head, send)
+            await self._unavailable(head, send, vary)
             return
         found = self._find(current, wanted, request_path(scope) + "?" + query)
         if isinstance(found, str):
-            await self._send(error_response(404, found), head, send)
+            await self._send(error_response(404, found), head, send, vary)
             return
         condition = Headers(scope=scope).get("if-none-match")
-        await self.cache.respond(found, current.label, head, condition, send)
+        await self.cache.respond(found, current.label, head, condition, send, vary=vary)
 
     def _find(
         self, current: Current, wanted: derive.Stored | derive.Derived, key: str
@@ -345,12 +371,14 @@ class ReadPath:
         entry = self.cache.entry(snapshot.version, headers, body, make_etag(body))
         return self.cache.remember(key, entry)
 
-    async def _send(self, response: Response, head: bool, send: Send) -> None:
+    async def _send(self, response: Response, head: bool, send: Send, vary: bool = False) -> None:
+        if vary:
+            response.headers["Vary"] = "Origin"
         if head:
             response.body = b""  # Content-Length stays that of the GET body
         await response({"type": "http"}, _no_body, send)
 
-    async def _unavailable(self, head: bool, send: Send) -> None:
+    async def _unavailable(self, head: bool, send: Send, vary: bool) -> None:
         self.cache.count_unavailable()
         retry_after = str(max(1, math.ceil(self.cache.check_interval)))
         response = error_response(
@@ -358,11 +386,15 @@ class ReadPath:
             "The database is unavailable and this response is not cached; try again shortly",
             headers={"Retry-After": retry_after, "Cache-Control": "no-store"},
         )
-        await self._send(response, head, send)
+        await self._send(response, head, send, vary)
 
     async def _health(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, status = await health_payload(self.settings.service_name, self.cache)
         await self._send(JSONResponse(body, status_code=status), scope["method"] == "HEAD", send)
+
+
+def _has_origin(scope: Scope) -> bool:
+    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 async def _no_body() -> dict[str, Any]:

@@ -12,13 +12,18 @@ from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 
+from cms.content.models import Project, Work
+from cms.content.seeding import SEED_DIR, seed_database
 from cms.core.readsettings import ReadSettings
+from cms.public.documents import STORED
 from cms.public.readpath import ReadPath
 from tests.aws import lambda_helpers as helpers
 from tests.databases import make_settings
-from tests.public.cache_helpers import FakeClock, add_skill
+from tests.public.cache_helpers import FakeClock
 
 ROOT = Path(__file__).resolve().parents[2]
 SKILLS = "/api/v1/skills"
@@ -66,7 +71,8 @@ CHILD = """
 import json, sys, types
 sys.path.insert(0, {root!r})
 import lambda_handler
-heavy = ("fastapi", "sqlalchemy", "sqlmodel", "cms.content.models", "cms.core.db", "sqladmin")
+heavy = ("fastapi", "sqlalchemy", "sqlmodel", "pydantic", "pydantic_settings",
+    "cms.content.models", "cms.core.db", "sqladmin")
 context = types.SimpleNamespace(function_name="cms", memory_limit_in_mb=512,
     invoked_function_arn="arn:aws:lambda:eu-west-1:123456789012:function:cms",
     aws_request_id="test")
@@ -82,12 +88,26 @@ print("RESULT " + json.dumps(results))
 async def test_the_handler_serves_documents_without_importing_the_full_stack(
     app: ReadPath, database_url: str
 ) -> None:
-    await add_skill(app, "Python")  # the write stores the documents
-    events = [
-        ("resume", helpers.make_event("http_api_v2_stage", "GET", "/api/v1/resume")),
-        ("health", helpers.make_event("function_url", "GET", "/health")),
-        ("login", helpers.make_event("rest_api_v1_stage", "GET", "/admin/login")),
+    async with app.state.sessionmaker() as session, session.begin():
+        await seed_database(session, SEED_DIR)  # the write stores the documents
+    async with app.state.sessionmaker() as session:  # ids go on after other tests' rows
+        work = await session.scalar(select(Work.id).where(col(Work.is_published)).limit(1))
+        project = await session.scalar(select(Project.id).where(col(Project.is_published)).limit(1))
+    public = [document.path for document in STORED] + [
+        f"/api/v1/experience/{work}",
+        "/api/v1/projects/ledgerline",
+        f"/api/v1/projects/{project}",
+        "/api/skills",
+        "/health",
     ]
+    filtered = {"/api/v1/skills": "category=Backend", "/api/v1/projects": "featured=true"}
+    events = [("resume", helpers.make_event("http_api_v2_stage", "GET", "/api/v1/resume"))]
+    events += [(path, helpers.make_event("function_url", "GET", path)) for path in public]
+    for path, query in filtered.items():
+        event = helpers.make_event("function_url", "GET", path)
+        event["rawQueryString"] = query
+        events.append((f"{path}?{query}", event))
+    events.append(("login", helpers.make_event("rest_api_v1_stage", "GET", "/admin/login")))
     env = helpers.container_env(DATABASE_URL=database_url, ENVIRONMENT="test")
     result = await asyncio.to_thread(
         subprocess.run,
@@ -107,7 +127,8 @@ async def test_the_handler_serves_documents_without_importing_the_full_stack(
     assert results["resume"]["status"] == 200
     assert results["resume"]["headers"]["x-cache"] == "MISS", "loaded, not rendered"
     assert results["resume"]["heavy"] == [], "the first public read needs no full app"
-    assert results["health"]["status"] == 200 and results["health"]["heavy"] == []
+    for name, _ in events[1:-1]:  # every public path, filters and details included
+        assert (results[name]["status"], results[name]["heavy"]) == (200, []), name
     assert results["login"]["status"] == 200, "the admin still works through the handler"
     assert "fastapi" in results["login"]["heavy"]
 

@@ -24,6 +24,7 @@ pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=Tr
 
 SKILLS = "/api/v1/skills"
 EXPERIENCE = "/api/v1/experience"
+RESUME = "/api/v1/resume"
 INTERVAL = 0.25  # seconds (exact in binary, so the fake clock lands on it); the bound
 TIMEOUT = 1.0  # seconds; database_timeout of the instance behind the proxy
 
@@ -226,3 +227,31 @@ async def test_concurrent_requests_share_one_version_check(
 
     assert all(r.headers["x-cache"] == "HIT" for r in responses)
     assert cache_of(app).version_checks == before + 1
+
+
+async def test_after_a_flood_of_query_strings_an_outage_still_serves_every_document(
+    engine: AsyncEngine,
+    proxied_engine: AsyncEngine,
+    proxy: TcpProxy,
+    make_app: AppFactory,
+) -> None:
+    clock = FakeClock()
+    writer, _ = await make_app(engine)
+    app, client = await make_app(proxied_engine, clock, cache_version_check_interval=INTERVAL)
+    await add_skill(writer, "Python", category="Languages")
+    good = {path: await client.get(path) for path in (SKILLS, EXPERIENCE, RESUME)}
+    flood = [
+        await client.get(SKILLS, params={"category": f"flood {number}"}) for number in range(2000)
+    ]
+
+    await proxy.stop()
+    clock.advance(INTERVAL)
+    during = {path: await client.get(path) for path in good}
+    filtered = await client.get(SKILLS, params={"category": "languages"})
+
+    assert {response.status_code for response in flood} == {200}
+    for path, response in during.items():
+        assert (response.status_code, response.headers["x-cache"]) == (200, "STALE"), path
+        assert response.content == good[path].content, path
+    assert filtered.headers["x-cache"] == "STALE"
+    assert [skill["name"] for skill in filtered.json()] == ["Python"]
