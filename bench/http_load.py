@@ -163,18 +163,18 @@ def _edits(url: str, server: str, stop: threading.Event, seen: list[float]) -> N
     from cms.content.models import Skill
     from cms.content.session import make_sessionmaker
     from cms.core.config import Settings
-    from cms.core.db import create_engine
+    from cms.core.db import create_engine, current_content_version
 
-    async def watch(client: httpx.AsyncClient, number: int, committed: float) -> None:
+    async def watch(client: httpx.AsyncClient, version: int, committed: float) -> None:
         last_old = 0.0
         while time.monotonic() - committed < 3 * INTERVAL:
             asked = time.monotonic()
             answers = await asyncio.gather(
                 *(client.get(server + PATH, headers={"Connection": "close"}) for _ in range(6))
             )
-            if all(f"edit {number}" in answer.text for answer in answers):
+            if all(int(answer.headers["x-content-version"]) >= version for answer in answers):
                 break
-            last_old = asked - committed  # a request sent then still got the old content
+            last_old = asked - committed  # a request sent then still got an older version
             await asyncio.sleep(0.02)
         seen.append(last_old)
 
@@ -190,7 +190,10 @@ def _edits(url: str, server: str, stop: threading.Event, seen: list[float]) -> N
                 async with maker() as session, session.begin():
                     skill = (await session.scalars(select(Skill).limit(1))).one()
                     skill.keywords = [*skill.keywords[:2], f"edit {number}"]
-                watchers.append(asyncio.ensure_future(watch(client, number, time.monotonic())))
+                committed = time.monotonic()
+                async with maker() as session:
+                    version = await current_content_version(session)
+                watchers.append(asyncio.ensure_future(watch(client, version, committed)))
                 await asyncio.sleep(max(0.0, 1.0 - (time.monotonic() - started)))
             await asyncio.gather(*watchers)
         await engine.dispose()
