@@ -14,6 +14,7 @@ from sqlalchemy import JSON, Boolean, DateTime, func, inspect, select
 from starlette.requests import Request
 
 from cms.admin.backoffice import OWN_VIEWS
+from cms.admin.images import IllustratedView, preview_formatter
 from cms.admin.views import (
     CMSModelView,
     EntryView,
@@ -41,6 +42,8 @@ _ENTRY_LABELS: dict[str, str] = {
     "github_url": "GitHub URL",
     "demo_url": "Demo URL",
     "image_url": "Image URL",
+    "image_alt": "Image description",
+    "image_media_id": "Uploaded image",
     "years_experience": "Years",
     "level_label": "Level (text)",
 }
@@ -115,7 +118,10 @@ def section_view(section: Section) -> type[CMSModelView]:
             *([("sort_order", False)] if entry else []),
             (section.order_date, True) if section.order_date else (columns[0], False),
         ],
-        "column_details_exclude_list": [name for name in _NOT_SHOWN if name in table_columns],
+        "column_details_exclude_list": [
+            *(name for name in _NOT_SHOWN if name in table_columns),
+            *(["image_media"] if section.illustrated else []),
+        ],
         "partial_dates": section.precision_of,
         "form_args": {
             **CMSModelView.form_args,
@@ -129,15 +135,21 @@ def section_view(section: Section) -> type[CMSModelView]:
         attributes["form_columns"] = list(hints.form)
     else:
         attributes["form_excluded_columns"] = [n for n in _NOT_EDITED if n in table_columns]
+    details: dict[str, Any] = {}
     if section.tagged:
         attributes["form_ajax_refs"] = _TECHNOLOGY_PICKER
         # "Python, FastAPI" on the list and details pages, not SQLAdmin's "(Python) (FastAPI)".
-        attributes["column_formatters_detail"] = {"technologies": names_formatter("technologies")}
+        details["technologies"] = names_formatter("technologies")
         attributes["non_link_related_fields"] = ["technologies"]
-    base = EntryView if entry else SingleRowView
+    if section.illustrated:
+        details["image_media_id"] = preview_formatter
+    if details:
+        attributes["column_formatters_detail"] = details
+    base: type[CMSModelView] = EntryView if entry else SingleRowView
+    bases = (IllustratedView, base) if section.illustrated else (base,)
     name = f"{section.table.__name__}Admin"
     return types.new_class(
-        name, (base,), {"model": section.table}, lambda namespace: namespace.update(attributes)
+        name, bases, {"model": section.table}, lambda namespace: namespace.update(attributes)
     )
 
 

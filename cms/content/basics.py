@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from cms.content import models as m
+from cms.content.images import IMAGE_ALT_HELP, ImagePublic, image_url, public_image
 from cms.content.record import AdminHints, Section, resume_field
 
 __all__ = ["BASICS", "LOCATION_KEYS", "PROFILES", "LocationPublic", "PersonalInfoPublic"]
@@ -61,12 +62,17 @@ class PersonalInfoPublic(BaseModel):
     website: str | None = Field(description="JSON Resume `basics.url`.")
     linkedin: str | None = Field(description="URL of the first published LinkedIn profile.")
     github: str | None = Field(description="URL of the first published GitHub profile.")
-    image_url: str | None
+    image_url: str | None = Field(
+        description="The URL of the image (the largest variant of an upload).",
+        deprecated="Read `image.url`.",
+    )
+    image: ImagePublic | None = Field(description="The owner's photo, uploaded or a URL.")
     profiles: list[ProfilePublic]  # type: ignore[valid-type]
 
     @classmethod
     def from_rows(cls, basics: Any, profiles: list[Any]) -> PersonalInfoPublic:
-        """Combine the basics row with the (already published-only, ordered) profiles."""
+        """Combine the basics row (its ``image_media`` loaded) with the (already
+        published-only, ordered) profiles."""
 
         def profile_url(network: str) -> str | None:
             for profile in profiles:
@@ -92,7 +98,8 @@ class PersonalInfoPublic(BaseModel):
             website=basics.url,
             linkedin=profile_url("linkedin"),
             github=profile_url("github"),
-            image_url=basics.image,
+            image_url=image_url(basics),
+            image=public_image(basics),
             profiles=[ProfilePublic.from_row(profile) for profile in profiles],  # type: ignore[attr-defined]
         )
 
@@ -104,12 +111,13 @@ BASICS = Section(
     resume=(
         f("name"),
         f("label"),
-        f("image", kind="url"),
+        f("image", kind="image"),
         f("email", kind="email"),
         f("phone"),
         f("url", kind="url"),
         f("summary"),
         f("pronouns"),
+        f("imageAlt", "image_alt"),
         # basics.location, flattened into the row
         f("address"),
         f("postalCode", "postal_code"),
@@ -127,13 +135,21 @@ BASICS = Section(
         columns=("name", "label", "email", "city", "country_code", "updated_at"),
         search=("name", "label"),
         plural="Personal info",
+        form=(
+            *("name", "label", "email", "phone", "url", "image", "image_alt", "summary"),
+            *("pronouns", "address", "postal_code", "city", "country_code", "region"),
+            "timezone",
+        ),
         labels={
             "label": "Title",
             "country_code": "Country",
             "url": "Website",
             "image": "Image URL",
+            "image_alt": "Image description",
+            "image_media_id": "Uploaded image",
             "updated_at": "Updated",
         },
+        help={"image_alt": IMAGE_ALT_HELP},
     ),
 )
 LOCATION_KEYS = ("address", "postalCode", "city", "countryCode", "region", "timezone")

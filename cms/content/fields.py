@@ -1,7 +1,7 @@
 """The building blocks of the CV's tables: checked URLs, dated periods, list entries, rows."""
 
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, StringConstraints, model_validator
 from sqlalchemy import CheckConstraint, Enum
@@ -11,7 +11,9 @@ from cms.content.dates import DatePrecision
 from cms.core.models import json_dict_field, timestamp_field
 
 __all__ = [
+    "ALT_MAX",
     "ContentRow",
+    "Illustrated",
     "LINE_MAX",
     "LONG_TEXT_MAX",
     "HttpUrlStr",
@@ -40,6 +42,7 @@ HttpUrlStr = Annotated[str, AfterValidator(_check_http_url)]
 
 LONG_TEXT_MAX = 10_000  # characters: a summary of several paragraphs, never megabytes
 LINE_MAX = 1_000  # characters of one list item (a highlight, a keyword)
+ALT_MAX = 300  # characters of an image's text alternative: a sentence or two
 
 Line = Annotated[str, StringConstraints(max_length=LINE_MAX)]
 """One item of a list field."""
@@ -78,6 +81,37 @@ class Period(SQLModel):
     def _check_order(self) -> "Period":
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class Illustrated(SQLModel):
+    """An entry with an image: uploaded (``image_media_id``, see :mod:`cms.media`) or given as a
+    URL (the column :attr:`image_url_field` names), never both, and its text alternative."""
+
+    image_media_id: str | None = Field(default=None, foreign_key="media.id", max_length=32)
+    image_alt: str | None = Field(
+        default=None,
+        max_length=ALT_MAX,
+        description="What the image shows, for people who cannot see it (required with an "
+        "uploaded image).",
+    )
+
+    image_url_field: ClassVar[str]
+    """The column holding an image given as a URL."""
+    image_upload: ClassVar[None] = None
+    """The back office's file field: SQLAdmin reads a row attribute of that name on edits."""
+
+    @model_validator(mode="after")
+    def _check_image(self) -> "Illustrated":
+        if not self.image_media_id:
+            return self
+        if getattr(self, self.image_url_field, None):
+            raise ValueError(
+                f"{self.image_url_field} holds the URL of another image: clear it to show the "
+                "uploaded one"
+            )
+        if not (self.image_alt or "").strip():
+            raise ValueError("image_alt is required with an uploaded image: describe what it shows")
         return self
 
 

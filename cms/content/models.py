@@ -12,7 +12,7 @@ Dates keep the precision a CV gives them: a ``date`` column and a ``*_precision`
 
 import datetime as dt
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import EmailStr
 from sqlalchemy import CheckConstraint
@@ -23,6 +23,7 @@ from cms.content.dates import DatePrecision
 from cms.content.fields import (
     ContentRow,
     HttpUrlStr,
+    Illustrated,
     Line,
     ListEntry,
     Period,
@@ -31,6 +32,7 @@ from cms.content.fields import (
     precision_field,
 )
 from cms.core.models import json_dict_field, json_list_field, timestamp_field
+from cms.media.models import Media
 
 __all__ = [
     "CONTENT_TABLES",
@@ -69,8 +71,10 @@ __all__ = [
 # --- basics ------------------------------------------------------------------------
 
 
-class BasicsBase(SQLModel):
+class BasicsBase(Illustrated):
     """The owner: JSON Resume ``basics``."""
+
+    image_url_field: ClassVar[str] = "image"
 
     name: str = Field(max_length=200)
     label: str | None = Field(default=None, max_length=200)
@@ -101,6 +105,9 @@ class Basics(BasicsBase, table=True):
     """JSON Resume ``meta`` section and any unknown top-level properties (under ``"$document"``)."""
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(onupdate=True)
+
+    image_media: Media | None = Relationship(sa_relationship_kwargs={"lazy": "raise_on_sql"})
+    """The uploaded image (the read loads it; nothing else does)."""
 
     def __str__(self) -> str:
         return self.name
@@ -202,8 +209,10 @@ class Work(WorkBase, ContentRow, table=True):
 # --- projects ------------------------------------------------------------------------
 
 
-class ProjectBase(Period, ListEntry):
+class ProjectBase(Period, ListEntry, Illustrated):
     """A project: JSON Resume ``projects`` plus slug, featured flag and repository/demo links."""
+
+    image_url_field: ClassVar[str] = "image_url"
 
     name: str = Field(max_length=200)
     # SQLModel's `regex=` is silently ignored under pydantic 2: pass the pattern through.
@@ -231,6 +240,8 @@ class Project(ProjectBase, ContentRow, table=True):
         link_model=ProjectTechnology,
         sa_relationship_kwargs={"order_by": "ProjectTechnology.position"},
     )
+    image_media: Media | None = Relationship(sa_relationship_kwargs={"lazy": "raise_on_sql"})
+    """The uploaded image (the read loads it; nothing else does)."""
 
     def __str__(self) -> str:
         return self.name

@@ -18,6 +18,7 @@ from sqlalchemy import JSON, Boolean, Column, Date, Float, Integer, Table, inspe
 from sqlmodel import SQLModel
 
 from cms.content.dates import format_partial_date
+from cms.content.fields import Illustrated
 
 __all__ = [
     "TECHNOLOGY_NAMES",
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 FieldKind = Literal[
-    "text", "url", "email", "list", "date", "full_date", "flag", "number", "technologies"
+    "text", "url", "email", "list", "date", "full_date", "flag", "number", "technologies", "image"
 ]
 """How a JSON Resume value maps to a column (see :mod:`cms.content.jsonresume`)."""
 
@@ -203,6 +204,11 @@ class Section:
         ((_, owner),) = relationship.synchronize_pairs
         ((_, technology),) = relationship.secondary_synchronize_pairs
         return TechnologyLinks(relationship.secondary, owner, technology)
+
+    @property
+    def illustrated(self) -> bool:
+        """Whether entries have an image, uploaded or a URL (:class:`~.fields.Illustrated`)."""
+        return issubclass(self.write, Illustrated)
 
     @property
     def is_list(self) -> bool:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 from cms.content import models as m
 from cms.content.basics import BASICS, PROFILES
+from cms.content.images import IMAGE, IMAGE_ALT_HELP, IMAGE_URL
 from cms.content.record import (
     TECHNOLOGY_NAMES,
     AdminHints,
@@ -295,11 +296,14 @@ PROJECTS = Section(
         f("keywords", "technologies", "technologies"),
         *(*period(), f("url", kind="url"), f("roles", kind="list"), f("entity"), f("type")),
         *(f("slug"), f("githubUrl", "github_url", "url"), f("demoUrl", "demo_url", "url")),
-        *(f("image", "image_url", "url"), f("featured", "is_featured", "flag")),
+        *(f("image", "image_url", "image"), f("featured", "is_featured", "flag")),
+        f("imageAlt", "image_alt"),
     ),
     public_fields=(
-        *words("id name slug description highlights url github_url demo_url image_url roles"),
-        *words("entity type start_date end_date"),
+        *words("id name slug description highlights url github_url demo_url"),
+        ("image_url", IMAGE_URL),
+        ("image", IMAGE),
+        *words("roles entity type start_date end_date"),
         ("featured", FEATURED),
         ("technologies", TECHNOLOGY_NAMES),
         "sort_order",
@@ -319,10 +323,13 @@ PROJECTS = Section(
         filters=("is_featured",),
         form=(
             *words("name slug description highlights technologies url github_url demo_url"),
-            *words("image_url roles entity type start_date start_precision end_date"),
+            *words("image_url image_alt roles entity type start_date start_precision end_date"),
             *words("end_precision is_featured sort_order is_published"),
         ),
-        help={"slug": "Part of the project's public URL, e.g. my-project."},
+        help={
+            "slug": "Part of the project's public URL, e.g. my-project.",
+            "image_alt": IMAGE_ALT_HELP,
+        },
     ),
 )
 

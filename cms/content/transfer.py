@@ -1,8 +1,9 @@
 """A whole CV in and out without losing one: what a replace changes, backups, restore.
 
 A backup is the CV as a JSON Resume document with every draft (``"published": false``), in the
-owner's order, dates at their precision, technologies and unknown properties: what import reads
-back. Backup, restore into an empty database, backup again: the same bytes.
+owner's order, dates at their precision, technologies, unknown properties and the uploaded
+images (``meta.cmsMedia``, :mod:`cms.media.backup`): what import reads back. Backup, restore
+into an empty database, backup again: the same bytes.
 """
 
 from __future__ import annotations
@@ -14,13 +15,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col
 
 from cms.content import write
 from cms.content.jsonresume import parse_resume, render_resume
 from cms.content.read import CVContent, load_cv
 from cms.content.record import Section
 from cms.content.sections import SECTIONS, sections_in_document
+from cms.media.backup import MEDIA_KEY, media_document
+from cms.media.image import ProcessedImage, Variant
+from cms.media.models import Media, MediaVariant
+from cms.media.storage import read_variant
 
 __all__ = [
     "SectionChanges",
@@ -30,6 +37,7 @@ __all__ = [
     "describe_changes",
     "is_empty",
     "replace_with_backup",
+    "stored_images",
     "write_backup",
 ]
 
@@ -47,8 +55,46 @@ class SectionChanges:
 
 
 async def current_document(session: AsyncSession) -> dict[str, Any]:
-    """The whole CV, drafts included, as the JSON Resume document a backup holds."""
-    return render_resume(await load_cv(session, include_drafts=True), include_drafts=True)
+    """The whole CV, drafts and images included, as the JSON Resume document a backup holds."""
+    document = render_resume(await load_cv(session, include_drafts=True), include_drafts=True)
+    images = await stored_images(session)
+    if images:
+        document.setdefault("meta", {})[MEDIA_KEY] = media_document(images)
+    return document
+
+
+async def stored_images(session: AsyncSession) -> list[ProcessedImage]:
+    """Every stored image with its variants' bytes (from the database or the bucket)."""
+    images = []
+    for media in (await session.scalars(select(Media).order_by(col(Media.id)))).all():
+        statement = (
+            select(
+                col(MediaVariant.name),
+                col(MediaVariant.width),
+                col(MediaVariant.height),
+                col(MediaVariant.content_type),
+            )
+            .where(col(MediaVariant.media_id) == media.id)
+            .order_by(col(MediaVariant.width).desc())
+        )
+        variants = []
+        for name, width, height, content_type in (await session.execute(statement)).all():
+            data = await read_variant(session, media.id, name)
+            if data is None:
+                raise LookupError(f"image {media.id}: variant {name} has no bytes")
+            variants.append(Variant(name, width, height, data, content_type))
+        images.append(
+            ProcessedImage(
+                id=media.id,
+                width=media.width,
+                height=media.height,
+                placeholder=media.placeholder,
+                original_name=media.original_name,
+                original_bytes=media.original_bytes,
+                variants=tuple(variants),
+            )
+        )
+    return images
 
 
 def backup_bytes(document: dict[str, Any]) -> bytes:
@@ -115,9 +161,17 @@ def changes(current: dict[str, Any], new: dict[str, Any]) -> dict[str, SectionCh
         result[section.name] = _compare(
             section, current.get(section.name, []), new.get(section.name, [])
         )
-    if current.get("meta") != new.get("meta"):
+    if _meta(current) != _meta(new):
         result["meta"] = SectionChanges(changed=1)
     return {name: found for name, found in result.items() if found}
+
+
+def _meta(document: dict[str, Any]) -> Any:
+    """A document's ``meta`` without a backup's images (entries name the images they show)."""
+    meta = document.get("meta")
+    if isinstance(meta, dict) and MEDIA_KEY in meta:
+        meta = {key: value for key, value in meta.items() if key != MEDIA_KEY} or None
+    return meta
 
 
 def describe_changes(found: dict[str, SectionChanges]) -> list[str]:

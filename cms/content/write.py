@@ -16,7 +16,10 @@ A write is checked, then committed with the same rules whoever makes it:
 The back office reaches this through SQLAdmin's own hooks (``on_model_change`` checks and
 stages, SQLAdmin sets the attributes and commits); import, seeding, restore and the JSON
 Resume page through :func:`replace_cv`; publish/unpublish through :func:`set_published`;
-the order of a list (dragging rows in the back office) through :func:`reorder`.
+the order of a list (dragging rows in the back office) through :func:`reorder`. An uploaded
+image becomes ``media`` rows through :func:`new_images`, attached to the row that shows it and
+inserted with it; the rules at commit keep images' ``published`` flag and delete the ones no
+row refers to (:mod:`cms.media.storage`).
 """
 
 from __future__ import annotations
@@ -38,6 +41,10 @@ from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS, SECTIONS
 from cms.content.session import stage
 from cms.core.models import AuditLog, utcnow
+from cms.media.image import ProcessedImage
+from cms.media.models import Media
+from cms.media.storage import media_storage
+from cms.media.urls import media_id_in_url
 
 __all__ = [
     "RECORD",
@@ -46,6 +53,7 @@ __all__ = [
     "WriteError",
     "check",
     "ensure_technologies",
+    "new_images",
     "reorder",
     "replace_cv",
     "set_published",
@@ -95,7 +103,8 @@ def _owner_field(error: ErrorDetails, fields: Mapping[str, Any]) -> str:
     # A model-level rule ("end_date must not be before start_date"): pin it on the field its
     # message names first, which is the one to correct.
     named = [(error["msg"].find(n), n) for n in fields if re.search(rf"\b{n}\b", error["msg"])]
-    return min(named)[1] if named else RECORD
+    # At one place the longest name is the one meant ("image_alt", not its prefix "image").
+    return min(named, key=lambda found: (found[0], -len(found[1])))[1] if named else RECORD
 
 
 class Checked(NamedTuple):
@@ -190,12 +199,55 @@ async def ensure_technologies(session: AsyncSession, *, names: Sequence[str]) ->
     return [existing[name].id for name in names]  # type: ignore[misc]
 
 
+async def new_images(session: AsyncSession, images: Sequence[ProcessedImage]) -> list[Media]:
+    """The ``media`` rows of the images the database does not hold yet, for the caller to add.
+
+    Their bytes go where the engine's ``MEDIA_STORAGE`` keeps them: in the rows, or uploaded to
+    the bucket now (before the transaction commits, so no committed row names a missing
+    object). An image held already is shared: ids are content-addressed.
+    """
+    wanted = {image.id: image for image in images}
+    if not wanted:
+        return []
+    statement = select(col(Media.id)).where(col(Media.id).in_(wanted))
+    held = set((await session.scalars(statement)).all())
+    fresh = [image for media_id, image in wanted.items() if media_id not in held]
+    return await media_storage(session.get_bind()).new_rows(fresh)
+
+
+async def _link_images(session: AsyncSession, content: CVContent) -> None:
+    """Give back their uploaded image to rows naming one by URL (a backup, an export)."""
+    rows = [content.basics] if content.basics is not None else []
+    rows += [
+        entry.row
+        for section in LIST_SECTIONS
+        if section.illustrated
+        for entry in content.sections.get(section.name, [])
+    ]
+    named = [(row, media_id_in_url(getattr(row, row.image_url_field))) for row in rows]
+    candidates = {media_id for _, media_id in named if media_id}
+    if not candidates:
+        return
+    statement = select(col(Media.id)).where(col(Media.id).in_(candidates))
+    known = set((await session.scalars(statement)).all())
+    for row, media_id in named:
+        if media_id in known and not row.image_media_id:
+            row.image_media_id = media_id
+            setattr(row, row.image_url_field, None)
+
+
 async def replace_cv(session: AsyncSession, *, content: CVContent, actor: str) -> None:
     """Make ``content`` the whole CV, in the caller's transaction, with one audit entry.
 
     Technologies are reused by name (their ids stay stable across imports); the ones no
-    longer used are deleted, so the CV afterwards is exactly ``content``.
+    longer used are deleted, so the CV afterwards is exactly ``content``. Images the content
+    carries (a backup's) are stored; a row whose image URL names an image the database holds
+    (``…/<id>/full.webp``) refers to that image again. Images no row refers to afterwards are
+    deleted when the transaction commits (:func:`cms.media.storage.sync_media`).
     """
+    session.add_all(await new_images(session, content.media))
+    await session.flush()
+    await _link_images(session, content)
     for section in LIST_SECTIONS:  # links first: SQLite does not enforce ON DELETE CASCADE
         if section.tagged:
             await session.execute(delete(section.links.table))

@@ -35,12 +35,15 @@ from cms.core.dburl import (
 __all__ = [
     "create_engine",
     "current_content_version",
+    "engine_settings",
     "is_pooler_url",
     "notify_content_commit",
     "normalize_database_url",
     "on_content_commit",
 ]
 
+# Per engine, the settings it was made with (writes read their media storage from them).
+_engine_settings: weakref.WeakKeyDictionary[Engine, Settings] = weakref.WeakKeyDictionary()
 # Per engine, the listeners of its content commits (held weakly where they are methods).
 _commit_listeners: weakref.WeakKeyDictionary[Engine, list[Callable[[], Any]]] = (
     weakref.WeakKeyDictionary()
@@ -56,6 +59,12 @@ def create_engine(settings: Settings) -> AsyncEngine:
     concurrent server may open up to four more, closed when returned), and pre-ping survives
     connections the server closed while the container was frozen.
     """
+    engine = _create_engine(settings)
+    _engine_settings[engine.sync_engine] = settings
+    return engine
+
+
+def _create_engine(settings: Settings) -> AsyncEngine:
     url = normalize_database_url(settings.database_url)
     if url.startswith("sqlite"):
         return create_async_engine(url, connect_args={"timeout": settings.database_timeout})
@@ -75,6 +84,21 @@ def create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.database_timeout,
         connect_args=connect_args,
     )
+
+
+def engine_settings(bind: Any) -> Settings:
+    """The settings the engine of ``bind`` (an engine, a connection) was made with.
+
+    An engine made elsewhere than :func:`create_engine` gets the process's settings.
+    """
+    engine = getattr(bind, "engine", bind)
+    engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
+    found = _engine_settings.get(engine) if isinstance(engine, Engine) else None
+    if found is not None:
+        return found
+    from cms.core.config import get_settings
+
+    return get_settings()
 
 
 async def current_content_version(session: AsyncSession) -> int:

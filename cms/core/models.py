@@ -1,5 +1,5 @@
 """The system's own tables: content version, owner accounts and their sessions, throttling,
-audit log, rebuild state, documents.
+audit log, rebuild state, documents, API tokens.
 
 Also the column helpers and naming convention every table shares (the CV's tables are in
 :mod:`cms.content.models`).
@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 __all__ = [
     "AdminSession",
     "AdminUser",
+    "ApiToken",
     "AuditLog",
     "ContentVersion",
     "LoginAttempt",
@@ -235,3 +236,33 @@ class StoredDocument(SQLModel, table=True):
     """The response body; for a 404, the error message."""
     media_type: str = Field(max_length=100)
     rendered_at: datetime = timestamp_field()
+
+
+# --- API tokens ------------------------------------------------------------------------
+
+
+class ApiToken(SQLModel, table=True):
+    """A named token the owner gives a program (``cms.core.tokens``); only its hash is kept.
+
+    Not content: creating, using or revoking one does not move the content version.
+    """
+
+    __tablename__ = "api_tokens"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, sa_column_kwargs={"unique": True})
+    scope: str = Field(max_length=20)
+    """What the token may do: ``read-drafts`` or ``write-resume``."""
+    token_hash: str = Field(max_length=64, sa_column_kwargs={"unique": True})
+    """SHA-256 hex of the token (``cms.core.tokenhash``): the lookup key, never the token."""
+    prefix: str = Field(max_length=8)
+    """The token's first characters, to tell tokens apart in lists."""
+    created_at: datetime = timestamp_field()
+    expires_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    """Recorded at most once a minute: a busy token does not write on every request."""
+    revoked_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+    created_by: str = Field(max_length=100)
+
+    def __str__(self) -> str:
+        return self.name

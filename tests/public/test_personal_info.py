@@ -56,6 +56,14 @@ async def test_personal_info_with_derived_links_and_published_profiles(
         "linkedin": "https://linkedin.com/in/ada",
         "github": "https://github.com/ada",
         "image_url": "https://ada.example/me.png",
+        "image": {
+            "url": "https://ada.example/me.png",
+            "width": None,
+            "height": None,
+            "alt": None,
+            "srcset": [],
+            "placeholder": None,
+        },
         "profiles": [
             {
                 "id": linkedin.id,

@@ -1,0 +1,50 @@
+"""What an accepted image is once processed: its id, size, placeholder and WebP variants.
+
+Light (no Pillow): backups and restores carry these too (:mod:`cms.content.transfer`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cms.public.httpcache import make_etag
+
+__all__ = ["WEBP", "ProcessedImage", "Variant"]
+
+WEBP = "image/webp"
+
+
+@dataclass(frozen=True, slots=True)
+class Variant:
+    """One stored size of an image."""
+
+    name: str
+    width: int
+    height: int
+    data: bytes
+    content_type: str = WEBP
+
+    @property
+    def etag(self) -> str:
+        """Its strong ETag (made as the public documents' ETags are)."""
+        return make_etag(self.data)
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessedImage:
+    """An accepted image: its id, size, placeholder and variants (largest first)."""
+
+    id: str
+    """Content-addressed: the first 32 hex digits of the SHA-256 of the full variant."""
+    width: int
+    height: int
+    placeholder: str
+    """The average colour, ``#rrggbb``, to show while the image loads."""
+    original_name: str
+    original_bytes: int
+    variants: tuple[Variant, ...]
+
+    @property
+    def stored_bytes(self) -> int:
+        """The bytes of every variant together."""
+        return sum(len(variant.data) for variant in self.variants)
