@@ -24,10 +24,10 @@ $(BIN)/python:
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	@echo "==> Installing the app and its dev tools into $(VENV) (first time: a minute or two)"
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,pdf]'
 	@touch $(STAMP)
 
-install: $(STAMP) ## Create .venv and install the app with its dev tools
+install: $(STAMP) ## Create .venv and install the app with its dev tools and the PDF extra
 
 run: $(STAMP) ## Migrate + seed the SQLite database, create a dev admin, serve on 127.0.0.1:8000
 	@echo "==> Starting the CMS on http://$(HOST):$(PORT) (database: DATABASE_URL or ./cms.db)"

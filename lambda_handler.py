@@ -65,7 +65,8 @@ settings = ReadSettings.from_environ()
 logger = Logger(service=settings.service_name)
 metrics = Metrics(namespace=settings.metrics_namespace, service=settings.service_name)
 tracer: Any = None
-if importlib.util.find_spec("aws_xray_sdk") is not None:  # Tracer raises without the SDK
+# Tracer raises without the SDK, and costs every request: on only when asked for (TRACING).
+if settings.tracing and importlib.util.find_spec("aws_xray_sdk") is not None:
     from aws_lambda_powertools import Tracer
 
     tracer = Tracer(service=settings.service_name)

@@ -22,8 +22,10 @@ from cms.core.errors import ErrorResponse, install_error_handlers
 from cms.core.readsettings import ReadSettings
 from cms.public.docs import install_docs
 from cms.public.health import router as health_router
+from cms.public.pages import router as pages_router
 from cms.public.readpath import ReadPath
 from cms.public.routes import router as api_router
+from cms.public.sync import router as sync_router
 
 __all__ = ["create_app", "create_full_app"]
 
@@ -81,4 +83,6 @@ def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None
     mount_admin(app, engine=engine, settings=settings)
     # Documentation and the definitions of the stored documents: the read path answers them.
     app.include_router(api_router)
+    app.include_router(sync_router)
+    app.include_router(pages_router)
     return app

@@ -1,4 +1,4 @@
-"""The back office's own tables: owner accounts, the audit log and failed logins."""
+"""The back office's own tables: owner accounts, the audit log, failed logins, API tokens."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from cms.admin.accounts import (
     check_username,
     credentials_changed,
 )
+from cms.admin.tokens import ApiTokenAdmin
 from cms.admin.views import CMSModelView, flag_formatter, time_formatter
 from cms.content import write
 from cms.core.models import AdminUser, AuditLog, LoginAttempt
@@ -166,5 +167,10 @@ class LoginAttemptAdmin(_ReadOnlyView, model=LoginAttempt):
     column_formatters: ClassVar[dict[Any, Any]] = {"created_at": time_formatter("created_at")}
 
 
-OWN_VIEWS: tuple[type[CMSModelView], ...] = (AdminUserAdmin, AuditLogAdmin, LoginAttemptAdmin)
+OWN_VIEWS: tuple[type[CMSModelView], ...] = (
+    AdminUserAdmin,
+    AuditLogAdmin,
+    LoginAttemptAdmin,
+    ApiTokenAdmin,
+)
 """The back office's own tables, after the CV in the menu."""

@@ -16,6 +16,8 @@ from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
 from cms.admin.guard import AdminGuard, csp_nonce
+from cms.admin.images import image_preview
+from cms.admin.preview import preview_link
 from cms.admin.rebuild import RebuildView
 from cms.admin.resume import ResumeView
 from cms.admin.sections import ALL_VIEWS
@@ -59,6 +61,8 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     auth.templates = pages.templates = admin.templates
     admin.templates.env.globals["write_problems"] = write_problems
     admin.templates.env.globals["csp_nonce"] = csp_nonce
+    admin.templates.env.globals["image_preview"] = image_preview
+    admin.templates.env.globals["preview_link"] = preview_link(settings)
     for view in ALL_VIEWS:
         admin.add_view(view)
     pages_sessions = make_sessionmaker(engine)

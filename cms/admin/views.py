@@ -253,6 +253,15 @@ class CMSModelView(ModelView):
                     unbound.kwargs["validators"] = [v for v in checks if not isinstance(v, Length)]
         return form_class
 
+    async def _refuse_get(self, request: Request, message: str) -> Response:
+        """A 405 page for a change asked for with GET: a link must never change data."""
+        context = {"status_code": 405, "message": message}
+        response = await self.templates.TemplateResponse(
+            request, "sqladmin/error.html", context, status_code=405
+        )
+        response.headers["Allow"] = "POST"
+        return response
+
     # --- the write path --------------------------------------------------------------
 
     def clean_data(self, data: dict[str, Any]) -> dict[str, Any]:
@@ -392,15 +401,6 @@ class EntryView(CMSModelView):
     """A list entry's view: publish/unpublish and reorder (POST only), each in one transaction."""
 
     section: ClassVar[Section]
-
-    async def _refuse_get(self, request: Request, message: str) -> Response:
-        """A 405 page for a change asked for with GET: a link must never change data."""
-        context = {"status_code": 405, "message": message}
-        response = await self.templates.TemplateResponse(
-            request, "sqladmin/error.html", context, status_code=405
-        )
-        response.headers["Allow"] = "POST"
-        return response
 
     async def _set_published(self, request: Request, published: bool) -> Response:
         if request.method != "POST":

@@ -11,9 +11,14 @@ rows back into a document the schema accepts.
 Our extensions are extra properties, which the schema allows on every item: ``published``
 (``false`` = draft) on every list item; ``keywords`` on work (its technologies, like a
 project's ``keywords``); ``slug``, ``githubUrl``, ``demoUrl``, ``image``, ``featured`` on
-projects; ``rating`` (1–5), ``category``, ``yearsExperience``, ``featured`` on skills. Unknown
-properties are kept in each row's ``extra`` (``Basics.location_extra`` for ``basics.location``;
-``Basics.meta`` holds the ``meta`` section and ``$schema``) and exported verbatim.
+projects; ``imageAlt`` (the image's text alternative) on basics and projects; ``rating`` (1–5),
+``category``, ``yearsExperience``, ``featured`` on skills. Unknown properties are kept in each
+row's ``extra`` (``Basics.location_extra`` for ``basics.location``; ``Basics.meta`` holds the
+``meta`` section and ``$schema``) and exported verbatim.
+
+An uploaded image is exported as the URL of its largest variant (``basics.image``, a project's
+``image``); a backup also carries the images themselves in ``meta.cmsMedia``
+(:mod:`cms.media.backup`), which import reads and never keeps among the ``meta`` properties.
 
 import → export gives the document back, except for these normalisations: a value equal to the
 default comes back absent (empty lists and sections, an empty ``location``, ``"featured":
@@ -39,6 +44,7 @@ from sqlmodel import col
 from cms.content import write
 from cms.content.basics import BASICS, LOCATION_KEYS, PROFILES
 from cms.content.dates import format_partial_date, parse_partial_date
+from cms.content.images import image_url
 from cms.content.models import Technology
 from cms.content.read import CVContent, Entry, load_cv
 from cms.content.record import ResumeField, Section
@@ -55,6 +61,7 @@ from cms.content.resume_schema import (
 )
 from cms.content.sections import SECTIONS, sections_in_document
 from cms.core.models import ContentVersion, as_utc
+from cms.media.backup import MEDIA_KEY, parse_media
 
 if TYPE_CHECKING:
     # Imported where used: jsonschema costs ~200 ms of import, which GET /api/v1/resume on
@@ -109,6 +116,15 @@ class _Parser:
         meta: dict[str, Any] = {}
         if "meta" in document:
             meta["meta"] = document["meta"]
+            if isinstance(document["meta"], dict) and MEDIA_KEY in document["meta"]:
+                # A backup's images: stored as images, not kept among the meta properties.
+                found = document["meta"][MEDIA_KEY]
+                content.media = parse_media(found, ("meta", MEDIA_KEY), self.problem)
+                rest = {k: v for k, v in document["meta"].items() if k != MEDIA_KEY}
+                if rest:
+                    meta["meta"] = rest
+                else:
+                    del meta["meta"]
         top_extra = {k: v for k, v in document.items() if k not in _TOP_LEVEL_KNOWN}
         if top_extra:
             meta[_DOCUMENT_KEY] = top_extra
@@ -243,7 +259,7 @@ class _Parser:
         URLs and emails are kept as written: a malformed or empty one is a warning, since
         themes render them (the official sample has ``"url": "missdirection.example.com"``).
         """
-        lenient = {f.column for f in section.resume if f.kind in ("url", "email")}
+        lenient = {f.column for f in section.resume if f.kind in ("url", "email", "image")}
         checked = write.check(section.write, data, lenient=lenient)
         for found, record in ((checked.problems, self.problem), (checked.warnings, self.warn)):
             for name, messages in found.items():
@@ -352,6 +368,8 @@ def _render_value(field: ResumeField, row: Any, entry: Entry | None) -> Any:
     """The document value of ``field`` or ``None`` when it is left out."""
     if field.kind == "technologies":
         return list(entry.technologies) if entry and entry.technologies else None
+    if field.kind == "image":
+        return image_url(row)  # an upload's largest variant; a URL as written
     value = getattr(row, field.column)
     if field.kind == "date":
         return format_partial_date(value, getattr(row, field.precision or ""))

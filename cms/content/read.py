@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, func, literal, select, union_all
+from sqlalchemy import Integer, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import Select
@@ -23,6 +23,7 @@ from cms.content.models import Technology
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS
 from cms.core.dburl import MAX_ID
+from cms.media.image import ProcessedImage
 
 __all__ = [
     "MAX_ID",
@@ -52,6 +53,8 @@ class CVContent:
 
     basics: Any = None
     sections: dict[str, list[Entry]] = field(default_factory=dict)
+    media: list[ProcessedImage] = field(default_factory=list)
+    """Uploaded images a backup carries (:mod:`cms.content.transfer`)."""
 
     def counts(self) -> dict[str, int]:
         """Rows per section (``basics`` first), sections without rows left out."""
@@ -107,6 +110,8 @@ def _entries(section: Section, *, include_drafts: bool = False) -> Select[Any]:
         statement = statement.where(col(table.is_published).is_(True))
     if section.tagged:
         statement = statement.options(selectinload(table.technologies))
+    if section.illustrated:
+        statement = statement.options(selectinload(table.image_media))
     return statement
 
 
@@ -131,12 +136,15 @@ async def list_entries(
     return (await session.scalars(statement)).all()
 
 
-async def get_entry(session: AsyncSession, section: Section, **key: Any) -> Any:
-    """One published row found by ``key`` (``id=…`` or another unique column), or ``None``."""
+async def get_entry(
+    session: AsyncSession, section: Section, *, include_drafts: bool = False, **key: Any
+) -> Any:
+    """One published row (or any, with drafts) found by ``key`` (``id=…`` or another unique
+    column), or ``None``."""
     table: Any = section.table
     if "id" in key and not 0 < key["id"] <= MAX_ID:
         return None
-    statement = _entries(section).where(
+    statement = _entries(section, include_drafts=include_drafts).where(
         *(col(getattr(table, name)) == value for name, value in key.items())
     )
     return (await session.scalars(statement)).first()
@@ -145,7 +153,12 @@ async def get_entry(session: AsyncSession, section: Section, **key: Any) -> Any:
 async def get_basics(session: AsyncSession) -> Any:
     """The owner's basics row (the first one, should there ever be several)."""
     table: Any = BASICS.table
-    statement = select(table).order_by(col(table.id).asc()).limit(1)
+    statement = (
+        select(table)
+        .options(selectinload(table.image_media))
+        .order_by(col(table.id).asc())
+        .limit(1)
+    )
     return (await session.scalars(statement)).first()
 
 
@@ -161,8 +174,10 @@ async def load_cv(session: AsyncSession, *, include_drafts: bool = False) -> CVC
     return content
 
 
-async def list_technology_usage(session: AsyncSession) -> list[TechnologyUsage]:
-    """Technologies used by at least one published job or project, most used first."""
+async def list_technology_usage(
+    session: AsyncSession, *, include_drafts: bool = False
+) -> list[TechnologyUsage]:
+    """Technologies used by at least one published (or, with drafts, any) job or project."""
     tagged = [section for section in LIST_SECTIONS if section.tagged]
     links = union_all(
         *(
@@ -171,7 +186,11 @@ async def list_technology_usage(session: AsyncSession) -> list[TechnologyUsage]:
                 *(literal(int(other is section), Integer).label(other.name) for other in tagged),
             )
             .join(section.table, col(section.table.id) == section.links.owner)  # type: ignore[attr-defined]
-            .where(col(section.table.is_published).is_(True))  # type: ignore[attr-defined]
+            .where(
+                col(section.table.is_published).is_(True)  # type: ignore[attr-defined]
+                if not include_drafts
+                else true()
+            )
             for section in tagged
         )
     ).subquery()

@@ -3,10 +3,11 @@
 Installed by :func:`make_sessionmaker` (the app, the admin, the CLI and the tests build their
 sessions with it): the content version moves in the same transaction as any content change
 (caches and ETags depend on it), technology links get the order a writer staged, and each
-staged row gets an audit entry with what changed, and the public documents of the new version
-are stored (:mod:`cms.public.documents`). A write that changes nothing writes nothing: no
-audit, no new version, no documents. Committed content changes are announced to the engine's
-listeners.
+staged row gets an audit entry with what changed, images get their ``published`` flag and the
+ones no entry shows any more are deleted (:func:`cms.media.storage.sync_media`), and the public
+documents of the new version are stored (:mod:`cms.public.documents`). A write that changes
+nothing writes nothing: no audit, no new version, no documents. Committed content changes are
+announced to the engine's listeners.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from cms.content.models import CONTENT_TABLES
-from cms.content.sections import LIST_SECTIONS
+from cms.content.sections import LIST_SECTIONS, SECTIONS
 from cms.core.db import notify_content_commit
 from cms.core.models import AuditLog, ContentVersion, utcnow
+from cms.media.storage import media_storage, sync_media
 
 __all__ = ["ContentSession", "make_sessionmaker", "stage"]
 
@@ -35,6 +37,16 @@ _CONTENT_TABLE_NAMES = frozenset(table.name for table in CONTENT_TABLES)
 _NOT_AUDITED = frozenset({"id", "created_at", "updated_at"})
 _REDACTED_COLUMNS = frozenset({"password_hash"})
 _REDACTED = "(changed, not shown)"
+# The columns naming an image, each with its entry's published flag (None: always public).
+_IMAGE_REFERENCES = [
+    (
+        section.table.__table__.c.image_media_id,  # type: ignore[attr-defined]
+        section.table.__table__.c.is_published if section.is_list else None,  # type: ignore[attr-defined]
+    )
+    for section in SECTIONS.values()
+    if section.illustrated
+]
+_ILLUSTRATED_TABLES = frozenset(column.table.name for column, _ in _IMAGE_REFERENCES)
 
 
 def _jsonable(value: Any) -> Any:
@@ -186,6 +198,9 @@ def _before_commit(session: Session) -> None:
         return  # a savepoint: the documents are stored once, when the transaction commits
     session.flush()  # SQLAlchemy flushes after this hook: the documents must see every change
     if changed := session.info.pop("changed_tables", None):
+        if changed & _ILLUSTRATED_TABLES:
+            if removed := sync_media(session, _IMAGE_REFERENCES):
+                session.info["media_removed"] = removed
         # Imported here: the documents are the public routes' output (FastAPI), which the
         # content layer does not need for anything else.
         from cms.public.documents import store_for_commit
@@ -196,13 +211,19 @@ def _before_commit(session: Session) -> None:
 def _after_commit(session: Session) -> None:
     changed = session.info.pop("content_changed", False)
     session.info.pop("content_version_bumped", None)
-    if changed:
+    removed = session.info.pop("media_removed", None)
+    if changed or removed:
         bind = session.get_bind()
-        notify_content_commit(bind if isinstance(bind, Engine) else bind.engine)
+        engine = bind if isinstance(bind, Engine) else bind.engine
+        if removed:  # bytes kept outside the database go once their rows are gone for good
+            media_storage(engine).remove(removed)
+        if changed:
+            notify_content_commit(engine)
 
 
 def _after_rollback(session: Session) -> None:
-    for key in ("content_changed", "content_version_bumped", "changed_tables", "staged"):
+    keys = ("content_changed", "content_version_bumped", "changed_tables", "staged")
+    for key in (*keys, "media_removed"):
         session.info.pop(key, None)
 
 

@@ -30,12 +30,17 @@ class Settings(BaseSettings):
     database_timeout: float = _read("database_timeout")
     service_name: str = _read("service_name")
     metrics_namespace: str = _read("metrics_namespace")
+    tracing: bool = _read("tracing")
     cors_origins: list[str] = Field(default_factory=lambda: _read("cors_origins"))
     allowed_hosts: list[str] = Field(default_factory=lambda: _read("allowed_hosts"))
     cache_max_age: int = _read("cache_max_age")
     cache_stale_while_revalidate: int = _read("cache_stale_while_revalidate")
     cache_stale_if_error: int = _read("cache_stale_if_error")
     cache_version_check_interval: float = _read("cache_version_check_interval")
+    media_storage: Literal["database", "s3"] = _read("media_storage")
+    media_s3_bucket: str | None = _read("media_s3_bucket")
+    media_s3_prefix: str = _read("media_s3_prefix")
+    media_s3_endpoint_url: str | None = _read("media_s3_endpoint_url")
 
     secret_key: str = DEV_SECRET_KEY
     docs_enabled: bool = True
@@ -55,6 +60,17 @@ class Settings(BaseSettings):
     """The largest JSON Resume document ``cms import`` and ``cms restore`` accept."""
     backup_dir: str = "backups"
     """Where ``cms import`` writes the backup of the CV it replaces."""
+
+    public_base_url: str | None = None
+    """Where this app is reached from outside, e.g. ``https://cms.example.com``: image URLs in the
+    public documents are absolute under it (unset: relative to the site root, ``/media/…``)."""
+    media_public_base_url: str | None = None
+    """With ``MEDIA_STORAGE=s3``: the CDN (or public bucket) URL serving the bucket's objects;
+    the documents then point at it instead of this app's ``/media/…``."""
+    media_max_bytes: int = Field(default=10 * 1024 * 1024, ge=1)  # 10 MiB
+    """The largest image file the back office accepts."""
+    media_max_pixels: int = Field(default=50_000_000, ge=1)
+    """The most pixels an uploaded image may declare (decompression bombs are refused)."""
 
     build_hook_urls: list[str] = Field(default_factory=list)
     """Deploy/build hooks POSTed after content changes (Netlify, Vercel, Cloudflare Pages, GitHub
@@ -82,6 +98,12 @@ class Settings(BaseSettings):
                 "when ENVIRONMENT=prod (e.g. `python -c 'import secrets; "
                 "print(secrets.token_urlsafe(48))'`)"
             )
+        return self
+
+    @model_validator(mode="after")
+    def _require_a_bucket_for_s3(self) -> Settings:
+        if self.media_storage == "s3" and not self.media_s3_bucket:
+            raise ValueError("MEDIA_S3_BUCKET must be set when MEDIA_STORAGE=s3")
         return self
 
     @property

@@ -42,8 +42,8 @@ def _strings(name: str, raw: str) -> tuple[str, ...]:
 def _parse(name: str, kind: str, raw: str) -> Any:
     """``raw`` as the field's type (annotations are strings: ``from __future__``)."""
     try:
-        if kind == "str":
-            return raw
+        if kind.startswith("str"):
+            return None if kind.endswith("None") and raw.strip() == "" else raw
         if kind == "int":
             return int(raw)
         if kind == "float":
@@ -67,6 +67,8 @@ class ReadSettings:
     database_timeout: float = 5.0  # seconds to wait for a connection or a statement
     service_name: str = "portfolio-cms"
     metrics_namespace: str = "PortfolioCMS"
+    tracing: bool = False
+    """X-Ray traces through Powertools' Tracer (needs ``aws-xray-sdk`` in the deployment)."""
     cors_origins: tuple[str, ...] = field(default=("*",))
     allowed_hosts: tuple[str, ...] = field(default=("*",))
     """Host names the app answers to (ports ignored; ``*``: any, but redirects stay relative)."""
@@ -75,6 +77,13 @@ class ReadSettings:
     cache_stale_if_error: int = 86400  # 1 day, in seconds
     cache_version_check_interval: float = 5.0
     """Seconds an instance trusts its cached content version before asking the database again."""
+    media_storage: str = "database"
+    """Where uploaded images' bytes live: ``database`` (the ``media_variants`` table) or ``s3``."""
+    media_s3_bucket: str | None = None
+    media_s3_prefix: str = "media/"
+    """Prepended to every object key: ``<prefix><id>/<variant>.webp``."""
+    media_s3_endpoint_url: str | None = None
+    """An S3-compatible endpoint instead of AWS's (MinIO, R2, a local test server)."""
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> ReadSettings:

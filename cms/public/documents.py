@@ -1,6 +1,7 @@
 """The public documents, rendered by the write that changes them (DESIGN §5).
 
-Every ``GET`` route of :mod:`cms.public.routes` without path parameters is a stored document:
+Every ``GET`` route of :mod:`cms.public.routes` without path parameters, and the printable
+``/cv`` of :mod:`cms.public.pages`, is a stored document:
 its function and response model define the bytes (exactly what FastAPI would send). The
 transaction that moves the content version (:mod:`cms.content.session`) calls
 :func:`store_for_commit` before it commits: the documents whose tables it changed are
@@ -30,6 +31,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
 from sqlmodel import col
 from starlette.exceptions import HTTPException
+from starlette.responses import Response
 
 from cms.content.basics import BASICS, PROFILES
 from cms.content.models import CONTENT_TABLES, Technology
@@ -38,6 +40,7 @@ from cms.content.sections import SECTIONS
 from cms.core.db import current_content_version
 from cms.core.models import StoredDocument, utcnow
 from cms.public.httpcache import API_CACHE_PREFIX, make_etag
+from cms.public.pages import router as pages_router
 from cms.public.routes import router
 
 __all__ = [
@@ -100,7 +103,7 @@ def _tables(section: Section) -> frozenset[str]:
 def _catalogue() -> tuple[Document, ...]:
     by_path = {f"{API_CACHE_PREFIX}/{s.path}": s for s in SECTIONS.values() if s.path}
     documents = []
-    for route in router.routes:
+    for route in [*router.routes, *pages_router.routes]:
         if isinstance(route, APIRoute) and "GET" in (route.methods or ()) and "{" not in route.path:
             section = by_path.get(route.path)
             tables = _ALL_TABLES if section is None else _tables(section)
@@ -109,16 +112,20 @@ def _catalogue() -> tuple[Document, ...]:
 
 
 STORED: tuple[Document, ...] = _catalogue()
-"""Every stored document (``/resume``, ``/technologies``, each section's list, personal info)."""
+"""Every stored document (``/resume``, ``/technologies``, each section's list, personal info,
+the printable ``/cv``)."""
 
 
 async def render(session: AsyncSession, document: Document) -> Rendered:
     """Render ``document`` from what ``session`` sees (inside the writing transaction)."""
     route = document.route
     try:
-        content = await route.endpoint(session=session, query=document.query)
+        content = await route.endpoint(session=session, query=document.query, drafts=False)
     except HTTPException as exc:
         return Rendered(exc.status_code, str(exc.detail).encode(), "", "text/plain")
+    if isinstance(content, Response):  # a page (/cv): its bytes as they are
+        media_type = content.headers.get("content-type", JSON)
+        return Rendered(200, bytes(content.body), make_etag(bytes(content.body)), media_type)
     adapter = document.adapter
     body = adapter.dump_json(
         adapter.validate_python(content, from_attributes=True),

@@ -3,7 +3,8 @@
 Under uvicorn (``create_app``) and on Lambda (``lambda_handler``) alike, this app answers
 ``/health`` and everything under ``/api`` (``/api/…`` being ``/api/v1/…``): the documents the
 writes stored (:mod:`cms.public.documents`), filters and details derived from them
-(:mod:`cms.public.derive`), ``HEAD``, ``OPTIONS``, ``405`` for writes, ``304``, CORS. It imports
+(:mod:`cms.public.derive`), ``HEAD``, ``OPTIONS``, ``405`` for writes, ``304``, CORS; and the
+uploaded images under ``/media`` (:mod:`cms.public.media`). It imports
 neither FastAPI nor SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else
 (the admin, ``/docs``, a path no document answers) goes to the full app (``cms.main``), built on
 first need when not given.
@@ -60,12 +61,15 @@ from cms.public.httpcache import (
     with_current_version,
 )
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
+from cms.public.media import MEDIA_PREFIX, VARIANT_SQL, serve_media
 
 __all__ = ["HEALTH_PATH", "ReadPath"]
 
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/health"
+CV_PATH = "/cv"  # the printable CV (cms.public.pages), a stored document
+_PAGES = (HEALTH_PATH, CV_PATH)
 _ALLOW = ", ".join(API_METHODS)
 _DOCUMENTS_QUERY = "SELECT path, status, etag, body, media_type FROM documents WHERE version = {}"
 
@@ -82,6 +86,12 @@ class _Database:
     async def documents(self, version: int) -> list[StoredRow]:
         rows = await self._fetch(self._DOCUMENTS_SQL, version)
         return [(row[0], row[1], row[2], bytes(row[3]), row[4]) for row in rows]
+
+    async def media_variant(self, media_id: str, variant: str) -> Any:
+        """A published image variant (content type, ETag, bytes or ``None``), or ``None``."""
+        marks = ("$1", "$2") if isinstance(self, _Postgres) else ("?", "?")
+        rows = await self._fetch(VARIANT_SQL.format(*marks), media_id, variant)
+        return rows[0] if rows else None
 
     async def _fetch(self, sql: str, *args: Any) -> list[Any]:
         raise NotImplementedError
@@ -280,7 +290,7 @@ class ReadPath:
             await self.app(scope, receive, send)
             return
         scope = with_current_version(scope)
-        if self._any_host and (is_under(scope, API_PREFIX) or request_path(scope) == HEALTH_PATH):
+        if self._any_host and (is_under(scope, API_PREFIX) or request_path(scope) in _PAGES):
             await self._route(scope, receive, send)  # no redirect here: nothing to make relative
         else:
             await self._host_guard(scope, receive, send)
@@ -297,13 +307,21 @@ class ReadPath:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if is_under(scope, API_PREFIX):
-            if scope["method"] in ("GET", "HEAD") and not _has_origin(scope):
+            if _has_token(scope):
+                # The owner's preview and resume sync: answered by the full app, never stored
+                # (cms.public.preview); a write without a token stays a 405 here.
+                await self._cors(scope, receive, send)
+            elif scope["method"] in ("GET", "HEAD") and not _has_origin(scope):
                 # All CORS would add is "Vary: Origin": added here, the hit path stays short.
                 await self._answer_api(scope, receive, send, vary=True)
             else:
                 await self._cors(scope, receive, send)
+        elif request_path(scope) == CV_PATH:
+            await self._answer_api(scope, receive, send)  # a stored page, without CORS
         elif request_path(scope) == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             await self._health(scope, receive, send)
+        elif is_under(scope, MEDIA_PREFIX):
+            await serve_media(self, scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -311,6 +329,9 @@ class ReadPath:
         self, scope: Scope, receive: Receive, send: Send, *, vary: bool = False
     ) -> None:
         method = scope["method"]
+        if _has_token(scope) and method != "OPTIONS":
+            await self.app(scope, receive, send)
+            return
         if method not in ("GET", "HEAD"):
             response: Response
             if method == "OPTIONS":
@@ -395,6 +416,11 @@ class ReadPath:
 
 def _has_origin(scope: Scope) -> bool:
     return any(name == b"origin" for name, _ in scope["headers"])
+
+
+def _has_token(scope: Scope) -> bool:
+    """Whether the request presents a token (``Authorization`` or ``X-API-Key``)."""
+    return any(name in (b"authorization", b"x-api-key") for name, _ in scope["headers"])
 
 
 async def _no_body() -> dict[str, Any]:

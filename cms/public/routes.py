@@ -1,6 +1,8 @@
 """The public, read-only JSON API under ``/api/v1`` (DESIGN §4).
 
-Published rows only, in public order (see :mod:`cms.content.read`). Every route rejects query
+Published rows only, in public order (see :mod:`cms.content.read`); with a read-drafts token,
+drafts too (:mod:`cms.public.preview`). The read path answers these paths from the documents
+the writes render with these functions (:mod:`cms.public.documents`). Every route rejects query
 parameters it does not know with 422, so a typo never silently returns unfiltered data (and
 response-cache keys cannot be multiplied by junk parameters).
 """
@@ -18,6 +20,7 @@ from cms.content.record import Section
 from cms.content.sections import SECTIONS
 from cms.core.deps import SessionDep
 from cms.core.errors import ErrorResponse
+from cms.public.preview import DraftsDep
 
 __all__ = [
     "NoQuery",
@@ -72,6 +75,10 @@ _NOT_FOUND: dict[int | str, dict[str, Any]] = {
 router = APIRouter(
     prefix="/api/v1",
     responses={
+        401: {
+            "model": ErrorResponse,
+            "description": "A token was sent that is not a live read-drafts token",
+        },
         422: {
             "model": ErrorResponse,
             "description": "Invalid path or query parameter (details in `details`)",
@@ -128,12 +135,14 @@ _ProjectKey = Annotated[
     tags=["personal info"],
     responses={404: {"model": ErrorResponse, "description": "No personal info entered yet"}},
 )
-async def get_personal_info(session: SessionDep, query: _NoQueryDep) -> PersonalInfoPublic:
+async def get_personal_info(
+    session: SessionDep, query: _NoQueryDep, drafts: DraftsDep
+) -> PersonalInfoPublic:
     """The owner's name, contact details, links and published profiles."""
     basics = await read.get_basics(session)
     if basics is None:
         raise HTTPException(404, "No personal info has been entered yet")
-    profiles = await read.list_entries(session, PROFILES)
+    profiles = await read.list_entries(session, PROFILES, include_drafts=drafts)
     return PersonalInfoPublic.from_rows(basics, list(profiles))
 
 
@@ -143,9 +152,12 @@ async def get_personal_info(session: SessionDep, query: _NoQueryDep) -> Personal
     operation_id="list_experience",
     tags=["experience"],
 )
-async def list_experience(session: SessionDep, query: _NoQueryDep) -> list[ExperiencePublic]:
+async def list_experience(
+    session: SessionDep, query: _NoQueryDep, drafts: DraftsDep
+) -> list[ExperiencePublic]:
     """Published work experience, in the owner's order, newest first."""
-    return [ExperiencePublic.from_row(row) for row in await read.list_entries(session, WORK)]
+    rows = await read.list_entries(session, WORK, include_drafts=drafts)
+    return [ExperiencePublic.from_row(row) for row in rows]
 
 
 @router.get(
@@ -156,10 +168,10 @@ async def list_experience(session: SessionDep, query: _NoQueryDep) -> list[Exper
     responses=_NOT_FOUND,
 )
 async def get_experience(
-    experience_id: _WorkId, session: SessionDep, query: _NoQueryDep
+    experience_id: _WorkId, session: SessionDep, query: _NoQueryDep, drafts: DraftsDep
 ) -> ExperiencePublic:
     """One published experience entry by id."""
-    row = await read.get_entry(session, WORK, id=experience_id)
+    row = await read.get_entry(session, WORK, include_drafts=drafts, id=experience_id)
     if row is None:
         raise HTTPException(404, f"Experience {experience_id} not found")
     return ExperiencePublic.from_row(row)
@@ -172,10 +184,11 @@ async def get_experience(
     tags=["projects"],
 )
 async def list_projects(
-    session: SessionDep, query: Annotated[ProjectQuery, Query()]
+    session: SessionDep, query: Annotated[ProjectQuery, Query()], drafts: DraftsDep
 ) -> list[ProjectPublic]:
     """Published projects, optionally only featured (or non-featured) ones."""
-    rows = await read.list_entries(session, PROJECTS, where={"is_featured": query.featured})
+    where = {"is_featured": query.featured}
+    rows = await read.list_entries(session, PROJECTS, where=where, include_drafts=drafts)
     return [ProjectPublic.from_row(row) for row in rows]
 
 
@@ -187,15 +200,15 @@ async def list_projects(
     responses={404: {"model": ErrorResponse, "description": "No published project by that key"}},
 )
 async def get_project(
-    id_or_slug: _ProjectKey, session: SessionDep, query: _NoQueryDep
+    id_or_slug: _ProjectKey, session: SessionDep, query: _NoQueryDep, drafts: DraftsDep
 ) -> ProjectPublic:
     """One published project by numeric id or by slug."""
     row = None
     if id_or_slug.isdigit():
-        row = await read.get_entry(session, PROJECTS, id=int(id_or_slug))
+        row = await read.get_entry(session, PROJECTS, include_drafts=drafts, id=int(id_or_slug))
     if row is None:
         # An all-digit slug ("2048") is valid, so a number that names no project is tried as one.
-        row = await read.get_entry(session, PROJECTS, slug=id_or_slug)
+        row = await read.get_entry(session, PROJECTS, include_drafts=drafts, slug=id_or_slug)
     if row is None:
         raise HTTPException(404, f"Project {id_or_slug!r} not found")
     return ProjectPublic.from_row(row)
@@ -208,11 +221,11 @@ async def get_project(
     tags=["skills"],
 )
 async def list_skills(
-    session: SessionDep, query: Annotated[SkillQuery, Query()]
+    session: SessionDep, query: Annotated[SkillQuery, Query()], drafts: DraftsDep
 ) -> list[SkillPublic]:
     """Published skills, optionally of one category or only featured (or non-featured) ones."""
     where = {"category": query.category, "is_featured": query.featured}
-    rows = await read.list_entries(session, SKILLS, where=where)
+    rows = await read.list_entries(session, SKILLS, where=where, include_drafts=drafts)
     return [SkillPublic.from_row(row) for row in rows]
 
 
@@ -220,8 +233,9 @@ def _add_section_list(section: Section) -> None:
     """``GET /{path}``: a section that is a plain published list."""
     public: Any = section.public
 
-    async def list_section(session: SessionDep, query: _NoQueryDep) -> list[Any]:
-        return [public.from_row(row) for row in await read.list_entries(session, section)]
+    async def list_section(session: SessionDep, query: _NoQueryDep, drafts: DraftsDep) -> list[Any]:
+        rows = await read.list_entries(session, section, include_drafts=drafts)
+        return [public.from_row(row) for row in rows]
 
     list_section.__doc__ = section.path_doc
     router.add_api_route(
@@ -246,9 +260,11 @@ for _section in SECTIONS.values():
     operation_id="list_technologies",
     tags=["technologies"],
 )
-async def list_technologies(session: SessionDep, query: _NoQueryDep) -> list[TechnologyPublic]:
+async def list_technologies(
+    session: SessionDep, query: _NoQueryDep, drafts: DraftsDep
+) -> list[TechnologyPublic]:
     """Technologies used by published experience or projects, most used first."""
-    usage = await read.list_technology_usage(session)
+    usage = await read.list_technology_usage(session, include_drafts=drafts)
     return [
         TechnologyPublic(
             id=item.id,
@@ -268,10 +284,10 @@ async def list_technologies(session: SessionDep, query: _NoQueryDep) -> list[Tec
     operation_id="get_resume",
     tags=["resume"],
 )
-async def get_resume(session: SessionDep, query: _NoQueryDep) -> Any:
+async def get_resume(session: SessionDep, query: _NoQueryDep, drafts: DraftsDep) -> Any:
     """The whole published CV as one JSON Resume v1.0.0 document."""
     # Imported here: the export (and its JSON Schema tooling) stays off the cold path of the
     # section routes, which a Lambda serves far more often.
     from cms.content.jsonresume import export_resume
 
-    return await export_resume(session)
+    return await export_resume(session, include_drafts=drafts)

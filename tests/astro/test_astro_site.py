@@ -1,5 +1,6 @@
-"""The Astro integration, end to end: the npm package's own tests, the types drift check, and a
-real ``astro build`` of examples/astro-site against the product served by uvicorn.
+"""The Astro integration, end to end: the npm package's own tests, the types drift check, a
+real ``astro build`` of examples/astro-site against the product served by uvicorn, and the site's
+preview pages rendered on request by its built Node server (live collections, drafts included).
 
 Needs Node.js ≥ 20.3 with npm. Without them these tests skip with a message, unless
 ``CMS_REQUIRE_ASTRO=1`` (CI), which turns a missing toolchain into a failure.
@@ -27,12 +28,16 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from cms.content.models import Project
+from cms.content import write
+from cms.content.models import Basics, Project
 from cms.content.seeding import SEED_DIR, SEED_FILE, seed_database
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade
+from cms.core.tokens import create_token, revoke_token
+from cms.media.processing import process_image
+from tests.media.images import jpeg_photo, png_image
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENT = ROOT / "clients" / "astro"
@@ -88,6 +93,18 @@ def client_package(npm: str) -> Path:
     return CLIENT
 
 
+@pytest.fixture(scope="module")
+def site(npm: str, client_package: Path) -> Path:
+    """examples/astro-site installed from its lock file (a copy of the freshly built client)."""
+    run([npm, *NPM_CI], SITE)
+    return SITE
+
+
+def fresh_store(site: Path) -> None:
+    """Forget the content layer's store (entries and ETags) of earlier builds."""
+    shutil.rmtree(site / "node_modules" / ".astro", ignore_errors=True)
+
+
 def test_client_package_tests_pass(client_package: Path) -> None:
     # dist/ was just built by `npm ci` (prepare): run the node:test suite on it directly.
     output = run([shutil.which("node") or "node", "--test", "test/"], client_package)
@@ -113,8 +130,8 @@ def free_port() -> int:
 class Server:
     """The product under `cms serve` (uvicorn) in a subprocess, its access log in a file."""
 
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.port = free_port()
+    def __init__(self, database_url: str, log: Path, *, port: int | None = None) -> None:
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = log
         self._offset = 0
@@ -124,6 +141,7 @@ class Server:
             "ENVIRONMENT": "test",
             # Edits come from another process: check the content version on every request.
             "CACHE_VERSION_CHECK_INTERVAL": "0",
+            "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
             "PYTHONUNBUFFERED": "1",
         }
         self._log_file = log.open("w")
@@ -166,9 +184,21 @@ class Server:
         self._log_file.close()
 
 
-async def _prepare_database(database_url: str) -> None:
-    """Seed, then make the seed's draft project featured: a leak would show on the page."""
-    engine = create_engine(Settings(environment="test", database_url=database_url))
+PHOTO_ALT = "The owner at a desk"
+SCREENSHOT_ALT = "The project's dashboard"
+
+
+async def _prepare_database(database_url: str, public_url: str) -> None:
+    """Seed, then make the seed's draft project featured: a leak would show on the page.
+
+    The owner's photo and the first featured project's screenshot are uploads (WebP variants
+    with their sizes), whose absolute URLs name ``public_url``.
+    """
+    settings = Settings(environment="test", database_url=database_url, public_base_url=public_url)
+    engine = create_engine(settings)
+    photo = process_image(jpeg_photo((1200, 900)), name="me.jpg", max_bytes=10 << 20)
+    shot = process_image(png_image((900, 500)), name="shot.png", max_bytes=10 << 20)
+    featured = seed_facts()["featured"][0]["slug"]
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await seed_database(session, SEED_DIR)
@@ -176,13 +206,20 @@ async def _prepare_database(database_url: str) -> None:
             drafts = await session.scalars(select(Project).where(~Project.is_published))  # type: ignore[arg-type]
             for project in drafts:
                 project.is_featured = True
+            session.add_all(await write.new_images(session, [photo, shot]))
+            basics = (await session.scalars(select(Basics))).one()
+            basics.image_media_id, basics.image_alt = photo.id, PHOTO_ALT
+            project = (await session.scalars(select(Project).where(Project.slug == featured))).one()
+            project.image_media_id, project.image_alt = shot.id, SCREENSHOT_ALT
     finally:
         await engine.dispose()
 
 
-async def _rename_project(database_url: str, slug: str, name: str) -> None:
+async def _rename_project(server: Server, database_url: str, slug: str, name: str) -> None:
     """An owner's edit, through the product's own models (bumps the content version)."""
-    engine = create_engine(Settings(environment="test", database_url=database_url))
+    # Documents are rendered by the write: with the server's URL for the images, as it serves them.
+    settings = Settings(environment="test", database_url=database_url, public_base_url=server.url)
+    engine = create_engine(settings)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             project = await session.scalar(select(Project).where(Project.slug == slug))
@@ -197,8 +234,9 @@ def seeded_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
     """The product on a fresh, migrated, seeded SQLite database."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.db'}"
     upgrade(database_url)
-    asyncio.run(_prepare_database(database_url))
-    server = Server(database_url, tmp_path / "access.log")
+    port = free_port()
+    asyncio.run(_prepare_database(database_url, f"http://127.0.0.1:{port}"))
+    server = Server(database_url, tmp_path / "access.log", port=port)
     try:
         yield server, database_url
     finally:
@@ -232,28 +270,28 @@ def heading(text: str) -> str:
     return f"<h3>{text}</h3>"
 
 
-def build(npm: str, api_url: str) -> tuple[subprocess.CompletedProcess[str], str]:
+def build(
+    npm: str, api_url: str, preview_token: str | None = None
+) -> tuple[subprocess.CompletedProcess[str], str]:
     """``npm run build`` (astro build) of the example site; returns the process and the page."""
+    env = {k: v for k, v in os.environ.items() if k != "CMS_PREVIEW_TOKEN"}
+    env |= {"CMS_API_URL": api_url, "ASTRO_TELEMETRY_DISABLED": "1"}
+    if preview_token is not None:
+        env["CMS_PREVIEW_TOKEN"] = preview_token
     done = subprocess.run(
-        [npm, "run", "build"],
-        cwd=SITE,
-        env={**os.environ, "CMS_API_URL": api_url, "ASTRO_TELEMETRY_DISABLED": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
+        [npm, "run", "build"], cwd=SITE, env=env, capture_output=True, text=True, timeout=300
     )
-    page = SITE / "dist" / "index.html"
+    # With the Node adapter, prerendered pages go to dist/client/ and the server to dist/server/.
+    page = SITE / "dist" / "client" / "index.html"
     text = html.unescape(page.read_text(encoding="utf-8")) if page.exists() else ""
     return done, text
 
 
-def test_astro_build_end_to_end(
-    npm: str, client_package: Path, seeded_server: tuple[Server, str]
-) -> None:
+def test_astro_build_end_to_end(npm: str, site: Path, seeded_server: tuple[Server, str]) -> None:
     server, database_url = seeded_server
     facts = seed_facts()
     assert facts["drafts"], "the seed should hold drafts for this test to mean something"
-    run([npm, *NPM_CI], SITE)  # a fresh node_modules: no content store from earlier builds
+    fresh_store(site)
 
     # 1. First build: everything fetched (200), seeded content on the page, no draft.
     done, page = build(npm, server.url)
@@ -262,6 +300,11 @@ def test_astro_build_end_to_end(
         assert text in page, f"{text!r} missing from the built page"
     for project in facts["featured"]:
         assert heading(project["name"]) in page
+    # The uploads through Astro's <Image>: optimised at build, with their width and height.
+    for alt in (PHOTO_ALT, SCREENSHOT_ALT):
+        (tag,) = re.findall(rf'<img[^>]*alt="{re.escape(alt)}"[^>]*>', page)
+        assert 'src="/_astro/' in tag and re.search(r'width="\d+"', tag), tag
+        assert re.search(r'height="\d+"', tag), tag
     for name in facts["not_featured"] + facts["drafts"]:
         assert name not in page, f"{name!r} must not be on the page"
     first = server.api_requests()
@@ -272,7 +315,7 @@ def test_astro_build_end_to_end(
     #    changed; the other collections are revalidated with 304.
     slug, old_name = facts["featured"][0]["slug"], facts["featured"][0]["name"]
     new_name = f"{old_name} (renamed for the e2e test)"
-    asyncio.run(_rename_project(database_url, slug, new_name))
+    asyncio.run(_rename_project(server, database_url, slug, new_name))
     done, page = build(npm, server.url)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert heading(new_name) in page
@@ -295,3 +338,137 @@ def test_astro_build_end_to_end(
     assert done.returncode != 0
     assert "Portfolio CMS: cannot reach http://127.0.0.1:" in output
     assert "CMS_API_URL" in output
+
+
+# --- the preview pages, rendered on request --------------------------------------------------
+
+
+async def _read_drafts_token(database_url: str, name: str) -> str:
+    """A new read-drafts token, as ``cms token create NAME --scope read-drafts`` prints it."""
+    engine = create_engine(Settings(environment="test", database_url=database_url))
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            _, token = await create_token(
+                session, name=name, scope="read-drafts", expires_in_days=None, actor="owner"
+            )
+    finally:
+        await engine.dispose()
+    return token
+
+
+async def _revoke_token(database_url: str, name: str) -> None:
+    """The owner revokes a token."""
+    engine = create_engine(Settings(environment="test", database_url=database_url))
+    try:
+        async with make_sessionmaker(engine)() as session, session.begin():
+            await revoke_token(session, name=name, actor="owner")
+    finally:
+        await engine.dispose()
+
+
+@contextlib.contextmanager
+def serving_site(api_url: str, token: str, log: Path) -> Iterator[str]:
+    """The built site's own server (``node dist/server/entry.mjs``); yields its base URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "HOST": "127.0.0.1", "PORT": str(port)}
+    env |= {"CMS_API_URL": api_url, "CMS_PREVIEW_TOKEN": token}
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [shutil.which("node") or "node", "dist/server/entry.mjs"],
+            cwd=SITE,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                with contextlib.suppress(httpx.HTTPError):
+                    httpx.get(url, timeout=1)
+                    break
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"the site's server did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.1)
+            yield url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+def draft_project() -> dict[str, Any]:
+    """The seed's first unpublished project (made featured by ``_prepare_database``)."""
+    document = json.loads((SEED_DIR / SEED_FILE).read_text(encoding="utf-8"))
+    project: dict[str, Any] = next(p for p in document["projects"] if p.get("published") is False)
+    return project
+
+
+def test_preview_pages_show_drafts_on_request(
+    npm: str, site: Path, seeded_server: tuple[Server, str], tmp_path: Path
+) -> None:
+    server, database_url = seeded_server
+    draft, published = draft_project(), seed_facts()["featured"][0]
+    token = asyncio.run(_read_drafts_token(database_url, "site-preview"))
+    fresh_store(site)
+
+    # 1. The static build (no token) publishes no draft, even one marked featured.
+    done, page = build(npm, server.url)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert heading(published["name"]) in page
+    assert draft["name"] not in page
+    server.api_requests()
+
+    site_log = tmp_path / "site.log"
+    with serving_site(server.url, token, site_log) as url:
+        # 2. The preview pages read the API on request with the token: the draft is there, marked.
+        preview = httpx.get(f"{url}/preview/", timeout=30)
+        text = html.unescape(preview.text)
+        assert preview.status_code == 200, text[-2000:]
+        assert preview.headers["cache-control"] == "private, no-store"
+        assert preview.headers["x-robots-tag"] == "noindex"
+        assert f'<article class="project draft" id="project-{draft["slug"]}">' in text
+        assert draft["name"] in text
+        assert f'<article class="project" id="project-{published["slug"]}">' in text
+        detail = httpx.get(f"{url}/preview/projects/{draft['slug']}", timeout=30)
+        assert detail.status_code == 200
+        assert f"<h1>{draft['name']}</h1>" in html.unescape(detail.text)
+        assert httpx.get(f"{url}/preview/projects/no-such-project", timeout=30).status_code == 404
+
+        # The same server still serves the prerendered home page, without drafts.
+        home = httpx.get(url, timeout=30)
+        assert home.status_code == 200 and draft["name"] not in html.unescape(home.text)
+
+        # 3. An edit shows on the next request: no rebuild. (The admin's "Preview on the site"
+        #    link ends with a slash: the same page.)
+        renamed = f"{draft['name']} (edited for the preview test)"
+        asyncio.run(_rename_project(server, database_url, draft["slug"], renamed))
+        detail = httpx.get(f"{url}/preview/projects/{draft['slug']}/", timeout=30)
+        assert f"<h1>{renamed}</h1>" in html.unescape(detail.text)
+
+        # 4. A revoked token shows nothing more: the API refuses it and the page says so.
+        asyncio.run(_revoke_token(database_url, "site-preview"))
+        refused = httpx.get(f"{url}/preview/", timeout=30)
+        assert refused.status_code == 502
+        assert draft["name"] not in refused.text
+        assert "answered 401" in html.unescape(refused.text)
+
+    requests = server.api_requests()
+    assert requests[(f"/api/v1/projects/{draft['slug']}", 200)] == 2, requests
+    assert requests[("/api/v1/projects/no-such-project", 404)] == 1, requests
+    assert requests[("/api/v1/personal-info", 401)] >= 1, requests
+
+    # 5. A preview build: CMS_PREVIEW_TOKEN at build time puts drafts on the static pages.
+    build_token = asyncio.run(_read_drafts_token(database_url, "preview-build"))
+    done, page = build(npm, server.url, preview_token=build_token)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    assert heading(renamed) in page
+    assert "(preview: drafts included)" in done.stdout
+    assert {status for _, status in server.api_requests()} == {200}
+
+    # The tokens are never logged, by the API, the site's server or the build.
+    logs = server.log.read_text() + site_log.read_text() + done.stdout + done.stderr
+    assert token not in logs and build_token not in logs

@@ -265,3 +265,25 @@ def container_results(process: subprocess.Popen[str], timeout: float = 120) -> l
     out, err = process.communicate(timeout=timeout)
     assert process.returncode == 0, err[-3000:]
     return [json.loads(line[7:]) for line in out.splitlines() if line.startswith("RESULT ")]
+
+
+async def child_result(code: str, given: Any, env: dict[str, str]) -> Any:
+    """Run ``code`` in a fresh interpreter with ``given`` as JSON on stdin; its ``RESULT`` line."""
+    import asyncio
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    result = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-c", code],
+        input=json.dumps(given),
+        env=env,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
+    return json.loads(line[7:])

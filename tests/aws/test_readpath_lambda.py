@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -109,20 +105,7 @@ async def test_the_handler_serves_documents_without_importing_the_full_stack(
         events.append((f"{path}?{query}", event))
     events.append(("login", helpers.make_event("rest_api_v1_stage", "GET", "/admin/login")))
     env = helpers.container_env(DATABASE_URL=database_url, ENVIRONMENT="test")
-    result = await asyncio.to_thread(
-        subprocess.run,
-        [sys.executable, "-c", CHILD.format(root=str(ROOT))],
-        input=json.dumps(events),
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    line = next(x for x in result.stdout.splitlines() if x.startswith("RESULT "))
-    results = json.loads(line[7:])
+    results = await helpers.child_result(CHILD.format(root=str(ROOT)), events, env)
     assert results["after_import"] == []
     assert results["resume"]["status"] == 200
     assert results["resume"]["headers"]["x-cache"] == "MISS", "loaded, not rendered"

@@ -25,7 +25,9 @@ async def _every_api_get_path(app: FastAPI, session: AsyncSession) -> list[str]:
     paths = []
     for template, operations in app.app.openapi()["paths"].items():
         if template.startswith("/api/"):
-            assert set(operations) == {"get"}, template
+            # Besides reads, only the token-guarded resume sync (anonymous: 405, tested below).
+            writes = {"put"} if template == "/api/v1/resume" else set()
+            assert set(operations) == {"get"} | writes, template
             path = template
             for name, value in values.items():
                 path = path.replace("{" + name + "}", value)

@@ -17,6 +17,8 @@ export type SchemaChecks = [
   Check<"PersonalInfoPublic">,
   Check<"ProfilePublic">,
   Check<"LocationPublic">,
+  Check<"ImagePublic">,
+  Check<"ImageSource">,
   Check<"ExperiencePublic">,
   Check<"ProjectPublic">,
   Check<"SkillPublic">,
@@ -33,7 +35,7 @@ export type SchemaChecks = [
 ];
 
 const allTrue: SchemaChecks = [
-  true, true, true, true, true, true, true, true,
-  true, true, true, true, true, true, true, true,
+  true, true, true, true, true, true, true, true, true,
+  true, true, true, true, true, true, true, true, true,
 ];
 void allTrue;

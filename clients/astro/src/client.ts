@@ -72,6 +72,12 @@ export interface CmsClientOptions {
   retryDelayMs?: number;
   /** Extra request headers (e.g. a CDN bypass token). */
   headers?: Record<string, string>;
+  /**
+   * A `read-drafts` API token (`cms token create NAME --scope read-drafts`), sent as
+   * `X-API-Key`: the API then answers with drafts included. Default: `CMS_PREVIEW_TOKEN`;
+   * `null` sends none even when that variable is set. The token is never logged.
+   */
+  previewToken?: string | null;
   /** A `fetch` implementation. Default: the global one (Node 18+). */
   fetch?: typeof fetch;
 }
@@ -107,10 +113,23 @@ export class CmsApiError extends Error {
 
 const RETRY_STATUSES = new Set([429, 502, 503, 504]);
 
-function envBaseUrl(): string | undefined {
-  const env = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+/** The environment variable a preview token is read from when no `previewToken` is given. */
+export const PREVIEW_TOKEN_ENV = "CMS_PREVIEW_TOKEN";
+
+function env(name: string): string | undefined {
+  const vars = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
     ?.env;
-  return env?.CMS_API_URL || undefined;
+  return vars?.[name]?.trim() || undefined;
+}
+
+function envBaseUrl(): string | undefined {
+  return env("CMS_API_URL");
+}
+
+/** The preview token to send (explicit option first, then `CMS_PREVIEW_TOKEN`), if any. */
+export function resolvePreviewToken(previewToken?: string | null): string | undefined {
+  if (previewToken === undefined) return env(PREVIEW_TOKEN_ENV);
+  return previewToken?.trim() || undefined;
 }
 
 /** Resolve and check the base URL (explicit option first, then `CMS_API_URL`). */
@@ -193,6 +212,8 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A typed client for the public API. */
 export interface CmsClient {
   readonly baseUrl: string;
+  /** Whether requests carry a preview token (answers then include drafts). */
+  readonly preview: boolean;
   /** The absolute URL a GET of `path` with these options asks for. */
   url<P extends GetPath>(path: P, options?: Pick<RequestOptions<P>, "query" | "params">): string;
   /** GET a path; with `etag`, a 304 answer comes back as `{ notModified: true }`. */
@@ -222,6 +243,8 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
   const retries = Math.max(0, options.retries ?? 2);
   const retryDelayMs = options.retryDelayMs ?? 500;
   const doFetch = options.fetch ?? globalThis.fetch;
+  // Kept in this closure only: never a property of the client, so logging the client shows none.
+  const previewToken = resolvePreviewToken(options.previewToken);
 
   async function once(url: string, headers: Record<string, string>, signal?: AbortSignal) {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -260,6 +283,7 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
   ): Promise<CmsResponse<ResponseOf<P>>> {
     const url = buildUrl(baseUrl, path, request.params, request.query);
     const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
+    if (previewToken) headers["X-API-Key"] = previewToken;
     if (request.etag) headers["If-None-Match"] = request.etag;
     for (let attempt = 0; ; attempt += 1) {
       let response: Response;
@@ -283,8 +307,15 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
       }
       if (!response.ok) {
         const detail = await errorDetail(response);
+        const hint =
+          response.status === 401 && previewToken
+            ? ` (the preview token — previewToken or ${PREVIEW_TOKEN_ENV} — is unknown, revoked, ` +
+              "expired or not a read-drafts token)"
+            : "";
         throw new CmsApiError(
-          `Portfolio CMS: GET ${url} answered ${response.status}` + (detail ? `: ${detail}` : "."),
+          `Portfolio CMS: GET ${url} answered ${response.status}` +
+            (detail ? `: ${detail}` : ".") +
+            hint,
           "http",
           url,
           response.status,
@@ -316,6 +347,7 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
 
   return {
     baseUrl,
+    preview: previewToken !== undefined,
     url: (path, request) => buildUrl(baseUrl, path, request?.params, request?.query),
     get,
     personalInfo: () => data("/api/v1/personal-info"),

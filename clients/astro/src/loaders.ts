@@ -5,6 +5,9 @@
  * Each build asks the API with `If-None-Match` (the ETag kept in the collection's meta store)
  * when the store already holds entries; on 304 the store is kept as it is. A failed request
  * throws, so the build stops with a readable message instead of publishing an empty site.
+ *
+ * With a preview token (`previewToken`, default `CMS_PREVIEW_TOKEN`) every loader asks for the
+ * drafts too: a preview build. For pages rendered on request see `live.ts`.
  */
 import type { Loader, LoaderContext } from "astro/loaders";
 import type { z } from "astro/zod";
@@ -30,7 +33,7 @@ import {
   type GetPath,
   type QueryOf,
 } from "./client.js";
-import * as S from "./schemas.js";
+import { queryOf, type Section, SECTIONS } from "./sections.js";
 
 export interface CmsLoaderOptions extends CmsClientOptions {
   /** A client to reuse (its own options win over the ones above). */
@@ -42,54 +45,44 @@ export interface CmsLoaderOptions extends CmsClientOptions {
   optional?: boolean;
 }
 
-interface Collection<P extends GetPath, T> {
-  path: P;
-  /**
-   * Typed by its output only (`z.ZodType<T>`): that one type parameter means the same in
-   * zod 3 (Astro 5) and zod 4 (Astro 6+), so `entry.data` is typed under every Astro.
-   */
-  schema: z.ZodType<T>;
-  /** Lists: the entry id of one item. Single documents: a fixed id. */
-  id: string | ((item: T) => string);
-  list: boolean;
-}
-
 const ETAG_KEY = "etag";
 const URL_KEY = "url";
 
 /** An Astro object loader whose entries' `data` has type `T`. */
 export type CmsLoader<T> = Loader & { schema: z.ZodType<T> };
 
-function loader<P extends GetPath, T>(
-  name: string,
-  collection: Collection<P, T>,
-  options: CmsLoaderOptions,
-  query?: QueryOf<P>,
+function loader<P extends GetPath, T, F extends keyof QueryOf<P>>(
+  section: Section<P, T, F>,
+  options: CmsLoaderOptions & Partial<Record<F, unknown>>,
 ): CmsLoader<T> {
+  const query = queryOf(section, options) as QueryOf<P> | undefined;
   return {
-    name: `portfolio-cms:${name}`,
-    schema: collection.schema,
+    name: `portfolio-cms:${section.name}`,
+    schema: section.schema,
     async load(context: LoaderContext): Promise<void> {
-      await loadCollection(context, collection, options, query);
+      await loadCollection(context, section, options, query);
     },
   };
 }
 
-async function loadCollection<P extends GetPath, T>(
+async function loadCollection<P extends GetPath, T, F extends keyof QueryOf<P>>(
   { store, meta, logger, parseData, generateDigest }: LoaderContext,
-  collection: Collection<P, T>,
+  section: Section<P, T, F>,
   options: CmsLoaderOptions,
   query?: QueryOf<P>,
 ): Promise<void> {
   const client = options.client ?? createCmsClient(options);
-  // Only a store that still holds the answer for this very URL can be kept on a 304.
-  const url = client.url(collection.path, { query });
-  const etag = store.keys().length > 0 && meta.get(URL_KEY) === url ? meta.get(ETAG_KEY) : undefined;
+  // Only a store that still holds the answer for this very URL can be kept on a 304; a preview
+  // build's entries (drafts included) and a public build's never stand in for each other.
+  const url = client.url(section.path, { query });
+  const source = client.preview ? `${url} (preview)` : url;
+  const mode = client.preview ? " (preview: drafts included)" : "";
+  const etag = store.keys().length > 0 && meta.get(URL_KEY) === source ? meta.get(ETAG_KEY) : undefined;
   let response;
   try {
-    response = await client.get(collection.path, { query, etag });
+    response = await client.get(section.path, { query, etag });
   } catch (error) {
-    if (options.optional && !collection.list && error instanceof CmsApiError && error.status === 404) {
+    if (options.optional && !section.list && error instanceof CmsApiError && error.status === 404) {
       logger.warn(`${error.message} (optional: the collection is left empty)`);
       store.clear();
       meta.delete(ETAG_KEY);
@@ -98,14 +91,13 @@ async function loadCollection<P extends GetPath, T>(
     throw error;
   }
   if (response.notModified) {
-    logger.info(`${url}: 304 Not Modified, kept ${count(store.keys().length)}`);
+    logger.info(`${url}: 304 Not Modified, kept ${count(store.keys().length)}${mode}`);
     return;
   }
-  const items = (collection.list ? response.data : [response.data]) as Record<string, unknown>[];
+  const items = (section.list ? response.data : [response.data]) as Record<string, unknown>[];
   const seen = new Set<string>();
   for (const item of items) {
-    const id =
-      typeof collection.id === "string" ? collection.id : collection.id(item as T);
+    const id = typeof section.id === "string" ? section.id : section.id(item as T);
     seen.add(id);
     const data = await parseData({ id, data: item });
     store.set({ id, data, digest: generateDigest(item) });
@@ -115,90 +107,57 @@ async function loadCollection<P extends GetPath, T>(
   }
   if (response.etag) meta.set(ETAG_KEY, response.etag);
   else meta.delete(ETAG_KEY);
-  meta.set(URL_KEY, url);
-  logger.info(`${url}: loaded ${count(items.length)}`);
+  meta.set(URL_KEY, source);
+  logger.info(`${url}: loaded ${count(items.length)}${mode}`);
 }
 
-const byId = (item: { id: number }) => String(item.id);
 const count = (n: number) => `${n} ${n === 1 ? "entry" : "entries"}`;
 
 /** The owner (name, contact, profiles): one entry, id `"personal-info"`. */
 export const personalInfoLoader = (options: CmsLoaderOptions = {}): CmsLoader<PersonalInfo> =>
-  loader(
-    "personal-info",
-    { path: "/api/v1/personal-info", schema: S.PersonalInfoPublicSchema, id: "personal-info", list: false },
-    options,
-  );
+  loader(SECTIONS.personalInfo, options);
 
 /** Work experience with technologies; entry ids are the API ids. */
 export const experienceLoader = (options: CmsLoaderOptions = {}): CmsLoader<Experience> =>
-  loader("experience", { path: "/api/v1/experience", schema: S.ExperiencePublicSchema, id: byId, list: true }, options);
+  loader(SECTIONS.experience, options);
 
 /** Projects (all, or `{ featured: true }` only); entry ids are the slugs. */
 export const projectsLoader = (options: CmsLoaderOptions & QueryOf<"/api/v1/projects"> = {}): CmsLoader<Project> =>
-  loader(
-    "projects",
-    { path: "/api/v1/projects", schema: S.ProjectPublicSchema, id: (item) => item.slug, list: true },
-    options,
-    { featured: options.featured },
-  );
+  loader(SECTIONS.projects, options);
 
 /** Skills (optionally of one `category`, or `featured` only); entry ids are the API ids. */
 export const skillsLoader = (options: CmsLoaderOptions & QueryOf<"/api/v1/skills"> = {}): CmsLoader<Skill> =>
-  loader(
-    "skills",
-    { path: "/api/v1/skills", schema: S.SkillPublicSchema, id: byId, list: true },
-    options,
-    { category: options.category, featured: options.featured },
-  );
+  loader(SECTIONS.skills, options);
 
 export const educationLoader = (options: CmsLoaderOptions = {}): CmsLoader<Education> =>
-  loader("education", { path: "/api/v1/education", schema: S.EducationPublicSchema, id: byId, list: true }, options);
+  loader(SECTIONS.education, options);
 
 export const volunteerLoader = (options: CmsLoaderOptions = {}): CmsLoader<Volunteer> =>
-  loader("volunteer", { path: "/api/v1/volunteer", schema: S.VolunteerPublicSchema, id: byId, list: true }, options);
+  loader(SECTIONS.volunteer, options);
 
-export const awardsLoader = (options: CmsLoaderOptions = {}): CmsLoader<Award> =>
-  loader("awards", { path: "/api/v1/awards", schema: S.AwardPublicSchema, id: byId, list: true }, options);
+export const awardsLoader = (options: CmsLoaderOptions = {}): CmsLoader<Award> => loader(SECTIONS.awards, options);
 
 export const certificatesLoader = (options: CmsLoaderOptions = {}): CmsLoader<Certificate> =>
-  loader(
-    "certificates",
-    { path: "/api/v1/certificates", schema: S.CertificatePublicSchema, id: byId, list: true },
-    options,
-  );
+  loader(SECTIONS.certificates, options);
 
 export const publicationsLoader = (options: CmsLoaderOptions = {}): CmsLoader<Publication> =>
-  loader(
-    "publications",
-    { path: "/api/v1/publications", schema: S.PublicationPublicSchema, id: byId, list: true },
-    options,
-  );
+  loader(SECTIONS.publications, options);
 
 export const languagesLoader = (options: CmsLoaderOptions = {}): CmsLoader<Language> =>
-  loader("languages", { path: "/api/v1/languages", schema: S.LanguagePublicSchema, id: byId, list: true }, options);
+  loader(SECTIONS.languages, options);
 
 export const interestsLoader = (options: CmsLoaderOptions = {}): CmsLoader<Interest> =>
-  loader("interests", { path: "/api/v1/interests", schema: S.InterestPublicSchema, id: byId, list: true }, options);
+  loader(SECTIONS.interests, options);
 
 export const referencesLoader = (options: CmsLoaderOptions = {}): CmsLoader<Reference> =>
-  loader(
-    "references",
-    { path: "/api/v1/references", schema: S.ReferencePublicSchema, id: byId, list: true },
-    options,
-  );
+  loader(SECTIONS.references, options);
 
 /** Technologies with usage counts; entry ids are the technology names. */
 export const technologiesLoader = (options: CmsLoaderOptions = {}): CmsLoader<Technology> =>
-  loader(
-    "technologies",
-    { path: "/api/v1/technologies", schema: S.TechnologyPublicSchema, id: (item) => item.name, list: true },
-    options,
-  );
+  loader(SECTIONS.technologies, options);
 
 /** The whole published CV as one JSON Resume document: one entry, id `"resume"`. */
-export const resumeLoader = (options: CmsLoaderOptions = {}): CmsLoader<Resume> =>
-  loader("resume", { path: "/api/v1/resume", schema: S.ResumePublicSchema, id: "resume", list: false }, options);
+export const resumeLoader = (options: CmsLoaderOptions = {}): CmsLoader<Resume> => loader(SECTIONS.resume, options);
 
 /** Every loader, for `defineCollection({ loader: cmsLoaders.projects({ featured: true }) })`. */
 export const cmsLoaders = {

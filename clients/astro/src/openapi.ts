@@ -316,7 +316,11 @@ export interface paths {
          * @description The whole published CV as one JSON Resume v1.0.0 document.
          */
         get: operations["get_resume"];
-        put?: never;
+        /**
+         * Put Resume
+         * @description Replace the CV with a JSON Resume document (import rules, backup first).
+         */
+        put: operations["put_resume"];
         post?: never;
         delete?: never;
         options?: never;
@@ -442,6 +446,52 @@ export interface components {
             sort_order: number;
         };
         /**
+         * ImagePublic
+         * @description An image: uploaded (sizes, every variant, a placeholder) or a URL given as is.
+         */
+        ImagePublic: {
+            /**
+             * Url
+             * @description The largest variant (WebP, its longer edge at most 2560 px), or the URL as given.
+             */
+            url: string;
+            /**
+             * Width
+             * @description Of `url`, in pixels; `null` for a URL image.
+             */
+            width: number | null;
+            /**
+             * Height
+             * @description Of `url`, in pixels; `null` for a URL image.
+             */
+            height: number | null;
+            /**
+             * Alt
+             * @description What the image shows (always set for an upload).
+             */
+            alt: string | null;
+            /**
+             * Srcset
+             * @description Every variant, narrowest first (`url` is the last); empty for a URL image.
+             */
+            srcset: components["schemas"]["ImageSource"][];
+            /**
+             * Placeholder
+             * @description The average colour, `#rrggbb`, to show while the image loads; `null` for a URL image.
+             */
+            placeholder: string | null;
+        };
+        /**
+         * ImageSource
+         * @description One size of an uploaded image (an entry of ``srcset``).
+         */
+        ImageSource: {
+            /** Url */
+            url: string;
+            /** Width */
+            width: number;
+        };
+        /**
          * InterestPublic
          * @description A published interest.
          */
@@ -523,8 +573,14 @@ export interface components {
              * @description URL of the first published GitHub profile.
              */
             github: string | null;
-            /** Image Url */
+            /**
+             * Image Url
+             * @deprecated
+             * @description The URL of the image (the largest variant of an upload).
+             */
             image_url: string | null;
+            /** @description The owner's photo, uploaded or a URL. */
+            image: components["schemas"]["ImagePublic"] | null;
             /** Profiles */
             profiles: components["schemas"]["ProfilePublic"][];
         };
@@ -565,8 +621,14 @@ export interface components {
             github_url: string | null;
             /** Demo Url */
             demo_url: string | null;
-            /** Image Url */
+            /**
+             * Image Url
+             * @deprecated
+             * @description The URL of the image (the largest variant of an upload).
+             */
             image_url: string | null;
+            /** @description The image, uploaded or given as a URL. */
+            image: components["schemas"]["ImagePublic"] | null;
             /** Roles */
             roles: string[];
             /** Entity */
@@ -690,6 +752,24 @@ export interface components {
             [key: string]: unknown;
         };
         /**
+         * ResumeSyncResult
+         * @description What a ``PUT /api/v1/resume`` did, or (dry run) would do.
+         */
+        ResumeSyncResult: {
+            /** Written */
+            written: boolean;
+            /** Changes */
+            changes: string[];
+            /** Warnings */
+            warnings: {
+                [key: string]: string;
+            }[];
+            /** Backup */
+            backup?: string | null;
+            /** Etag */
+            etag?: string | null;
+        };
+        /**
          * SkillPublic
          * @description A published skill.
          */
@@ -783,7 +863,12 @@ export interface operations {
     get_personal_info: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -796,6 +881,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PersonalInfoPublic"];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description No personal info entered yet */
@@ -830,7 +924,12 @@ export interface operations {
     list_experience: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -843,6 +942,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExperiencePublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -868,7 +976,12 @@ export interface operations {
     get_experience: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path: {
                 /** @description Experience id. */
                 experience_id: number;
@@ -884,6 +997,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ExperiencePublic"];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description No published entry with this id */
@@ -921,7 +1043,12 @@ export interface operations {
                 /** @description Only (non-)featured projects. */
                 featured?: boolean | null;
             };
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -934,6 +1061,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -959,7 +1095,12 @@ export interface operations {
     get_project: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path: {
                 /** @description A numeric project id or a project slug. */
                 id_or_slug: string;
@@ -975,6 +1116,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description No published project by that key */
@@ -1014,7 +1164,12 @@ export interface operations {
                 /** @description Only (non-)featured skills. */
                 featured?: boolean | null;
             };
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1027,6 +1182,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["SkillPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1052,7 +1216,12 @@ export interface operations {
     list_volunteer: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1065,6 +1234,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VolunteerPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1090,7 +1268,12 @@ export interface operations {
     list_education: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1103,6 +1286,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["EducationPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1128,7 +1320,12 @@ export interface operations {
     list_awards: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1141,6 +1338,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AwardPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1166,7 +1372,12 @@ export interface operations {
     list_certificates: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1179,6 +1390,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["CertificatePublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1204,7 +1424,12 @@ export interface operations {
     list_publications: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1217,6 +1442,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PublicationPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1242,7 +1476,12 @@ export interface operations {
     list_languages: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1255,6 +1494,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["LanguagePublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1280,7 +1528,12 @@ export interface operations {
     list_interests: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1293,6 +1546,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["InterestPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1318,7 +1580,12 @@ export interface operations {
     list_references: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1331,6 +1598,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ReferencePublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1356,7 +1632,12 @@ export interface operations {
     list_technologies: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1369,6 +1650,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TechnologyPublic"][];
+                };
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description Invalid path or query parameter (details in `details`) */
@@ -1394,7 +1684,12 @@ export interface operations {
     get_resume: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+            };
             path?: never;
             cookie?: never;
         };
@@ -1409,7 +1704,80 @@ export interface operations {
                     "application/json": components["schemas"]["ResumePublic"];
                 };
             };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description Invalid path or query parameter (details in `details`) */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    put_resume: {
+        parameters: {
+            query?: {
+                /** @description Answer the changes; write nothing. */
+                dry_run?: boolean;
+                /** @description Accept a document with no CV. */
+                allow_empty?: boolean;
+            };
+            header?: {
+                /** @description The ETag of /api/v1/resume */
+                "if-match"?: string | null;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResumeSyncResult"];
+                };
+            };
+            /** @description No valid write-resume token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description If-Match names an older CV */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not a JSON Resume document */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -72,6 +72,22 @@ export const LanguagePublicSchema = z.object({
   "sort_order": z.number().int(),
 });
 
+/** One size of an uploaded image (an entry of ``srcset``). */
+export const ImageSourceSchema = z.object({
+  "url": z.string(),
+  "width": z.number().int(),
+});
+
+/** An image: uploaded (sizes, every variant, a placeholder) or a URL given as is. */
+export const ImagePublicSchema = z.object({
+  "url": z.string(),
+  "width": z.number().int().nullable(),
+  "height": z.number().int().nullable(),
+  "alt": z.string().nullable(),
+  "srcset": z.array(ImageSourceSchema),
+  "placeholder": z.string().nullable(),
+});
+
 /** Where the owner lives (JSON Resume ``basics.location``). */
 export const LocationPublicSchema = z.object({
   "address": z.string().nullable(),
@@ -104,6 +120,7 @@ export const PersonalInfoPublicSchema = z.object({
   "linkedin": z.string().nullable(),
   "github": z.string().nullable(),
   "image_url": z.string().nullable(),
+  "image": ImagePublicSchema.nullable(),
   "profiles": z.array(ProfilePublicSchema),
 });
 
@@ -118,6 +135,7 @@ export const ProjectPublicSchema = z.object({
   "github_url": z.string().nullable(),
   "demo_url": z.string().nullable(),
   "image_url": z.string().nullable(),
+  "image": ImagePublicSchema.nullable(),
   "roles": z.array(z.string()),
   "entity": z.string().nullable(),
   "type": z.string().nullable(),

@@ -8,6 +8,7 @@ import { after, before, beforeEach, describe, test } from "node:test";
 import {
   CmsApiError,
   createCmsClient,
+  experienceLoader,
   personalInfoLoader,
   projectsLoader,
   resumeLoader,
@@ -17,7 +18,7 @@ import {
 const PROJECTS = [
   {
     id: 1, name: "Alpha", slug: "alpha", description: "First", highlights: [], url: null,
-    github_url: null, demo_url: null, image_url: null, roles: [], entity: null, type: null,
+    github_url: null, demo_url: null, image_url: null, image: null, roles: [], entity: null, type: null,
     start_date: "2021", end_date: null, featured: true, technologies: ["Python"],
     sort_order: 0, is_featured: true,
   },
@@ -27,7 +28,11 @@ const PROJECTS = [
 const requests = [];
 let routes = {};
 const server = createServer((req, res) => {
-  requests.push({ url: req.url, ifNoneMatch: req.headers["if-none-match"] ?? null });
+  requests.push({
+    url: req.url,
+    ifNoneMatch: req.headers["if-none-match"] ?? null,
+    apiKey: req.headers["x-api-key"] ?? null,
+  });
   const route = routes[req.url.split("?")[0]];
   if (!route) {
     res.writeHead(404, { "content-type": "application/json" });
@@ -102,7 +107,7 @@ describe("loaders", () => {
     routes["/api/v1/projects"] = json(PROJECTS, '"v1"');
     const ctx = context();
     await projectsLoader({ baseUrl: base, featured: true }).load(ctx);
-    assert.deepEqual(requests, [{ url: "/api/v1/projects?featured=true", ifNoneMatch: null }]);
+    assert.deepEqual(requests, [{ url: "/api/v1/projects?featured=true", ifNoneMatch: null, apiKey: null }]);
     assert.deepEqual(ctx.store.keys(), ["alpha"]);
     assert.equal(ctx.store.get("alpha").data.name, "Alpha");
     assert.equal(ctx.meta.get("etag"), '"v1"');
@@ -191,6 +196,90 @@ describe("loaders", () => {
     const schema = projectsLoader({ baseUrl: base }).schema;
     assert.ok(schema.safeParse(PROJECTS[0]).success);
     assert.equal(schema.safeParse({ ...PROJECTS[0], slug: 3 }).success, false);
+  });
+});
+
+describe("preview token", () => {
+  const TOKEN = "cms_preview-secret-token";
+
+  /** Run `body` with CMS_PREVIEW_TOKEN set to `value` (or unset), restoring it afterwards. */
+  async function withEnvToken(value, body) {
+    const saved = process.env.CMS_PREVIEW_TOKEN;
+    if (value === undefined) delete process.env.CMS_PREVIEW_TOKEN;
+    else process.env.CMS_PREVIEW_TOKEN = value;
+    try {
+      return await body();
+    } finally {
+      if (saved === undefined) delete process.env.CMS_PREVIEW_TOKEN;
+      else process.env.CMS_PREVIEW_TOKEN = saved;
+    }
+  }
+
+  test("the previewToken option is sent as X-API-Key by the client and the loaders", async () => {
+    routes["/api/v1/projects"] = json(PROJECTS);
+    const client = createCmsClient({ baseUrl: base, previewToken: TOKEN });
+    assert.equal(client.preview, true);
+    await client.projects();
+    const ctx = context();
+    await projectsLoader({ baseUrl: base, previewToken: TOKEN }).load(ctx);
+    assert.deepEqual(
+      requests.map((r) => r.apiKey),
+      [TOKEN, TOKEN],
+    );
+    assert.ok(ctx.logs.some(([, m]) => m.endsWith("loaded 1 entry (preview: drafts included)")));
+  });
+
+  test("CMS_PREVIEW_TOKEN is the default; null sends no token even when it is set", async () => {
+    routes["/api/v1/skills"] = json([]);
+    await withEnvToken(TOKEN, async () => {
+      await skillsLoader({ baseUrl: base }).load(context());
+      const client = createCmsClient({ baseUrl: base, previewToken: null });
+      assert.equal(client.preview, false);
+      await client.skills();
+    });
+    await withEnvToken(undefined, () => skillsLoader({ baseUrl: base }).load(context()));
+    assert.deepEqual(
+      requests.map((r) => r.apiKey),
+      [TOKEN, null, null],
+    );
+  });
+
+  test("a refused token fails with a hint naming the setting, never the token", async () => {
+    routes["/api/v1/experience"] = (_req, res) => {
+      res.writeHead(401, { "content-type": "application/json" });
+      res.end(JSON.stringify({ error: "A valid read-drafts token is needed", status_code: 401, timestamp: "now" }));
+    };
+    const ctx = context();
+    const loader = experienceLoader({ baseUrl: base, previewToken: TOKEN, retries: 0 });
+    await assert.rejects(loader.load(ctx), (error) => {
+      assert.ok(error instanceof CmsApiError);
+      assert.equal(error.status, 401);
+      assert.match(error.message, /answered 401: A valid read-drafts token is needed/);
+      assert.match(error.message, /CMS_PREVIEW_TOKEN/);
+      assert.ok(!error.message.includes(TOKEN));
+      assert.ok(!JSON.stringify(error).includes(TOKEN));
+      return true;
+    });
+    assert.ok(!JSON.stringify(createCmsClient({ baseUrl: base, previewToken: TOKEN })).includes(TOKEN));
+    assert.ok(!ctx.logs.some(([, m]) => m.includes(TOKEN)));
+  });
+
+  test("a preview build and a public build never reuse each other's ETag", async () => {
+    routes["/api/v1/projects"] = json(PROJECTS, '"v1"');
+    const ctx = context();
+    await projectsLoader({ baseUrl: base }).load(ctx);
+    await projectsLoader({ baseUrl: base, previewToken: TOKEN }).load(ctx);
+    await projectsLoader({ baseUrl: base, previewToken: TOKEN }).load(ctx);
+    await projectsLoader({ baseUrl: base }).load(ctx);
+    assert.deepEqual(
+      requests.map((r) => [r.apiKey, r.ifNoneMatch]),
+      [
+        [null, null],
+        [TOKEN, null],
+        [TOKEN, '"v1"'],
+        [null, null],
+      ],
+    );
   });
 });
 

@@ -1,0 +1,73 @@
+"""API tokens without SQLAlchemy: the hash that names a token, and the rules a token must meet.
+
+Standard library only, so the read path (which imports neither SQLAlchemy nor pydantic) checks
+a token with its raw driver: :data:`TOKEN_SQL` in the driver's paramstyle, then
+:func:`token_grants` on the row. :mod:`cms.core.tokens` applies the same rules through the ORM.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Final
+
+__all__ = [
+    "READ_DRAFTS",
+    "SCOPES",
+    "TOKEN_MAX_LENGTH",
+    "TOKEN_PREFIX",
+    "TOKEN_SQL",
+    "WRITE_RESUME",
+    "looks_like_token",
+    "token_grants",
+    "token_hash",
+]
+
+READ_DRAFTS: Final = "read-drafts"
+"""Read the CV with its drafts."""
+WRITE_RESUME: Final = "write-resume"
+"""Replace the CV with a JSON Resume document."""
+SCOPES: Final = (READ_DRAFTS, WRITE_RESUME)
+
+TOKEN_PREFIX: Final = "cms_"
+"""Every token starts with this, so secret scanners and people can tell what it is."""
+TOKEN_MAX_LENGTH: Final = 100  # a real token is 47 characters; longer input is never one
+
+TOKEN_SQL: Final = "SELECT scope, expires_at, revoked_at FROM api_tokens WHERE token_hash = {}"
+"""A token's row by the hash of the token: format ``{}`` with ``$1`` (asyncpg) or ``?``."""
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 hex of ``token``: tokens are 32 random bytes, so a fast hash is enough."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def looks_like_token(token: str) -> bool:
+    """Whether ``token`` has a token's shape (checked before any database work)."""
+    return token.startswith(TOKEN_PREFIX) and len(token) <= TOKEN_MAX_LENGTH
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    """A stored time as aware UTC: SQLite's raw driver returns naive UTC text."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def token_grants(
+    row_scope: str,
+    expires_at: datetime | str | None,
+    revoked_at: datetime | str | None,
+    *,
+    scope: str,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a token with this row (see :data:`TOKEN_SQL`) may act with ``scope`` now.
+
+    Scopes are exact: a ``write-resume`` token does not read drafts.
+    """
+    if row_scope != scope or revoked_at is not None:
+        return False
+    expires = _as_utc(expires_at)
+    return expires is None or (now or datetime.now(UTC)) < expires

@@ -1,0 +1,117 @@
+"""``PUT /api/v1/resume``: replace the CV from CI with a ``write-resume`` token.
+
+The import rules of ``cms import`` apply: the document is checked (problems refuse it, values
+kept as written come back as warnings), an empty document needs ``?allow_empty=true``, and the
+current CV is backed up before the new one replaces it, all in one transaction. ``If-Match``
+with the ETag of the current ``/api/v1/resume`` guards against overwriting a newer edit (412);
+``?dry_run=true`` answers the changes without writing. Without a token the read path answers
+405, as for any write to the public API.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Header, HTTPException, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlmodel import col
+
+from cms.content import transfer
+from cms.content.jsonresume import check_resume, render_resume
+from cms.content.resume_schema import Problem, ResumeValidationError, load_document
+from cms.core.db import current_content_version
+from cms.core.deps import SessionDep
+from cms.core.errors import ErrorResponse
+from cms.core.jsonerror import error_response
+from cms.core.models import StoredDocument
+from cms.core.tokenhash import WRITE_RESUME
+from cms.public.httpcache import if_none_match
+from cms.public.preview import NO_STORE, require_token
+
+__all__ = ["ResumeSyncResult", "router"]
+
+RESUME = "/api/v1/resume"
+
+router = APIRouter(tags=["resume"])
+
+
+class ResumeSyncResult(BaseModel):
+    """What a ``PUT /api/v1/resume`` did, or (dry run) would do."""
+
+    written: bool
+    changes: list[str]
+    """Added, changed and removed entries per section."""
+    warnings: list[dict[str, str]]
+    """Values kept as written although the JSON Resume schema would refuse them."""
+    backup: str | None = None
+    """The file the previous CV was backed up to (``BACKUP_DIR``)."""
+    etag: str | None = None
+    """The ETag of ``/api/v1/resume`` after the write."""
+
+
+async def _current_etag(session: SessionDep) -> str | None:
+    version = await current_content_version(session)
+    statement = select(col(StoredDocument.etag)).where(
+        col(StoredDocument.path) == RESUME, col(StoredDocument.version) == version
+    )
+    etag: str | None = await session.scalar(statement)
+    return etag
+
+
+def _problem(problem: Problem) -> dict[str, str]:
+    return {"path": problem.path, "message": problem.message}
+
+
+def _refused(message: str, problems: list[Problem]) -> JSONResponse:
+    details = [_problem(problem) for problem in problems]
+    return error_response(422, message, details=details, headers={"Cache-Control": NO_STORE})
+
+
+@router.put(
+    RESUME,
+    response_model=ResumeSyncResult,
+    operation_id="put_resume",
+    responses={
+        401: {"model": ErrorResponse, "description": "No valid write-resume token"},
+        412: {"model": ErrorResponse, "description": "If-Match names an older CV"},
+        422: {"model": ErrorResponse, "description": "Not a JSON Resume document"},
+    },
+)
+async def put_resume(
+    request: Request,
+    session: SessionDep,
+    dry_run: Annotated[bool, Query(description="Answer the changes; write nothing.")] = False,
+    allow_empty: Annotated[bool, Query(description="Accept a document with no CV.")] = False,
+    if_match: Annotated[str | None, Header(description="The ETag of /api/v1/resume")] = None,
+) -> JSONResponse:
+    """Replace the CV with a JSON Resume document (import rules, backup first)."""
+    actor = await require_token(request, session, WRITE_RESUME)
+    settings = request.app.state.settings
+    try:
+        document = load_document(await request.body(), max_bytes=settings.resume_max_bytes)
+    except ResumeValidationError as exc:
+        return _refused("Not a JSON document; nothing was written", exc.problems)
+    checked = check_resume(document)
+    warnings = [_problem(warning) for warning in checked.warnings]
+    if checked.problems:
+        return _refused("Not a valid JSON Resume document; nothing was written", checked.problems)
+    if transfer.is_empty(checked.content) and not allow_empty:
+        raise HTTPException(422, "The document holds no CV (?allow_empty=true empties the CV)")
+    current = await transfer.current_document(session)
+    found = transfer.changes(current, render_resume(checked.content, include_drafts=True))
+    result = ResumeSyncResult(
+        written=False, changes=transfer.describe_changes(found), warnings=warnings
+    )
+    if if_match is not None and not if_none_match(if_match, await _current_etag(session) or ""):
+        raise HTTPException(412, "The CV changed since that ETag; fetch it again")
+    if not dry_run:  # the check above and the write: one transaction
+        backup, _ = await transfer.replace_with_backup(
+            session, document, backup_dir=Path(settings.backup_dir), actor=f"token {actor}"
+        )
+        await session.commit()
+        result.written, result.backup = True, None if backup is None else backup.name
+        result.etag = await _current_etag(session)
+    return JSONResponse(result.model_dump(), headers={"Cache-Control": NO_STORE})
