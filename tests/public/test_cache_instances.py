@@ -229,6 +229,20 @@ async def test_concurrent_requests_share_one_version_check(
     assert cache_of(app).version_checks == before + 1
 
 
+async def test_a_new_version_is_loaded_once_for_many_concurrent_requests(
+    engine: AsyncEngine, make_app: AppFactory
+) -> None:
+    writer, _ = await make_app(engine)
+    app, client = await make_app(engine, cache_version_check_interval=INTERVAL)
+    await add_skill(writer, "Python")
+    paths = [SKILLS, EXPERIENCE, RESUME, f"{SKILLS}?category=languages"] * 16
+
+    responses = await asyncio.gather(*(client.get(path) for path in paths))
+
+    assert {response.status_code for response in responses} == {200}
+    assert (cache_of(app).version_checks, cache_of(app).loads) == (1, 1)
+
+
 async def test_after_a_flood_of_query_strings_an_outage_still_serves_every_document(
     engine: AsyncEngine,
     proxied_engine: AsyncEngine,
