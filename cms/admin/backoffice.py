@@ -17,8 +17,9 @@ from cms.admin.accounts import (
     check_username,
     credentials_changed,
 )
+from cms.admin.formatters import flag_formatter, time_formatter
 from cms.admin.tokens import ApiTokenAdmin
-from cms.admin.views import CMSModelView, flag_formatter, time_formatter
+from cms.admin.views import CMSModelView
 from cms.content import write
 from cms.core.models import AdminUser, AuditLog, LoginAttempt
 from cms.core.security import hash_password

@@ -14,8 +14,8 @@ from starlette.datastructures import URL, FormData
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from cms.admin.formatters import format_time
 from cms.admin.sections import SingleRowView
-from cms.admin.views import format_time
 from cms.content.sections import SECTIONS
 from cms.core.config import Settings
 from cms.core.models import AuditLog

@@ -14,16 +14,9 @@ from sqlalchemy import JSON, Boolean, DateTime, func, inspect, select
 from starlette.requests import Request
 
 from cms.admin.backoffice import OWN_VIEWS
+from cms.admin.formatters import date_formatter, flag_formatter, names_formatter, time_formatter
 from cms.admin.images import IllustratedView, preview_formatter
-from cms.admin.views import (
-    CMSModelView,
-    EntryView,
-    TechnologyAdmin,
-    date_formatter,
-    flag_formatter,
-    names_formatter,
-    time_formatter,
-)
+from cms.admin.views import CMSModelView, EntryView, TechnologyAdmin
 from cms.content.record import Section
 from cms.content.sections import SECTIONS
 

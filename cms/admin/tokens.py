@@ -19,7 +19,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
-from cms.admin.views import CMSModelView, format_time, time_formatter
+from cms.admin.formatters import format_time, time_formatter
+from cms.admin.views import CMSModelView
 from cms.core.dburl import MAX_ID
 from cms.core.models import ApiToken, as_utc, utcnow
 from cms.core.tokenhash import READ_DRAFTS, SCOPES, WRITE_RESUME

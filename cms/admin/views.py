@@ -14,11 +14,9 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
 
-from markupsafe import Markup, escape
 from pydantic import BaseModel
 from sqladmin import ModelView, action, expose
 from sqladmin.authentication import get_current_user_id
@@ -37,91 +35,25 @@ from wtforms.validators import Length
 from cms.admin.dates import PARTIAL_DATE_HELP, PartialDate, PartialDateField
 from cms.admin.errors import is_database_outage
 from cms.admin.exports import neutralise_csv
+from cms.admin.formatters import LinesField
+from cms.admin.ordering import NOT_NARROWING, Ordering, ids_sent, in_own_order
 from cms.content import write
-from cms.content.dates import DatePrecision, format_partial_date
+from cms.content.dates import DatePrecision
 from cms.content.models import Technology
 from cms.content.read import MAX_ID, public_order
 from cms.content.record import Section
 from cms.content.session import stage
 from cms.core.errors import error_response
-from cms.core.models import as_utc
 
 __all__ = [
     "CMSModelView",
     "EntryView",
-    "LinesField",
-    "Ordering",
-    "date_formatter",
-    "flag_formatter",
-    "format_time",
-    "names_formatter",
-    "time_formatter",
     "write_problems",
 ]
 
 logger = logging.getLogger(__name__)
 
 _LINES_HELP = "One per line."
-
-
-class LinesField(TextAreaField):
-    """A list of strings edited as one item per line."""
-
-    def _value(self) -> str:
-        if self.raw_data:
-            return str(self.raw_data[0])
-        return "\n".join(str(item) for item in self.data or [])
-
-    def process_formdata(self, valuelist: list[Any]) -> None:
-        if valuelist:
-            self.data = [line.strip() for line in str(valuelist[0]).splitlines() if line.strip()]
-
-    def process_data(self, value: Any) -> None:
-        self.data = list(value or [])
-
-
-def date_formatter(date_attr: str, precision_attr: str) -> Any:
-    """A list/details formatter showing a date at its stated precision."""
-
-    def formatter(model: Any, _attribute: Any) -> str:
-        return format_partial_date(getattr(model, date_attr), getattr(model, precision_attr)) or ""
-
-    return formatter
-
-
-def names_formatter(attr: str) -> Any:
-    """A formatter joining a list (keywords, technologies) with commas."""
-
-    def formatter(model: Any, _attribute: Any) -> str:
-        return ", ".join(str(item) for item in getattr(model, attr) or [])
-
-    return formatter
-
-
-def flag_formatter(attr: str, *, on: str = "Yes", off: str = "No", off_class: str = "off") -> Any:
-    """A badge for a boolean column (Published/Draft for the draft flag, else Yes/No)."""
-
-    def formatter(model: Any, _attribute: Any) -> Markup:
-        value = bool(getattr(model, attr))
-        return Markup('<span class="cms-flag cms-flag-{}">{}</span>').format(
-            "on" if value else off_class, escape(on if value else off)
-        )
-
-    return formatter
-
-
-def time_formatter(attr: str) -> Any:
-    """A timestamp to the minute, in UTC, saying so (no microseconds)."""
-
-    def formatter(model: Any, _attribute: Any) -> str:
-        return format_time(getattr(model, attr))
-
-    return formatter
-
-
-def format_time(value: datetime | None) -> str:
-    """A time as the owner reads it: to the minute, in UTC, saying so."""
-    return "" if value is None else as_utc(value).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def write_problems(form: Form, request: Request) -> str:
@@ -456,7 +388,7 @@ class EntryView(CMSModelView):
 
     def sort_query(self, stmt: Select[Any], request: Request) -> Select[Any]:
         """The public order unless the owner sorts by another column: what dragging changes."""
-        if _in_own_order(request):
+        if in_own_order(request):
             return stmt.order_by(*public_order(self.section))
         return super().sort_query(stmt, request)
 
@@ -464,8 +396,8 @@ class EntryView(CMSModelView):
         """Where the list page sends a new order, and whether its rows can be dragged now."""
         url = str(request.url_for(f"admin:view-{self.identity}-reorder"))
         params = request.query_params.multi_items()
-        subset = any(value for key, value in params if key not in _NOT_NARROWING)
-        if _in_own_order(request):
+        subset = any(value for key, value in params if key not in NOT_NARROWING)
+        if in_own_order(request):
             return Ordering(url, subset=subset)
         own = request.url.remove_query_params(["sortBy", "sort"])
         return Ordering(url, own_order_url=str(own), subset=subset)
@@ -481,7 +413,7 @@ class EntryView(CMSModelView):
         if request.method != "POST":
             return await self._refuse_get(request, "Drag the rows of the list to reorder them.")
         try:
-            ids = await _ids_sent(request)
+            ids = await ids_sent(request)
         except ValueError as exc:
             return error_response(400, str(exc))
         try:
@@ -498,51 +430,6 @@ class EntryView(CMSModelView):
             return error_response(500, "Not saved: the database refused this change.")
         message = "Order saved." if changed else "Nothing to change: the order already was this."
         return JSONResponse({"changed": len(changed), "message": message, "sort_orders": changed})
-
-
-class Ordering(NamedTuple):
-    """What a list page needs to let its rows be dragged into order (``sqladmin/list.html``)."""
-
-    url: str
-    """Where the new order is POSTed."""
-    own_order_url: str | None = None
-    """The list back in its own order, when it is sorted by another column (dragging is off)."""
-    subset: bool = False
-    """A search or a filter hides some entries (they keep their places)."""
-
-
-_NOT_NARROWING = frozenset({"sortBy", "sort", "page", "pageSize", *_OWN_PARAMS})
-
-
-def _in_own_order(request: Request) -> bool:
-    """Whether the list shows its public order (no column picked, or the order ascending)."""
-    sort_by = request.query_params.get("sortBy") or "sort_order"
-    return sort_by == "sort_order" and request.query_params.get("sort") != "desc"
-
-
-async def _ids_sent(request: Request) -> list[int]:
-    """The ids of a reorder request, in order; :class:`ValueError` says what is wrong."""
-    not_ids = "Not reordered: every id must be a whole number."
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type == "application/json":
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ValueError("Not reordered: the body is not valid JSON.") from None
-        sent = body.get("ids") if isinstance(body, dict) else None
-        if not isinstance(sent, list):
-            raise ValueError('Not reordered: send {"ids": [...]}, the ids in their new order.')
-        if not all(isinstance(value, int) and not isinstance(value, bool) for value in sent):
-            raise ValueError(not_ids)
-        return sent
-    values = (await request.form()).getlist("ids")
-    if not values or not all(isinstance(value, str) for value in values):
-        raise ValueError("Not reordered: send the field ids, the ids in their new order.")
-    parts = [part.strip() for value in values for part in str(value).split(",") if part.strip()]
-    try:
-        return [int(part) for part in parts]
-    except ValueError:
-        raise ValueError(not_ids) from None
 
 
 class TechnologyAdmin(CMSModelView, model=Technology):
