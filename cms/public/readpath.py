@@ -307,11 +307,8 @@ class ReadPath:
 
     async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
         if is_under(scope, API_PREFIX):
-            if _has_token(scope):
-                # The owner's preview and resume sync: answered by the full app, never stored
-                # (cms.public.preview); a write without a token stays a 405 here.
-                await self._cors(scope, receive, send)
-            elif scope["method"] in ("GET", "HEAD") and not _has_origin(scope):
+            plain = scope["method"] in ("GET", "HEAD") and not _has_origin(scope)
+            if plain and not _has_token(scope):
                 # All CORS would add is "Vary: Origin": added here, the hit path stays short.
                 await self._answer_api(scope, receive, send, vary=True)
             else:
@@ -330,6 +327,8 @@ class ReadPath:
     ) -> None:
         method = scope["method"]
         if _has_token(scope) and method != "OPTIONS":
+            # The owner's preview and resume sync: answered by the full app, never stored
+            # (cms.public.preview, cms.public.sync); a write without a token stays a 405 here.
             await self.app(scope, receive, send)
             return
         if method not in ("GET", "HEAD"):
