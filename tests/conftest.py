@@ -8,7 +8,6 @@ which turns a missing server into a failure.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
 
 import asyncpg
@@ -26,7 +25,13 @@ from cms.core.models import ContentVersion
 from cms.main import create_app
 from cms.public.documents import ensure_documents
 from cms.public.readpath import ReadPath
-from tests.databases import BACKENDS, POSTGRES_ADMIN_URL, REQUIRE_POSTGRES, make_settings
+from tests.databases import (
+    BACKENDS,
+    POSTGRES_ADMIN_URL,
+    REQUIRE_POSTGRES,
+    make_settings,
+    scratch_postgres,
+)
 
 
 async def _postgres_available() -> str | None:
@@ -50,15 +55,8 @@ async def postgresql_url() -> AsyncIterator[str]:
         if REQUIRE_POSTGRES:
             pytest.fail(message)
         pytest.skip(message)
-    name = f"cms_test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_postgres("cms_test") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

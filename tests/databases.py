@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import uuid
+from collections.abc import AsyncIterator
+
+import asyncpg
 
 from cms.core.config import Settings
 
-__all__ = ["BACKENDS", "POSTGRES_ADMIN_URL", "REQUIRE_POSTGRES", "make_settings"]
+__all__ = [
+    "BACKENDS",
+    "POSTGRES_ADMIN_URL",
+    "REQUIRE_POSTGRES",
+    "make_settings",
+    "scratch_postgres",
+]
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "CMS_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -23,3 +34,22 @@ def make_settings(database_url: str, **overrides: object) -> Settings:
     """
     overrides.setdefault("allowed_hosts", ["testserver", "*"])
     return Settings(environment="test", database_url=database_url, **overrides)  # type: ignore[arg-type]
+
+
+@contextlib.asynccontextmanager
+async def scratch_postgres(prefix: str) -> AsyncIterator[str]:
+    """A new, empty PostgreSQL database named ``prefix_<random>``, dropped afterwards.
+
+    Yields its ``postgresql://`` URL, as Neon prints one.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    await admin.close()
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    try:
+        yield f"{base}/{name}"
+    finally:
+        admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()

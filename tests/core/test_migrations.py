@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -24,7 +22,7 @@ from cms.core.config import get_settings
 from cms.core.db import normalize_database_url
 from cms.core.migrate import downgrade, upgrade
 from cms.core.models import ContentVersion
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import scratch_postgres
 
 MODEL_TABLES = {table.name for table in SQLModel.metadata.sorted_tables}
 
@@ -35,15 +33,8 @@ async def empty_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"  # as a user would type it
         return
-    name = f"cms_migrations_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-    yield f"{base}/{name}"  # postgresql://, as Neon prints it
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_postgres("cms_migrations") as url:
+        yield url  # postgresql://, as Neon prints it
 
 
 def _engine(url: str) -> AsyncEngine:

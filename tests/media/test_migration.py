@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 from sqlalchemy import inspect, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -15,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from cms.core.db import normalize_database_url
 from cms.core.migrate import downgrade, upgrade
-from tests.databases import POSTGRES_ADMIN_URL
+from tests.databases import scratch_postgres
 
 BEFORE = "d14a0ce5501e"
 
@@ -26,15 +24,8 @@ async def empty_url(database_url: str, tmp_path: Path) -> AsyncIterator[str]:
     if database_url.startswith("sqlite"):
         yield f"sqlite:///{tmp_path / 'migrated.db'}"
         return
-    name = f"cms_media_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    await admin.close()
-    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-    yield f"{base}/{name}"
-    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    await admin.close()
+    async with scratch_postgres("cms_media") as url:
+        yield url
 
 
 def _engine(url: str) -> AsyncEngine:
