@@ -25,6 +25,7 @@ from sqlalchemy import select
 
 from cms.admin.accounts import create_admin
 from cms.content.models import Skill, Work
+from cms.content.publish import ensure_published
 from cms.content.seeding import SEED_DIR, seed_database
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
@@ -32,7 +33,6 @@ from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
 from cms.main import create_app
 from cms.public import documents
-from cms.public.documents import ensure_documents
 
 USERNAME, PASSWORD = "bench", "a bench password that is long enough"
 
@@ -85,7 +85,7 @@ async def main(saves: int, database_url: str | None, entries: int) -> None:
     settings = Settings(database_url=database_url, environment="test")
     engine = create_engine(settings)
     await upgrade_async(engine)
-    await ensure_documents(engine)
+    await ensure_published(engine)
     maker = make_sessionmaker(engine)
     async with maker() as session, session.begin():
         await seed_database(session, SEED_DIR)

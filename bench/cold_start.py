@@ -161,12 +161,12 @@ def _importtime(stderr: str, top: int = 15) -> list[tuple[str, float]]:
 def _prepare_database(url: str | None) -> str:
     """A migrated database with the sample CV; its documents were stored by the seed's write."""
     sys.path.insert(0, str(ROOT))
+    from cms.content.publish import ensure_published
     from cms.content.seeding import SEED_DIR, seed_database
     from cms.content.session import make_sessionmaker
     from cms.core.config import Settings
     from cms.core.db import create_engine
     from cms.core.migrate import upgrade_async
-    from cms.public.documents import ensure_documents
 
     if not url:
         path = Path(tempfile.mkdtemp(prefix="cms-bench-")) / "bench.db"
@@ -175,7 +175,7 @@ def _prepare_database(url: str | None) -> str:
     async def prepare() -> None:
         engine = create_engine(Settings(database_url=url, environment="test"))
         await upgrade_async(engine)
-        await ensure_documents(engine)
+        await ensure_published(engine)
         async with make_sessionmaker(engine)() as session, session.begin():
             await seed_database(session, SEED_DIR)
         await engine.dispose()

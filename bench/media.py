@@ -97,19 +97,19 @@ def peak_memory() -> None:
 async def upload_to_visible(rounds: int) -> tuple[Any, str, bytes]:
     """Part 2; returns the app, a variant's path and its bytes for part 3."""
     from cms.admin.accounts import create_admin
+    from cms.content.publish import ensure_published
     from cms.content.seeding import SEED_DIR, seed_database
     from cms.content.session import make_sessionmaker
     from cms.core.config import Settings
     from cms.core.db import create_engine
     from cms.core.migrate import upgrade_async
     from cms.main import create_app
-    from cms.public.documents import ensure_documents
 
     database = Path(tempfile.mkdtemp()) / "bench.db"
     settings = Settings(database_url=f"sqlite+aiosqlite:///{database}", environment="test")
     engine = create_engine(settings)
     await upgrade_async(engine)
-    await ensure_documents(engine)
+    await ensure_published(engine)
     async with make_sessionmaker(engine)() as session, session.begin():
         await seed_database(session, SEED_DIR)
         await create_admin(session, USERNAME, PASSWORD)

@@ -1,8 +1,8 @@
 """``create_app()``: the application served locally, on Lambda and in tests.
 
 The public read path (:class:`cms.public.readpath.ReadPath`) answers every public ``GET`` from
-stored documents; the full FastAPI app (:func:`create_full_app`) behind it serves the admin,
-``/docs`` and the OpenAPI document, and its public routes define the documents the writes store.
+the stored responses (:mod:`cms.content.publish`); the full FastAPI app (:func:`create_full_app`)
+behind it serves the admin, ``/docs``, the OpenAPI document, previews and resume sync.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms import __version__
 from cms.admin import mount_admin
+from cms.content.publish import ensure_published
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
 from cms.core.db import create_engine
@@ -22,7 +23,6 @@ from cms.core.errors import ErrorResponse, install_error_handlers
 from cms.core.readsettings import ReadSettings
 from cms.public.docs import install_docs
 from cms.public.health import router as health_router
-from cms.public.pages import router as pages_router
 from cms.public.readpath import ReadPath
 from cms.public.routes import router as api_router
 from cms.public.sync import router as sync_router
@@ -32,14 +32,16 @@ __all__ = ["create_app", "create_full_app"]
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Under uvicorn: poll for content changes and call the build hooks (``cms.rebuild``).
+    """Under uvicorn: publish the running code's responses if the stored ones are older, then
+    poll for content changes and call the build hooks (``cms.rebuild``).
 
     On shutdown, close the database connections of an engine the app made itself. Mangum runs
-    with lifespan off, so on Lambda this never runs (a schedule calls the check); the import
-    stays here to keep httpx off the Lambda cold path.
+    with lifespan off, so on Lambda this never runs (a schedule calls the check).
     """
+    # Imported here: httpx stays off the Lambda cold path, which builds this app too.
     from cms.rebuild import rebuild_lifespan
 
+    await ensure_published(app.state.engine)
     async with rebuild_lifespan(app):
         yield
     if app.state.owns_engine:
@@ -81,8 +83,7 @@ def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None
         install_docs(app)
     # A lazy mount: SQLAdmin & co. are imported on the first /admin request, not here.
     mount_admin(app, engine=engine, settings=settings)
-    # Documentation and the definitions of the stored documents: the read path answers them.
+    # Previews and the API's reference: without a token the read path answers these paths.
     app.include_router(api_router)
     app.include_router(sync_router)
-    app.include_router(pages_router)
     return app

@@ -17,13 +17,13 @@ from sqlalchemy import delete, insert, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlmodel import SQLModel
 
+from cms.content.publish import ensure_published
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
 from cms.core.models import ContentVersion
 from cms.main import create_app
-from cms.public.documents import ensure_documents
 from cms.public.readpath import ReadPath
 from tests.databases import (
     BACKENDS,
@@ -80,7 +80,7 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
         await connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
     # The schema comes from the migrations, as in production (they insert content_version).
     await upgrade_async(engine)
-    await ensure_documents(engine)
+    await ensure_published(engine)
     yield engine
     await engine.dispose()
 
@@ -96,7 +96,7 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
         for table in reversed(SQLModel.metadata.sorted_tables):
             await connection.execute(delete(table))
         await connection.execute(insert(ContentVersion.__table__).values(id=1, version=0))
-    await ensure_documents(engine)
+    await ensure_published(engine)
 
 
 @pytest.fixture

@@ -101,7 +101,7 @@ def section_view(section: Section) -> type[CMSModelView]:
         "name_plural": hints.plural or f"{hints.label}s",
         "icon": hints.icon,
         "category": hints.menu,
-        "schema": section.write,
+        "schema": section.schema,
         "column_list": list(columns),
         "column_labels": {**(_ENTRY_LABELS if entry else {}), **hints.labels},
         "column_formatters": _formatters(section, columns),

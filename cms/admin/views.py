@@ -2,7 +2,7 @@
 
 SQLAdmin writes a record itself (``insert_model``/``update_model``/``delete_model``); our views
 extend its documented hooks: ``on_model_change`` validates with the section's write schema,
-checks unique columns and stages the write (:mod:`cms.content.write`), whose rules then add the
+checks unique columns and tracks the write (:mod:`cms.content.write`), whose rules then add the
 technologies' order, the audit entry and the content version in SQLAdmin's own transaction.
 Problems are shown next to their fields (``templates/sqladmin/create.html`` and ``edit.html``).
 Section views are made from the section records (:mod:`cms.admin.sections`); the back office's
@@ -42,7 +42,7 @@ from cms.content.dates import DatePrecision
 from cms.content.models import Technology
 from cms.content.read import MAX_ID, public_order
 from cms.content.record import Section
-from cms.content.session import stage
+from cms.content.tracking import track
 from cms.core.errors import error_response
 
 __all__ = [
@@ -219,7 +219,7 @@ class CMSModelView(ModelView):
     async def on_model_change(
         self, data: dict[str, Any], model: Any, is_created: bool, request: Request
     ) -> None:
-        """Check the form's values once, then stage the write (SQLAdmin sets and commits)."""
+        """Check the form's values once, then track the write (SQLAdmin sets and commits)."""
         values = self.clean_data(data)
         problems = self.problems(values)
         picked = [_int_pk(getattr(t, "id", t)) for t in values.get("technologies") or []]
@@ -240,7 +240,7 @@ class CMSModelView(ModelView):
         attributes = inspect(self.model).attrs
         data.clear()
         data.update({key: value for key, value in values.items() if key in attributes})
-        stage(
+        track(
             model,
             actor=_actor(request),
             technology_ids=order,
@@ -248,7 +248,7 @@ class CMSModelView(ModelView):
 
     async def on_model_delete(self, model: Any, request: Request) -> None:
         """Stage the delete, so it is audited in its transaction."""
-        stage(model, actor=_actor(request))
+        track(model, actor=_actor(request))
 
     async def insert_model(self, request: Request, data: dict[str, Any]) -> Any:
         """SQLAdmin's insert, with database refusals as a sentence for the owner."""

@@ -45,8 +45,8 @@ def render_cv_command(
     ] = False,
 ) -> None:
     """Render the printable CV to a PDF and/or an HTML file."""
+    from cms.content.cv import PAPERS, Paper, render_cv
     from cms.content.jsonresume import export_resume
-    from cms.public.cv import PAPERS, Paper, render_cv
 
     if pdf is None and html is None:
         fail("Say where to write the CV: --pdf FILE, --html FILE, or both.")

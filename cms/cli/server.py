@@ -7,6 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from cms.cli import app, db_app, fail, load_settings, run
+from cms.content.publish import publish_release
 
 
 def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -> None:
@@ -33,13 +34,10 @@ def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -
     except (CommandError, NoSuchModuleError) as exc:
         fail(f"Cannot migrate the database: {exc}")
     if not down and revision == "head":
-        from cms.public.documents import store_missing
-
-        # The public read path serves stored documents only: a fresh or just-upgraded
-        # database gets the set of its current version here.
-        stored = run(store_missing)
-        if stored:
-            typer.echo(f"Rendered {stored} public documents.")
+        # The read path serves stored responses only: a fresh database, or one whose set an
+        # older release rendered, gets the set of the running code here.
+        if run(publish_release):
+            typer.echo("Published the public responses of this release.")
 
 
 @db_app.command("upgrade")

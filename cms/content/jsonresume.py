@@ -260,7 +260,7 @@ class _Parser:
         themes render them (the official sample has ``"url": "missdirection.example.com"``).
         """
         lenient = {f.column for f in section.resume if f.kind in ("url", "email", "image")}
-        checked = write.check(section.write, data, lenient=lenient)
+        checked = write.check(section.schema, data, lenient=lenient)
         for found, record in ((checked.problems, self.problem), (checked.warnings, self.warn)):
             for name, messages in found.items():
                 for message in messages:

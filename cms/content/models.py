@@ -31,6 +31,7 @@ from cms.content.fields import (
     long_text,
     precision_field,
 )
+from cms.content.queries import SLUG_PATTERN
 from cms.core.models import json_dict_field, json_list_field, timestamp_field
 from cms.media.models import Media
 
@@ -217,7 +218,7 @@ class ProjectBase(Period, ListEntry, Illustrated):
     name: str = Field(max_length=200)
     # SQLModel's `regex=` is silently ignored under pydantic 2: pass the pattern through.
     slug: str = Field(
-        max_length=120, unique=True, schema_extra={"pattern": r"^[a-z0-9]+(?:-[a-z0-9]+)*$"}
+        max_length=120, unique=True, schema_extra={"pattern": SLUG_PATTERN}
     )
     description: str | None = long_text()
     highlights: list[Line] = json_list_field()

@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 
 from cms.content.dates import format_partial_date
 from cms.content.fields import Illustrated
+from cms.content.queries import Detail, Filter, Rules
 
 __all__ = [
     "TECHNOLOGY_NAMES",
@@ -143,7 +144,7 @@ class Section:
     name: str
     """JSON Resume name (``work``, ``projects``, ``profiles`` …)."""
     table: type[SQLModel]
-    write: type[SQLModel]
+    schema: type[SQLModel]
     """The write schema: every writer validates with it (table models skip validation)."""
     resume: tuple[ResumeField, ...]
     """The JSON Resume field map, in the document's order."""
@@ -155,6 +156,11 @@ class Section:
     path: str | None = None
     """Its public list endpoint under ``/api/v1`` (``None``: served inside another)."""
     path_doc: str = ""
+    """What the list endpoint answers, for the API's reference."""
+    filters: tuple[Filter, ...] = ()
+    """Query parameters the list can be filtered by."""
+    detail: Detail | None = None
+    """``/{path}/{param}``: one entry of the list (``None``: no such path)."""
     order_date: str | None = None
     """The date that makes an entry newer in the public order (after ``sort_order``)."""
     tagged: bool = False
@@ -189,13 +195,18 @@ class Section:
             annotation = _python_type(column.type)
             if column.nullable:
                 annotation = annotation | None
-            described = self.write.model_fields.get(spec)
+            described = self.schema.model_fields.get(spec)
             fields[spec] = (annotation, Field(description=described and described.description))
         model = create_model(  # type: ignore[call-overload]
             self.public_name, __base__=RowPublic, __doc__=self.public_doc, **fields
         )
         model.__section__ = self
         return model  # type: ignore[no-any-return]
+
+    @property
+    def rules(self) -> Rules:
+        """What requests to its public list may ask (filters, detail)."""
+        return Rules(self.filters, self.detail)
 
     @cached_property
     def links(self) -> TechnologyLinks:
@@ -208,7 +219,7 @@ class Section:
     @property
     def illustrated(self) -> bool:
         """Whether entries have an image, uploaded or a URL (:class:`~.fields.Illustrated`)."""
-        return issubclass(self.write, Illustrated)
+        return issubclass(self.schema, Illustrated)
 
     @property
     def is_list(self) -> bool:

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from cms.content import models as m
 from cms.content.basics import BASICS, PROFILES
 from cms.content.images import IMAGE, IMAGE_ALT_HELP, IMAGE_URL
+from cms.content.queries import SLUG, Detail, Filter, Flag, Integer, Text
 from cms.content.record import (
     TECHNOLOGY_NAMES,
     AdminHints,
@@ -59,6 +60,14 @@ WORK = Section(
     public_name="ExperiencePublic",
     public_doc="A published job (JSON Resume ``work``) with its technologies in the listed order.",
     path="experience",
+    path_doc="Published work experience, in the owner's order, newest first.",
+    detail=Detail(
+        "experience_id",
+        Integer(),
+        by=("id",),
+        missing="Experience {key} not found",
+        description="Experience id.",
+    ),
     order_date="start_date",
     tagged=True,
     admin=AdminHints(
@@ -219,6 +228,11 @@ SKILLS = Section(
     public_name="SkillPublic",
     public_doc="A published skill.",
     path="skills",
+    path_doc="Published skills, optionally of one category or only (non-)featured ones.",
+    filters=(
+        Filter("category", Text(), "Only skills of this category (case-insensitive)."),
+        Filter("featured", Flag(), "Only (non-)featured skills."),
+    ),
     admin=AdminHints(
         "Skill",
         "fa-solid fa-star",
@@ -312,6 +326,15 @@ PROJECTS = Section(
     public_name="ProjectPublic",
     public_doc="A published project with its technologies in the listed order.",
     path="projects",
+    path_doc="Published projects, optionally only featured (or non-featured) ones.",
+    filters=(Filter("featured", Flag(), "Only (non-)featured projects."),),
+    detail=Detail(
+        "id_or_slug",
+        SLUG,
+        by=("id", "slug"),
+        missing="Project {key!r} not found",
+        description="A numeric project id or a project slug.",
+    ),
     order_date="start_date",
     tagged=True,
     admin=AdminHints(

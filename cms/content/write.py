@@ -4,17 +4,18 @@ A write is checked, then committed with the same rules whoever makes it:
 
 1. **Validation**, once, with the section's write schema (:func:`check`), and unique columns
    (:func:`unique_problems`). Problems come back by field, worded the same for every writer.
-2. **Staging**: the writer names who writes and, for tagged rows, the technologies' order
-   (:func:`cms.content.session.stage`); then it sets the row's attributes and flushes, as
+2. **Tracking**: the writer names who writes and, for tagged rows, the technologies' order
+   (:func:`cms.content.tracking.track`); then it sets the row's attributes and flushes, as
    SQLAlchemy writers do.
 3. **Rules at flush** (:mod:`cms.content.session`, on every session of its
    ``make_sessionmaker``): the content version moves in the same transaction as any content
    change (caches and ETags depend on it), technology links get their positions, and each
-   staged row gets an audit entry with what changed. A write that changes nothing writes
+   tracked row gets an audit entry with what changed, and the public responses of the new
+   version are stored (:mod:`cms.content.publish`). A write that changes nothing writes
    nothing: no audit, no new version.
 
 The back office reaches this through SQLAdmin's own hooks (``on_model_change`` checks and
-stages, SQLAdmin sets the attributes and commits); import, seeding, restore and the JSON
+tracks, SQLAdmin sets the attributes and commits); import, seeding, restore and the JSON
 Resume page through :func:`replace_cv`; publish/unpublish through :func:`set_published`;
 the order of a list (dragging rows in the back office) through :func:`reorder`. An uploaded
 image becomes ``media`` rows through :func:`new_images`, attached to the row that shows it and
@@ -39,7 +40,7 @@ from cms.content.models import Technology
 from cms.content.read import CVContent, public_order
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS, SECTIONS
-from cms.content.session import stage
+from cms.content.tracking import track
 from cms.core.models import AuditLog, utcnow
 from cms.media.image import ProcessedImage
 from cms.media.models import Media
@@ -312,12 +313,12 @@ async def set_published(
     if len(rows) != len(set(ids)):
         raise LookupError("Some of these entries no longer exist.")
     for row in rows:  # rows written outside this path may break the rules: publish none of them
-        values = {name: getattr(row, name) for name in section.write.model_fields}
-        if problems := check(section.write, values | {"is_published": published}).problems:
+        values = {name: getattr(row, name) for name in section.schema.model_fields}
+        if problems := check(section.schema, values | {"is_published": published}).problems:
             raise WriteError(problems)
     changed = [row for row in rows if row.is_published != published]
     for row in changed:
-        stage(row, actor=actor)
+        track(row, actor=actor)
         row.is_published = published
     await session.flush()
     return len(changed)
@@ -371,7 +372,7 @@ async def reorder(
         new = {row_id: n for n, row_id in enumerate(wanted)}
     changed = [by_id[row_id] for row_id, value in new.items() if by_id[row_id].sort_order != value]
     for row in changed:
-        stage(row, actor=actor)
+        track(row, actor=actor)
         row.sort_order = new[row.id]
     await session.flush()
     return {row.id: row.sort_order for row in changed}

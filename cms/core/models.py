@@ -8,7 +8,7 @@ Also the column helpers and naming convention every table shares (the CV's table
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, func
+from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, Text, func
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -21,7 +21,7 @@ __all__ = [
     "LoginThrottle",
     "RecoveryCode",
     "RebuildState",
-    "StoredDocument",
+    "StoredResponse",
     "as_utc",
     "json_dict_field",
     "json_list_field",
@@ -88,6 +88,8 @@ class ContentVersion(SQLModel, table=True):
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0
+    fingerprint: str | None = Field(default=None, max_length=64)
+    """What rendered the version's public responses (``cms.content.publish.fingerprint``)."""
     updated_at: datetime = timestamp_field(onupdate=True)
 
 
@@ -214,19 +216,19 @@ class RebuildState(SQLModel, table=True):
 # --- stored documents (the public read path) ----------------------------------------
 
 
-class StoredDocument(SQLModel, table=True):
-    """A public document rendered by the write that made its content (``cms.public.documents``).
+class StoredResponse(SQLModel, table=True):
+    """A public response rendered by the write that made its content (``cms.content.publish``).
 
     Keyed by path and content version: the transaction that moves the version stores every
-    public document under the new version (rendered if the write touched it, else carried over),
-    and keeps the previous version's rows for readers that have not seen the new version yet.
-    Read by :mod:`cms.public.readpath`. Not content: writing it does not move the version.
+    public response under the new version (rendered if the write touched it, else carried
+    over), and keeps the previous version's rows for readers that have not seen the new version
+    yet. Read by :mod:`cms.public.readpath`. Not content: writing it does not move the version.
     """
 
-    __tablename__ = "documents"
+    __tablename__ = "stored_responses"
 
     path: str = Field(primary_key=True, max_length=200)
-    """A public path under ``/api/v1`` without query (``cms.public.documents.STORED``)."""
+    """A public path without query (``cms.content.publish.PUBLISHED``)."""
     version: int = Field(primary_key=True)
     """The content version this row belongs to."""
     status: int = 200
@@ -235,6 +237,8 @@ class StoredDocument(SQLModel, table=True):
     body: bytes = Field(sa_type=LargeBinary)
     """The response body; for a 404, the error message."""
     media_type: str = Field(max_length=100)
+    rules: str | None = Field(default=None, sa_type=Text)
+    """What requests may ask of it, as JSON (``cms.content.queries.Rules``)."""
     rendered_at: datetime = timestamp_field()
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cms.public.httpcache import make_etag
+from cms.core.etags import make_etag
 
 __all__ = ["WEBP", "ProcessedImage", "Variant"]
 

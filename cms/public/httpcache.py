@@ -1,53 +1,31 @@
-"""The HTTP-cache rules both read paths follow (no ORM, no FastAPI): ETags, ``If-None-Match``,
-the cache key of a request, which keys are shared as stored documents, the ``/health`` body.
+"""The HTTP-cache rules of the read path (no ORM, no FastAPI): the ``/api`` alias, the path and
+cache key of a request, the ``/health`` body. ETags themselves are :mod:`cms.core.etags`.
 
 The instance cache that applies them is :mod:`cms.public.instancecache`.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from starlette.types import Scope
 
 from cms import __version__
+from cms.content.queries import API_V1_PREFIX
 
 if TYPE_CHECKING:
     from cms.public.instancecache import InstanceCache
 
 __all__ = [
-    "API_CACHE_PREFIX",
     "health_payload",
-    "if_none_match",
     "is_under",
-    "make_etag",
     "request_key",
     "request_path",
     "with_current_version",
 ]
 
 
-API_CACHE_PREFIX = "/api/v1"
-
-
-def make_etag(body: bytes) -> str:
-    """A strong entity tag for ``body``: 128 bits of its SHA-256, quoted."""
-    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-
-
-def if_none_match(header: str | None, etag: str) -> bool:
-    """Whether an ``If-None-Match`` value matches ``etag`` (weak comparison, as RFC 9110 says)."""
-    if not header:
-        return False
-    if header.strip() == "*":
-        return True
-    opaque = etag.removeprefix("W/")
-    for candidate in header.split(","):
-        if candidate.strip().removeprefix("W/") == opaque:
-            return True
-    return False
 
 
 def request_path(scope: Scope) -> str:
@@ -62,9 +40,9 @@ def request_path(scope: Scope) -> str:
 def with_current_version(scope: Scope) -> Scope:
     """``/api/…`` as ``/api/v1/…``: the unversioned paths are the current version, same bytes."""
     path = request_path(scope) if scope["type"] == "http" else ""
-    if not path.startswith("/api/") or is_under(scope, API_CACHE_PREFIX):
+    if not path.startswith("/api/") or is_under(scope, API_V1_PREFIX):
         return scope
-    versioned = scope.get("root_path", "") + API_CACHE_PREFIX + path.removeprefix("/api")
+    versioned = scope.get("root_path", "") + API_V1_PREFIX + path.removeprefix("/api")
     scope = {**scope, "path": versioned}
     scope.pop("raw_path", None)  # the original bytes no longer name this path
     return scope

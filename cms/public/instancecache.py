@@ -23,8 +23,9 @@ from typing import Any, Literal, Protocol, TypeAlias
 
 from starlette.types import Send
 
+from cms.content.queries import Rules
+from cms.core.etags import if_none_match
 from cms.core.readsettings import ReadSettings
-from cms.public.httpcache import if_none_match
 
 __all__ = [
     "DERIVED_MAX_ENTRIES",
@@ -78,6 +79,12 @@ class Snapshot:
     """``200`` documents by path."""
     not_found: dict[str, str]
     """Documents that do not exist yet (personal info never entered), with their message."""
+    rules: dict[str, Rules] = field(default_factory=dict)
+    """What requests may ask of each path (``cms.content.queries``), as stored with the set."""
+
+    def rules_of(self, path: str) -> Rules | None:
+        """The rules of the response published at ``path``, or ``None``: nothing is."""
+        return self.rules.get(path)
 
     def __len__(self) -> int:
         return len(self.documents) + len(self.not_found)
@@ -91,8 +98,8 @@ class Current:
     label: Label
 
 
-StoredRow: TypeAlias = tuple[str, int, str, bytes, str]
-"""A stored document as the database holds it: path, status, etag, body, media type."""
+StoredRow: TypeAlias = tuple[str, int, str, bytes, str, str | None]
+"""A stored response as the database holds it: path, status, etag, body, media type, rules."""
 
 
 class DocumentSource(Protocol):
@@ -267,13 +274,15 @@ class InstanceCache:
             return None
         documents: dict[str, CacheEntry] = {}
         not_found: dict[str, str] = {}
-        for path, status, etag, body, media_type in rows:
+        rules: dict[str, Rules] = {}
+        for path, status, etag, body, media_type, stored_rules in rows:
+            rules[path] = Rules.from_json(stored_rules)
             if status == 200:
                 headers = [(b"content-type", media_type.encode("latin-1"))]
                 documents[path] = self.entry(version, headers, bytes(body), etag)
             else:
                 not_found[path] = bytes(body).decode()
-        snapshot = Snapshot(version, documents, not_found)
+        snapshot = Snapshot(version, documents, not_found, rules)
         current = self.snapshot
         if rows and (current is None or current.version <= version):
             self.snapshot = snapshot

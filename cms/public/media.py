@@ -28,10 +28,11 @@ from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
+from cms.core.etags import if_none_match
 from cms.core.jsonerror import error_response
 from cms.media.s3 import IMMUTABLE, S3Objects
 from cms.media.urls import MEDIA_PATH, MEDIA_PREFIX
-from cms.public.httpcache import if_none_match, request_path
+from cms.public.httpcache import request_path
 
 __all__ = ["MEDIA_PREFIX", "MEMORY_MAX_BYTES", "VARIANT_SQL", "MediaServer", "serve_media"]
 

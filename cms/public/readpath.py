@@ -41,6 +41,7 @@ from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.content import queries
 from cms.core.dburl import (
     CONTENT_VERSION_SQL,
     asyncpg_connect_args,
@@ -48,18 +49,12 @@ from cms.core.dburl import (
     sqlite_path,
     uses_pooler,
 )
+from cms.core.etags import make_etag
 from cms.core.hosts import HostGuardMiddleware
 from cms.core.jsonerror import error_response
 from cms.core.readsettings import ReadSettings
-from cms.public import derive
 from cms.public.cors import API_METHODS, API_PREFIX, ApiCORSMiddleware, api_cors_options
-from cms.public.httpcache import (
-    health_payload,
-    is_under,
-    make_etag,
-    request_path,
-    with_current_version,
-)
+from cms.public.httpcache import health_payload, is_under, request_path, with_current_version
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
 from cms.public.media import MEDIA_PREFIX, VARIANT_SQL, serve_media
 
@@ -71,7 +66,9 @@ HEALTH_PATH = "/health"
 CV_PATH = "/cv"  # the printable CV (cms.public.pages), a stored document
 _PAGES = (HEALTH_PATH, CV_PATH)
 _ALLOW = ", ".join(API_METHODS)
-_DOCUMENTS_QUERY = "SELECT path, status, etag, body, media_type FROM documents WHERE version = {}"
+_RESPONSES_QUERY = (
+    "SELECT path, status, etag, body, media_type, rules FROM stored_responses WHERE version = {}"
+)
 
 
 class _Database:
@@ -85,7 +82,7 @@ class _Database:
 
     async def documents(self, version: int) -> list[StoredRow]:
         rows = await self._fetch(self._DOCUMENTS_SQL, version)
-        return [(row[0], row[1], row[2], bytes(row[3]), row[4]) for row in rows]
+        return [(row[0], row[1], row[2], bytes(row[3]), row[4], row[5]) for row in rows]
 
     async def media_variant(self, media_id: str, variant: str) -> Any:
         """A published image variant (content type, ETag, bytes or ``None``), or ``None``."""
@@ -103,7 +100,7 @@ class _Database:
 class _Postgres(_Database):
     """Raw asyncpg reads with the engine's per-connection settings."""
 
-    _DOCUMENTS_SQL = _DOCUMENTS_QUERY.format("$1")
+    _DOCUMENTS_SQL = _RESPONSES_QUERY.format("$1")
 
     def __init__(self, settings: ReadSettings, url: str) -> None:
         parts = urlsplit(url)
@@ -173,7 +170,7 @@ class _Sqlite(_Database):
     never closes it from exiting.
     """
 
-    _DOCUMENTS_SQL = _DOCUMENTS_QUERY.format("?")
+    _DOCUMENTS_SQL = _RESPONSES_QUERY.format("?")
 
     def __init__(self, settings: ReadSettings, path: str) -> None:
         self.uri = f"file:{quote(path)}?mode=rw"  # never create an empty file by mistake
@@ -342,21 +339,25 @@ class ReadPath:
             return
         query = scope.get("query_string", b"").decode("latin-1")
         head = method == "HEAD"
-        # Checked before any database work: a bad query costs no SQL.
+        # The rules come with the stored set: an instance that holds one checks a request
+        # against them before any database work, so a bad query costs no SQL.
         known = self.cache.snapshot
-        wanted = derive.wanted(
-            request_path(scope),
-            query,
-            lambda path: known is None or path in known.documents or path in known.not_found,
-        )
-        if wanted is None:  # no public document: the app's 404s and redirects, with CORS
+        current = None
+        if known is None:
+            current = await self.cache.current()
+            if current is None:
+                await self._unavailable(head, send, vary)
+                return
+            known = current.snapshot
+        wanted = queries.ask(request_path(scope), query, known.rules_of)
+        if wanted is None:  # nothing published there: the app's 404s and redirects, with CORS
             await (self._cors if vary else self.app)(scope, receive, send)
             return
-        if isinstance(wanted, derive.Invalid):
+        if isinstance(wanted, queries.Invalid):
             response = error_response(422, "Invalid request", details=wanted.details)
             await self._send(response, head, send, vary)
             return
-        current = await self.cache.current()
+        current = current or await self.cache.current()
         if current is None:
             await self._unavailable(head, send, vary)
             return
@@ -368,7 +369,7 @@ class ReadPath:
         await self.cache.respond(found, current.label, head, condition, send, vary=vary)
 
     def _find(
-        self, current: Current, wanted: derive.Stored | derive.Derived, key: str
+        self, current: Current, wanted: queries.Stored | queries.Derived, key: str
     ) -> CacheEntry | str:
         """The entry answering ``wanted`` (asked as ``key``) from ``current``, or a 404 message."""
         snapshot = current.snapshot
@@ -377,14 +378,14 @@ class ReadPath:
         document = snapshot.documents.get(wanted.path)
         if document is None:
             return snapshot.not_found.get(wanted.path, "Not Found")
-        if isinstance(wanted, derive.Stored):
+        if isinstance(wanted, queries.Stored):
             return document
         kept = self.cache.recall(key, snapshot.version)
         if kept is not None:
             return kept
         if document.parsed is None:
-            document.parsed = derive.entries(document.body)
-        body = derive.select(document.parsed, wanted)
+            document.parsed = queries.entries(document.body)
+        body = queries.select(document.parsed, wanted)
         if body is None:
             return wanted.missing
         headers = [(b"content-type", b"application/json")]

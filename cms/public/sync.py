@@ -25,10 +25,10 @@ from cms.content.resume_schema import Problem, ResumeValidationError, load_docum
 from cms.core.db import current_content_version
 from cms.core.deps import SessionDep
 from cms.core.errors import ErrorResponse
+from cms.core.etags import if_none_match
 from cms.core.jsonerror import error_response
-from cms.core.models import StoredDocument
+from cms.core.models import StoredResponse
 from cms.core.tokenhash import WRITE_RESUME
-from cms.public.httpcache import if_none_match
 from cms.public.preview import NO_STORE, require_token
 
 __all__ = ["ResumeSyncResult", "router"]
@@ -54,8 +54,8 @@ class ResumeSyncResult(BaseModel):
 
 async def _current_etag(session: SessionDep) -> str | None:
     version = await current_content_version(session)
-    statement = select(col(StoredDocument.etag)).where(
-        col(StoredDocument.path) == RESUME, col(StoredDocument.version) == version
+    statement = select(col(StoredResponse.etag)).where(
+        col(StoredResponse.path) == RESUME, col(StoredResponse.version) == version
     )
     etag: str | None = await session.scalar(statement)
     return etag

@@ -13,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from cms.content.models import Project, Work
+from cms.content.publish import PUBLISHED
 from cms.content.seeding import SEED_DIR, seed_database
 from cms.core.readsettings import ReadSettings
-from cms.public.documents import STORED
 from cms.public.readpath import ReadPath
 from tests.aws import lambda_helpers as helpers
 from tests.databases import make_settings
@@ -89,7 +89,7 @@ async def test_the_handler_serves_documents_without_importing_the_full_stack(
     async with app.state.sessionmaker() as session:  # ids go on after other tests' rows
         work = await session.scalar(select(Work.id).where(col(Work.is_published)).limit(1))
         project = await session.scalar(select(Project.id).where(col(Project.is_published)).limit(1))
-    public = [document.path for document in STORED] + [
+    public = [document.path for document in PUBLISHED] + [
         f"/api/v1/experience/{work}",
         "/api/v1/projects/ledgerline",
         f"/api/v1/projects/{project}",

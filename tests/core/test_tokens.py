@@ -20,7 +20,7 @@ from sqlmodel import col
 from cms.content.session import make_sessionmaker
 from cms.core.db import current_content_version
 from cms.core.dburl import sqlite_path
-from cms.core.models import ApiToken, AuditLog, StoredDocument, as_utc, utcnow
+from cms.core.models import ApiToken, AuditLog, StoredResponse, as_utc, utcnow
 from cms.core.tokenhash import (
     READ_DRAFTS,
     TOKEN_SQL,
@@ -72,7 +72,7 @@ async def _audit(session: AsyncSession) -> list[AuditLog]:
 
 
 async def _documents(session: AsyncSession) -> int:
-    return int(await session.scalar(select(func.count()).select_from(StoredDocument)) or 0)
+    return int(await session.scalar(select(func.count()).select_from(StoredResponse)) or 0)
 
 
 async def test_create_shows_the_token_once_and_keeps_only_its_hash(

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Basics
-from cms.public.httpcache import if_none_match, make_etag
+from cms.core.etags import if_none_match, make_etag
 from cms.public.instancecache import DERIVED_MAX_ENTRIES
 from tests.public.cache_helpers import AppFactory, add_skill, cache_of, count_reads
 

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from cms.content.models import Project, Work
 from cms.content.session import make_sessionmaker
-from cms.core.models import ApiToken, ContentVersion, StoredDocument, utcnow
+from cms.core.models import ApiToken, ContentVersion, StoredResponse, utcnow
 from cms.core.tokens import create_token, revoke_token
 from cms.public.readpath import ReadPath
 
@@ -42,7 +42,7 @@ async def cv(engine: AsyncEngine) -> dict[str, int]:
 
 async def _stored_bodies(engine: AsyncEngine) -> list[bytes]:
     async with make_sessionmaker(engine)() as session:
-        return list((await session.scalars(select(col(StoredDocument.body)))).all())
+        return list((await session.scalars(select(col(StoredResponse.body)))).all())
 
 
 async def test_a_read_drafts_token_shows_drafts_privately_and_nothing_is_stored(

@@ -15,13 +15,13 @@ from pathlib import Path
 import httpx
 from sqlalchemy import delete, update
 
+from cms.content.publish import ensure_published
 from cms.content.seeding import SEED_DIR, seed_database
 from cms.content.session import make_sessionmaker
 from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
-from cms.core.models import ContentVersion, StoredDocument
+from cms.core.models import ContentVersion, StoredResponse
 from cms.main import create_app
-from cms.public.documents import ensure_documents
 from tests.databases import make_settings
 
 RECORDED = Path(__file__).with_name("recorded_etags.json")
@@ -40,8 +40,8 @@ async def _etags_on_fresh_seed(database_url: str, paths: list[str]) -> dict[str,
                 update(ContentVersion.__table__).values(updated_at=LAST_CHANGE)  # type: ignore[attr-defined]
             )
             # The seed's write rendered the documents at the real time: render them again.
-            await connection.execute(delete(StoredDocument.__table__))  # type: ignore[arg-type]
-        await ensure_documents(engine)
+            await connection.execute(delete(StoredResponse.__table__))  # type: ignore[arg-type]
+        await ensure_published(engine)
         transport = httpx.ASGITransport(app=create_app(settings, engine))
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             etags = {}

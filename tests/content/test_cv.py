@@ -18,11 +18,11 @@ from typer.testing import CliRunner
 
 from cms.cli import app as cli
 from cms.cli.cv import PDF_EXTRA_HINT
+from cms.content.cv import render_cv
 from cms.content.jsonresume import export_resume
 from cms.content.seeding import SEED_DIR, seed_database
 from cms.content.session import make_sessionmaker
 from cms.core.config import get_settings
-from cms.public.cv import render_cv
 
 IN_CI = bool(os.environ.get("CI"))
 _TEXT_FIELDS = ("name", "position", "summary", "description")
@@ -167,7 +167,7 @@ def test_dates_and_an_empty_cv() -> None:
 def test_the_renderer_needs_no_fastapi_nor_sqlalchemy() -> None:
     code = (
         "import sys\n"
-        "from cms.public.cv import render_cv\n"
+        "from cms.content.cv import render_cv\n"
         "assert b'Ada' in render_cv({'basics': {'name': 'Ada'}})\n"
         "heavy = {'fastapi', 'sqlalchemy', 'sqlmodel', 'pydantic'} & set(sys.modules)\n"
         "assert not heavy, heavy"

@@ -12,8 +12,8 @@ from sqlmodel import col
 from cms.content.models import Skill, Work
 from cms.content.session import make_sessionmaker
 from cms.core.db import create_engine
-from cms.core.models import ContentVersion, StoredDocument
-from cms.public import documents
+from cms.core.models import ContentVersion, StoredResponse
+from cms.content import publish
 from tests.databases import make_settings
 from tests.public.cache_helpers import AppFactory, FakeClock, add_skill, cache_of, count_reads
 
@@ -24,7 +24,7 @@ EXPERIENCE = "/api/v1/experience"
 async def _stored(engine: AsyncEngine) -> dict[int, dict[str, str]]:
     """Stored documents: version → path → etag."""
     async with make_sessionmaker(engine)() as session:
-        rows = (await session.execute(select(StoredDocument))).scalars().all()
+        rows = (await session.execute(select(StoredResponse))).scalars().all()
     found: dict[int, dict[str, str]] = {}
     for row in rows:
         found.setdefault(row.version, {})[row.path] = row.etag
@@ -40,7 +40,7 @@ async def test_a_migrated_database_holds_every_document(engine: AsyncEngine) -> 
     stored = await _stored(engine)
 
     assert list(stored) == [0]
-    assert set(stored[0]) == {document.path for document in documents.STORED}
+    assert set(stored[0]) == {document.path for document in publish.PUBLISHED}
 
 
 async def test_a_write_stores_its_version_and_keeps_the_previous_one(
@@ -56,7 +56,7 @@ async def test_a_write_stores_its_version_and_keeps_the_previous_one(
     stored = await _stored(engine)
 
     assert sorted(stored) == [second, third], "the previous version stays, older ones go"
-    assert set(stored[third]) == {document.path for document in documents.STORED}
+    assert set(stored[third]) == {document.path for document in publish.PUBLISHED}
     assert stored[third][SKILLS] != stored[second][SKILLS]
     assert stored[third][EXPERIENCE] == stored[second][EXPERIENCE], "carried over, unchanged"
     assert first < second < third
@@ -70,10 +70,10 @@ async def test_a_write_whose_rendering_fails_leaves_everything_as_it_was(
     before = await client.get(SKILLS)
     version, stored = await _version(engine), await _stored(engine)
 
-    async def broken(*_args: Any) -> documents.Rendered:
+    async def broken(*_args: Any) -> publish.Rendered:
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(documents, "render", broken)
+    monkeypatch.setattr(publish, "render", broken)
     with pytest.raises(RuntimeError, match="rendering failed"):
         await add_skill(app, "Go")
     monkeypatch.undo()
@@ -143,7 +143,7 @@ async def test_drafts_are_never_in_a_document(engine: AsyncEngine) -> None:
     async with make_sessionmaker(engine)() as session:
         bodies = (
             await session.scalars(
-                select(col(StoredDocument.body)).where(col(StoredDocument.version) > 0)
+                select(col(StoredResponse.body)).where(col(StoredResponse.version) > 0)
             )
         ).all()
 

@@ -1,0 +1,160 @@
+"""The public responses made of the whole CV rather than of one section's list.
+
+Each is declared once here (path, response schema, how it is rendered, which tables it reads);
+:mod:`cms.content.publish` renders and stores them with the section lists, and the API's routes
+are generated from the same declarations. A new whole-CV response is one entry in
+:data:`WHOLE_CV` (plus, if it needs one, a read in :mod:`cms.content.read`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from cms.content import read
+from cms.content.basics import BASICS, PROFILES, PersonalInfoPublic
+from cms.content.cv import render_cv
+from cms.content.jsonresume import export_resume
+
+__all__ = [
+    "ALL_TABLES",
+    "WHOLE_CV",
+    "ResumePublic",
+    "TechnologyPublic",
+    "WholeCV",
+]
+
+Render = Callable[[AsyncSession, bool], Awaitable[Any]]
+"""Renders the content from ``session``, with drafts if the flag is set; ``None``: a 404."""
+
+ALL_TABLES = "*"
+"""A response that reads every content table."""
+
+
+@dataclass(frozen=True, slots=True)
+class WholeCV:
+    """A public response made of the whole CV (or of several sections)."""
+
+    path: str
+    """Under ``/api/v1``, or a page at the site root (``/cv``)."""
+    name: str
+    """Its operation id and route name."""
+    summary: str
+    """What it answers, for the API's reference."""
+    render: Render
+    model: Any = None
+    """Its response schema (``None``: an HTML page)."""
+    tables: tuple[str, ...] = (ALL_TABLES,)
+    exclude_unset: bool = False
+    """Absent properties stay absent (JSON Resume), rather than ``null``."""
+    missing: str = "Not Found"
+    """The 404 message when there is nothing to show yet."""
+    tag: str = ""
+
+
+class TechnologyPublic(BaseModel):
+    """A technology and how many published jobs and projects use it."""
+
+    id: int
+    name: str
+    count: int = Field(description="Published experience entries plus published projects.")
+    experience_count: int
+    project_count: int
+
+
+class ResumePublic(BaseModel):
+    """A JSON Resume v1.0.0 document (https://jsonresume.org/schema); sections may be absent."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    schema_: str | None = Field(default=None, alias="$schema")
+    basics: dict[str, Any] | None = None
+    work: list[dict[str, Any]] | None = None
+    volunteer: list[dict[str, Any]] | None = None
+    education: list[dict[str, Any]] | None = None
+    awards: list[dict[str, Any]] | None = None
+    certificates: list[dict[str, Any]] | None = None
+    publications: list[dict[str, Any]] | None = None
+    skills: list[dict[str, Any]] | None = None
+    languages: list[dict[str, Any]] | None = None
+    interests: list[dict[str, Any]] | None = None
+    references: list[dict[str, Any]] | None = None
+    projects: list[dict[str, Any]] | None = None
+    meta: dict[str, Any] | None = None
+
+
+async def _personal_info(session: AsyncSession, drafts: bool) -> PersonalInfoPublic | None:
+    basics = await read.get_basics(session)
+    if basics is None:
+        return None
+    profiles = await read.list_entries(session, PROFILES, include_drafts=drafts)
+    return PersonalInfoPublic.from_rows(basics, list(profiles))
+
+
+async def _technologies(session: AsyncSession, drafts: bool) -> list[TechnologyPublic]:
+    usage = await read.list_technology_usage(session, include_drafts=drafts)
+    return [
+        TechnologyPublic(
+            id=item.id,
+            name=item.name,
+            count=item.count,
+            experience_count=item.experience_count,
+            project_count=item.project_count,
+        )
+        for item in usage
+    ]
+
+
+async def _resume(session: AsyncSession, drafts: bool) -> dict[str, Any]:
+    return await export_resume(session, include_drafts=drafts)
+
+
+async def _cv(session: AsyncSession, drafts: bool) -> bytes:
+    return render_cv(await export_resume(session, include_drafts=drafts))
+
+
+def _table_names(*sections: Any) -> tuple[str, ...]:
+    return tuple(str(section.table.__tablename__) for section in sections)
+
+
+WHOLE_CV: tuple[WholeCV, ...] = (
+    WholeCV(
+        "/api/v1/personal-info",
+        "get_personal_info",
+        "The owner's name, contact details, links and published profiles.",
+        _personal_info,
+        PersonalInfoPublic,
+        tables=_table_names(BASICS, PROFILES),
+        missing="No personal info has been entered yet",
+        tag="personal info",
+    ),
+    WholeCV(
+        "/api/v1/technologies",
+        "list_technologies",
+        "Technologies used by published experience or projects, most used first.",
+        _technologies,
+        list[TechnologyPublic],
+        tag="technologies",
+    ),
+    WholeCV(
+        "/api/v1/resume",
+        "get_resume",
+        "The whole published CV as one JSON Resume v1.0.0 document.",
+        _resume,
+        ResumePublic,
+        exclude_unset=True,
+        tag="resume",
+    ),
+    WholeCV(
+        "/cv",
+        "get_cv",
+        "The published CV as a printable HTML page (A4 and Letter).",
+        _cv,
+        tag="cv",
+    ),
+)
+"""Every whole-CV response, in the API reference's order."""
