@@ -294,7 +294,7 @@ def main() -> None:
         status, _ = run(call(app, path, []))  # fill the cache
         assert status == 200, path
         run(call(checking_app, path, []))
-        etag = cache.snapshot.documents[path].etag  # type: ignore[union-attr]
+        etag = cache.snapshot.responses[path].etag  # type: ignore[union-attr]
         conditional = [(b"if-none-match", etag.encode())]
         scenarios += [
             Scenario(f"{path} cached hit", app, path, engine=engine),

@@ -28,6 +28,10 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.conditions import conditions  # noqa: E402
+
 HEAVY = [
     "fastapi",
     "sqlalchemy",
@@ -115,15 +119,15 @@ rates = {{}}
 for name, handle in handlers.items():
     for _ in range(200):
         assert handle(event, context)["statusCode"] == 200
-best = {{}}
-for _ in range(5):  # interleaved rounds, best of each
+rounds = {{}}
+for _ in range(5):  # interleaved rounds, the median of each
     for name, handle in handlers.items():
         started = time.perf_counter()
         for _ in range({count}):
             handle(event, context)
-        seconds = (time.perf_counter() - started) / {count}
-        best[name] = min(best.get(name, 1.0), seconds)
-sys.stderr.write("BENCH " + json.dumps(best) + "\\n")
+        rounds.setdefault(name, []).append((time.perf_counter() - started) / {count})
+median = {{name: sorted(values)[len(values) // 2] for name, values in rounds.items()}}
+sys.stderr.write("BENCH " + json.dumps(median) + "\\n")
 """
 
 
@@ -213,7 +217,8 @@ def _document(url: str, path: str) -> Path:
     assert database, "the warm comparison reads the document from a SQLite file"
     with sqlite3.connect(database) as connection:
         (body,) = connection.execute(
-            "SELECT body FROM documents WHERE path = ? ORDER BY version DESC LIMIT 1", (path,)
+            "SELECT body FROM stored_responses WHERE path = ? ORDER BY version DESC LIMIT 1",
+            (path,),
         ).fetchone()
     file = Path(tempfile.mkdtemp(prefix="cms-bench-")) / "body.json"
     file.write_bytes(body)
@@ -252,6 +257,7 @@ def main() -> None:
                 cold.setdefault(case, {}).setdefault(name, []).append(float(result["first"]))  # type: ignore[arg-type]
                 if name == "cms":
                     heavy[case] = list(result["heavy"])  # type: ignore[call-overload]
+    print(conditions(url))
     print(f"Cold start: fresh process, import + first response, median of {args.runs} (ms)")
     print(f"{'case':22} {'bare Starlette':>15} {'cms':>8} {'ratio':>7}   heavy imports")
     for case, samples in cold.items():
@@ -270,7 +276,7 @@ def main() -> None:
     ours = _run(code, env)[0]
     handler_seconds = float(ours["handler"])  # type: ignore[arg-type]
     bare_seconds = float(ours["bare"])  # type: ignore[arg-type]
-    print("\nWarm GET /api/v1/resume (a hit), best of 5 rounds of", args.warm, "invocations")
+    print("\nWarm GET /api/v1/resume (a hit), median of 5 rounds of", args.warm, "invocations")
     print(f"  bare FastAPI + Mangum, same bytes   {fastapi_seconds * 1e6:7.1f} µs")
     print(f"  lambda_handler.handler (Powertools) {handler_seconds * 1e6:7.1f} µs")
     print(f"  the same read path, Mangum only     {bare_seconds * 1e6:7.1f} µs")

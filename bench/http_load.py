@@ -33,6 +33,10 @@ from pathlib import Path
 import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.conditions import conditions  # noqa: E402
+
 PATH = "/api/v1/resume"
 INTERVAL = 5.0  # CACHE_VERSION_CHECK_INTERVAL, seconds
 LUA = """
@@ -147,6 +151,7 @@ def hits(seconds: float) -> None:
     finally:
         bare.stop()
     print(f"1. uvicorn, 1 worker, wrk -t1 -c16 {int(seconds)} s, GET {PATH} ({len(body)} bytes)")
+    print("   " + conditions(url))
     for name, figures in (("bare FastAPI route", theirs), ("cms read path (hit)", ours)):
         print(
             f"   {name:22} {figures['RPS']:9.0f} req/s  p50 {figures['P50']:6.2f} ms  "
@@ -237,6 +242,7 @@ def edits_under_load(postgres: str, seconds: float) -> None:
     finally:
         asyncio.run(database(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     print(f"2. uvicorn, 2 workers, PostgreSQL, wrk -t2 -c64 {int(seconds)} s, one edit per second")
+    print("   " + conditions(url))
     print(
         f"   {figures['RPS']:.0f} req/s  p50 {figures['P50']:.2f} ms  p99 {figures['P99']:.2f} ms "
         f"(target <= 50)  errors {figures['ERRORS'] + figures['SOCKET']:.0f} (target 0)  "

@@ -217,9 +217,7 @@ class ProjectBase(Period, ListEntry, Illustrated):
 
     name: str = Field(max_length=200)
     # SQLModel's `regex=` is silently ignored under pydantic 2: pass the pattern through.
-    slug: str = Field(
-        max_length=120, unique=True, schema_extra={"pattern": SLUG_PATTERN}
-    )
+    slug: str = Field(max_length=120, unique=True, schema_extra={"pattern": SLUG_PATTERN})
     description: str | None = long_text()
     highlights: list[Line] = json_list_field()
     url: HttpUrlStr | None = Field(default=None, max_length=500)

@@ -205,9 +205,7 @@ def _fingerprint_of(session: AsyncSession) -> str:
     return fingerprint(engine_settings(session.get_bind()).public_base_url)
 
 
-async def _store(
-    session: AsyncSession, responses: Iterable[Published], version: int
-) -> list[str]:
+async def _store(session: AsyncSession, responses: Iterable[Published], version: int) -> list[str]:
     rendered_at = utcnow()
     rows: list[dict[str, Any]] = []
     for published in responses:
@@ -251,7 +249,7 @@ async def _store_version(
         select(func.max(StoredResponse.version)).where(col(StoredResponse.version) < version)
     )
     carry = previous is not None and stored_by == code and not everything
-    kept = await _paths_at(session, previous) if carry else set()
+    kept = await _paths_at(session, previous) if carry and previous is not None else set()
     fresh = [p for p in PUBLISHED if p.tables & changed or p.path not in kept]
     rendered = await _store(session, fresh, version)
     carried = sorted(kept - set(rendered))
@@ -264,9 +262,7 @@ async def _store_version(
         copies = [row.model_dump() | {"version": version} for row in rows]
         await session.execute(insert(StoredResponse), copies)
     if previous is not None:
-        await session.execute(
-            delete(StoredResponse).where(col(StoredResponse.version) < previous)
-        )
+        await session.execute(delete(StoredResponse).where(col(StoredResponse.version) < previous))
     await session.execute(
         update(ContentVersion).where(col(ContentVersion.id) == 1).values(fingerprint=code)
     )

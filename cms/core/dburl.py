@@ -1,6 +1,6 @@
 """Database URLs, driver options and the content-version query, without SQLAlchemy.
 
-``cms.core.db`` builds the SQLAlchemy engine from these; :mod:`cms.public.fastpath` (which must
+``cms.core.db`` builds the SQLAlchemy engine from these; :mod:`cms.public.readpath` (which must
 not import SQLAlchemy) opens raw asyncpg or sqlite3 connections from the same URL with the same
 per-connection settings, and reads the content version with the same SQL.
 """

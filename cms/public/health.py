@@ -41,7 +41,7 @@ class HealthResponse(BaseModel):
     version: str
     database: Literal["ok", "unavailable"]
     cache: CacheState
-    """This instance's stored documents in memory."""
+    """This instance's stored responses in memory."""
 
 
 @router.get(

@@ -26,8 +26,6 @@ __all__ = [
 ]
 
 
-
-
 def request_path(scope: Scope) -> str:
     """The request path without any ``root_path`` (API Gateway stage)."""
     path: str = scope["path"]

@@ -1,11 +1,11 @@
-"""One instance's copy of the stored public documents, and when to trust it.
+"""One instance's copy of the stored public responses, and when to trust it.
 
-:class:`InstanceCache` holds a :class:`Snapshot`: every document stored for one content version
-(:mod:`cms.public.documents`), loaded with one query. It knows which version is current by
+:class:`InstanceCache` holds a :class:`Snapshot`: every response stored for one content version
+(:mod:`cms.content.publish`), loaded with one query. It knows which version is current by
 asking the database at most once per ``cache_version_check_interval`` (one check in flight at a
 time, shared by every request), and loads the snapshot of a new version once (one load in
 flight). Its memory holds one snapshot plus a bounded set of answers derived from it (filters,
-details): no query string can evict a document, so stale-if-error works for every path after
+details): no query string can evict a response, so stale-if-error works for every path after
 any flood. Answers go out through :meth:`InstanceCache.respond`: validators, ``304``, ``HEAD``,
 stale labels and counters are the same for every path.
 """
@@ -31,10 +31,12 @@ __all__ = [
     "DERIVED_MAX_ENTRIES",
     "CacheEntry",
     "Current",
-    "DocumentSource",
+    "ResponseSource",
     "InstanceCache",
     "Label",
+    "PAGE_HEADERS",
     "Snapshot",
+    "content_headers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -43,10 +45,32 @@ Label: TypeAlias = Literal[b"HIT", b"MISS", b"STALE"]
 """The ``X-Cache`` value of an answer: from memory, just loaded, or stale (database down)."""
 
 DERIVED_MAX_ENTRIES = 512
-"""Filtered and detail answers kept per instance (the documents themselves are not counted)."""
+"""Filtered and detail answers kept per instance (the stored responses are not counted)."""
+
+PAGE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    # The printable CV is inert: its CSS is inline, it runs no script, loads nothing, is never
+    # framed and posts no form.
+    (
+        b"content-security-policy",
+        b"default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'; "
+        b"base-uri 'none'; form-action 'none'",
+    ),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"referrer-policy", b"no-referrer"),
+)
+"""What an HTML page answered by the read path carries besides its content type."""
 
 # What a 304 repeats from the 200 it stands for (RFC 9110 §15.4.5).
 _NOT_MODIFIED_HEADERS = frozenset({b"etag", b"cache-control", b"vary", b"content-location"})
+
+
+def content_headers(media_type: str) -> list[tuple[bytes, bytes]]:
+    """The headers a stored response of ``media_type`` is sent with; pages get PAGE_HEADERS."""
+    headers = [(b"content-type", media_type.encode("latin-1"))]
+    if media_type.startswith("text/html"):
+        headers.extend(PAGE_HEADERS)
+    return headers
 
 
 @dataclass(slots=True)
@@ -62,7 +86,7 @@ class CacheEntry:
     etag: str
     not_modified_headers: list[tuple[bytes, bytes]] = field(init=False)
     parsed: Any = field(init=False, default=None)
-    """Whatever a reader derived from ``body`` once (:mod:`cms.public.derive`)."""
+    """Whatever a reader derived from ``body`` once (:mod:`cms.content.queries`)."""
 
     def __post_init__(self) -> None:
         self.not_modified_headers = [
@@ -72,13 +96,13 @@ class CacheEntry:
 
 @dataclass(slots=True)
 class Snapshot:
-    """Every document stored for one content version."""
+    """Every response stored for one content version."""
 
     version: int
-    documents: dict[str, CacheEntry]
-    """``200`` documents by path."""
+    responses: dict[str, CacheEntry]
+    """``200`` responses by path."""
     not_found: dict[str, str]
-    """Documents that do not exist yet (personal info never entered), with their message."""
+    """Responses that do not exist yet (personal info never entered), with their message."""
     rules: dict[str, Rules] = field(default_factory=dict)
     """What requests may ask of each path (``cms.content.queries``), as stored with the set."""
 
@@ -87,7 +111,7 @@ class Snapshot:
         return self.rules.get(path)
 
     def __len__(self) -> int:
-        return len(self.documents) + len(self.not_found)
+        return len(self.responses) + len(self.not_found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,24 +126,24 @@ StoredRow: TypeAlias = tuple[str, int, str, bytes, str, str | None]
 """A stored response as the database holds it: path, status, etag, body, media type, rules."""
 
 
-class DocumentSource(Protocol):
-    """The two reads of an instance: the content version, and the documents of one version."""
+class ResponseSource(Protocol):
+    """The two reads of an instance: the content version, and the responses of one version."""
 
     async def version(self) -> Any:
         """The committed content version (``None`` or 0: nothing written yet)."""
         ...
 
-    async def documents(self, version: int) -> list[StoredRow]:
-        """Every document stored for ``version``."""
+    async def responses(self, version: int) -> list[StoredRow]:
+        """Every response stored for ``version``."""
         ...
 
 
 class InstanceCache:
-    """The stored documents of one instance, valid for the content version they came from."""
+    """The stored responses of one instance, valid for the content version they came from."""
 
     def __init__(
         self,
-        source: DocumentSource,
+        source: ResponseSource,
         *,
         max_age: int,
         stale_while_revalidate: int,
@@ -151,7 +175,7 @@ class InstanceCache:
         self._check_generation = -1
         self._load: asyncio.Future[Snapshot | None] | None = None
         self._load_version = -1
-        # Answers sent, counted by respond() and respond_unavailable() only.
+        # Answers sent, counted by respond() and count_unavailable() only.
         self.hits = self.misses = self.stale = self.not_modified = self.unavailable = 0
         self.version_checks = self.loads = 0
 
@@ -233,7 +257,7 @@ class InstanceCache:
     async def current(self) -> Current | None:
         """The snapshot to answer from, or ``None``: the database is down and memory empty.
 
-        A snapshot with no documents means the database holds none for its version (never
+        A snapshot with no responses means the database holds none for its version (never
         rendered: ``cms db upgrade`` stores them).
         """
         for attempt in range(2):
@@ -267,22 +291,22 @@ class InstanceCache:
     async def _read_snapshot(self, version: int) -> Snapshot | None:
         self.loads += 1
         try:
-            rows = await asyncio.wait_for(self.source.documents(version), self.timeout)
+            rows = await asyncio.wait_for(self.source.responses(version), self.timeout)
         except Exception as exc:  # any failure to read means "database unavailable"
-            logger.warning("loading the stored documents failed (%s)", type(exc).__name__)
+            logger.warning("loading the stored responses failed (%s)", type(exc).__name__)
             self._failed_at = self.clock()
             return None
-        documents: dict[str, CacheEntry] = {}
+        responses: dict[str, CacheEntry] = {}
         not_found: dict[str, str] = {}
         rules: dict[str, Rules] = {}
         for path, status, etag, body, media_type, stored_rules in rows:
             rules[path] = Rules.from_json(stored_rules)
             if status == 200:
-                headers = [(b"content-type", media_type.encode("latin-1"))]
-                documents[path] = self.entry(version, headers, bytes(body), etag)
+                headers = content_headers(media_type)
+                responses[path] = self.entry(version, headers, bytes(body), etag)
             else:
                 not_found[path] = bytes(body).decode()
-        snapshot = Snapshot(version, documents, not_found, rules)
+        snapshot = Snapshot(version, responses, not_found, rules)
         current = self.snapshot
         if rows and (current is None or current.version <= version):
             self.snapshot = snapshot
@@ -290,7 +314,7 @@ class InstanceCache:
         return snapshot
 
     def invalidate_snapshot(self) -> None:
-        """Forget the snapshot: the next request loads the documents again (benchmarks)."""
+        """Forget the snapshot: the next request loads the responses again (benchmarks)."""
         self.invalidate()
         self.snapshot = None
         self.derived.clear()
@@ -336,7 +360,7 @@ class InstanceCache:
             "entries": 0 if snapshot is None else len(snapshot) + len(self.derived),
             "bytes": 0
             if snapshot is None
-            else sum(len(e.body) for e in snapshot.documents.values()),
+            else sum(len(e.body) for e in snapshot.responses.values()),
             "hits": self.hits,
             "misses": self.misses,
             "stale": self.stale,

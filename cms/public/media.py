@@ -10,9 +10,9 @@ only a draft shows is a ``404``, as is any other path.
 Each instance keeps the variants it served in memory (:data:`MEMORY_MAX_BYTES`, least recently
 used first out), valid for the content version they were read at: publishing or unpublishing
 moves the version, and a variant is read again at most one version check after (the check the
-documents share, :class:`cms.public.instancecache.InstanceCache`). With ``MEDIA_STORAGE=s3``
+stored responses share, :class:`cms.public.instancecache.InstanceCache`). With ``MEDIA_STORAGE=s3``
 the bytes come from the bucket (boto3, imported on first use); with ``MEDIA_PUBLIC_BASE_URL``
-the documents point at the CDN and this path is not used by the site at all.
+the responses point at the CDN and this path is not used by the site at all.
 """
 
 from __future__ import annotations

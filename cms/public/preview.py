@@ -4,7 +4,7 @@ A ``GET`` carrying ``Authorization: Bearer <token>`` or ``X-API-Key: <token>`` i
 path (:mod:`cms.public.readpath`) to the full app, whose public routes take :data:`DraftsDep`: a
 ``read-drafts`` token shows the CV with its drafts (same shapes, same paths), answered with
 ``Cache-Control: private, no-store`` and never stored; any other token is a ``401``. Without a
-token nothing changes: the read path answers from the stored, published documents.
+token nothing changes: the read path answers from the stored, published responses.
 """
 
 from __future__ import annotations

@@ -1,17 +1,22 @@
-"""The public read path: one small ASGI app answering every public ``GET`` from stored documents.
+"""The public read path: one small ASGI app answering every public ``GET`` from stored responses.
 
 Under uvicorn (``create_app``) and on Lambda (``lambda_handler``) alike, this app answers
-``/health`` and everything under ``/api`` (``/api/…`` being ``/api/v1/…``): the documents the
-writes stored (:mod:`cms.public.documents`), filters and details derived from them
-(:mod:`cms.public.derive`), ``HEAD``, ``OPTIONS``, ``405`` for writes, ``304``, CORS; and the
-uploaded images under ``/media`` (:mod:`cms.public.media`). It imports
-neither FastAPI nor SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else
-(the admin, ``/docs``, a path no document answers) goes to the full app (``cms.main``), built on
-first need when not given.
+``/health``, ``/cv`` and everything under ``/api`` (``/api/…`` being ``/api/v1/…``): the
+responses the writes published (:mod:`cms.content.publish`), filters and details cut from them
+by the rules stored with them (:mod:`cms.content.queries`), ``HEAD``, ``OPTIONS``, ``405`` for
+writes, ``304``, CORS; and the uploaded images under ``/media``. It imports neither FastAPI nor
+SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else (the admin,
+``/docs``, a path nothing is published at, a request with a token of ours) goes to the full app
+(``cms.main``), built on first need when not given.
+
+**Releases.** It serves the newest stored set whatever code rendered it: telling would take the
+rendering code (the imports a cold start avoids), and a set is complete and consistent in itself
+(its query rules are stored with it). A release publishes its own set on its deploy step
+(:func:`cms.content.publish.publish_release`).
 
 **Freshness.** An instance trusts the content version it last read for
 ``cache_version_check_interval`` seconds, then asks the database (one ``SELECT`` on
-``content_version``, one check in flight at a time). For a new version it loads every document
+``content_version``, one check in flight at a time). For a new version it loads every response
 stored for it with one query (one load in flight), so a write is served by every instance at
 most one interval after its commit; a write through the full app in this process is served at
 once (the app's commits make this instance ask again).
@@ -19,7 +24,7 @@ once (the app's commits make this instance ask again).
 **Failures.** When the database does not answer, the last snapshot this instance holds answers
 every path it can (``X-Cache: STALE``, ``X-Cache-Stale: database-unavailable``); with nothing in
 memory, a ``503``. After a failed check the instance answers from memory for one interval before
-asking again. Query strings never evict a document (:mod:`cms.public.instancecache`).
+asking again. Query strings never evict a response (:mod:`cms.public.instancecache`).
 
 **Database access.** The raw driver (asyncpg, or the standard library's sqlite3) with the
 engine's per-connection settings: direct PostgreSQL keeps one connection per instance (reopened
@@ -63,7 +68,7 @@ __all__ = ["HEALTH_PATH", "ReadPath"]
 logger = logging.getLogger(__name__)
 
 HEALTH_PATH = "/health"
-CV_PATH = "/cv"  # the printable CV (cms.public.pages), a stored document
+CV_PATH = "/cv"  # the printable CV, a stored response
 _PAGES = (HEALTH_PATH, CV_PATH)
 _ALLOW = ", ".join(API_METHODS)
 _RESPONSES_QUERY = (
@@ -74,14 +79,14 @@ _RESPONSES_QUERY = (
 class _Database:
     """The two reads of an instance; subclasses run one SQL statement with their driver."""
 
-    _DOCUMENTS_SQL: str  # version → the stored documents, in the driver's paramstyle
+    _RESPONSES_SQL: str  # version → the stored responses, in the driver's paramstyle
 
     async def version(self) -> Any:
         rows = await self._fetch(CONTENT_VERSION_SQL)
         return rows[0][0] if rows else None
 
-    async def documents(self, version: int) -> list[StoredRow]:
-        rows = await self._fetch(self._DOCUMENTS_SQL, version)
+    async def responses(self, version: int) -> list[StoredRow]:
+        rows = await self._fetch(self._RESPONSES_SQL, version)
         return [(row[0], row[1], row[2], bytes(row[3]), row[4], row[5]) for row in rows]
 
     async def media_variant(self, media_id: str, variant: str) -> Any:
@@ -100,7 +105,7 @@ class _Database:
 class _Postgres(_Database):
     """Raw asyncpg reads with the engine's per-connection settings."""
 
-    _DOCUMENTS_SQL = _RESPONSES_QUERY.format("$1")
+    _RESPONSES_SQL = _RESPONSES_QUERY.format("$1")
 
     def __init__(self, settings: ReadSettings, url: str) -> None:
         parts = urlsplit(url)
@@ -170,7 +175,7 @@ class _Sqlite(_Database):
     never closes it from exiting.
     """
 
-    _DOCUMENTS_SQL = _RESPONSES_QUERY.format("?")
+    _RESPONSES_SQL = _RESPONSES_QUERY.format("?")
 
     def __init__(self, settings: ReadSettings, path: str) -> None:
         self.uri = f"file:{quote(path)}?mode=rw"  # never create an empty file by mistake
@@ -210,7 +215,7 @@ def _open_database(settings: ReadSettings) -> _Database | None:
 
 
 class ReadPath:
-    """ASGI app: public reads from stored documents; the rest to the full app."""
+    """ASGI app: public reads from stored responses; the rest to the full app."""
 
     def __init__(
         self,
@@ -373,19 +378,19 @@ class ReadPath:
     ) -> CacheEntry | str:
         """The entry answering ``wanted`` (asked as ``key``) from ``current``, or a 404 message."""
         snapshot = current.snapshot
-        if not snapshot.documents and not snapshot.not_found:
+        if not snapshot.responses and not snapshot.not_found:
             return "Not Found"
-        document = snapshot.documents.get(wanted.path)
-        if document is None:
+        stored = snapshot.responses.get(wanted.path)
+        if stored is None:
             return snapshot.not_found.get(wanted.path, "Not Found")
         if isinstance(wanted, queries.Stored):
-            return document
+            return stored
         kept = self.cache.recall(key, snapshot.version)
         if kept is not None:
             return kept
-        if document.parsed is None:
-            document.parsed = queries.entries(document.body)
-        body = queries.select(document.parsed, wanted)
+        if stored.parsed is None:
+            stored.parsed = queries.entries(stored.body)
+        body = queries.select(stored.parsed, wanted)
         if body is None:
             return wanted.missing
         headers = [(b"content-type", b"application/json")]

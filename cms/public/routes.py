@@ -23,6 +23,7 @@ from cms.content.publish import PUBLISHED, Published, render
 from cms.core.deps import SessionDep
 from cms.core.errors import ErrorResponse
 from cms.core.jsonerror import error_response
+from cms.public.instancecache import content_headers
 from cms.public.preview import NO_STORE, DraftsDep
 
 __all__ = ["router"]
@@ -58,8 +59,12 @@ async def _answer(
         body = queries.select(queries.entries(rendered.body), wanted)
         if body is None:
             return error_response(404, wanted.missing)
-    headers = {"Cache-Control": NO_STORE} if drafts else None
-    return Response(body, media_type=rendered.media_type, headers=headers)
+    response = Response(body, media_type=rendered.media_type)
+    for name, value in content_headers(rendered.media_type)[1:]:
+        response.headers[name.decode()] = value.decode()
+    if drafts:
+        response.headers["Cache-Control"] = NO_STORE
+    return response
 
 
 def _add_routes(published: Published) -> None:
@@ -70,7 +75,9 @@ def _add_routes(published: Published) -> None:
 
     html = published.model is None
     filters = [item.parameter() for item in published.rules.filters]
-    missing = {404: {"model": ErrorResponse, "description": published.missing}}
+    missing: dict[int | str, dict[str, Any]] = {
+        404: {"model": ErrorResponse, "description": published.missing}
+    }
     router.add_api_route(
         published.path,
         answer,

@@ -15,6 +15,7 @@ from cms.core.db import normalize_database_url
 from cms.core.migrate import downgrade, upgrade
 from tests.databases import scratch_postgres
 
+MEDIA = "e15ed1a5e001"  # the revision under test (the next one renames `documents`)
 BEFORE = "d14a0ce5501e"
 
 
@@ -59,7 +60,7 @@ async def test_upgrade_adds_media_and_drops_old_documents_and_downgrade_undoes_i
                 ),
                 {"body": b"[]"},
             )
-        await asyncio.to_thread(upgrade, empty_url)
+        await asyncio.to_thread(upgrade, empty_url, MEDIA)
         tables, columns, documents = await _shape(engine)
         assert {"media", "media_variants"} <= tables
         assert {"image_media_id", "image_alt", "image_url"} <= columns

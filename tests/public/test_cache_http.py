@@ -284,14 +284,14 @@ async def test_no_query_string_flood_evicts_a_document(
     app, client = await make_app(engine)
     await add_skill(app, "Python", category="Languages")
     await client.get(SKILLS)
-    documents = set(cache_of(app).snapshot.documents)  # type: ignore[union-attr]
+    documents = set(cache_of(app).snapshot.responses)  # type: ignore[union-attr]
 
     with count_reads(app) as reads:
         for number in range(DERIVED_MAX_ENTRIES + 100):
             await client.get(SKILLS, params={"category": f"random-{number}"})
 
     assert reads == [], "every filter answered from memory"
-    assert set(cache_of(app).snapshot.documents) == documents  # type: ignore[union-attr]
+    assert set(cache_of(app).snapshot.responses) == documents  # type: ignore[union-attr]
     assert len(cache_of(app).derived) == DERIVED_MAX_ENTRIES
     assert (await client.get(SKILLS)).headers["x-cache"] == "HIT"
 

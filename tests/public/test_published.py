@@ -9,11 +9,11 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from cms.content import publish
 from cms.content.models import Skill, Work
 from cms.content.session import make_sessionmaker
 from cms.core.db import create_engine
 from cms.core.models import ContentVersion, StoredResponse
-from cms.content import publish
 from tests.databases import make_settings
 from tests.public.cache_helpers import AppFactory, FakeClock, add_skill, cache_of, count_reads
 
