@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from cms.cli import app, fail, run
+from cms.content.cv import PAPERS, Paper, render_cv
+from cms.content.jsonresume import export_resume
 
 __all__ = ["PDF_EXTRA_HINT", "render_cv_command"]
 
@@ -45,8 +47,6 @@ def render_cv_command(
     ] = False,
 ) -> None:
     """Render the printable CV to a PDF and/or an HTML file."""
-    from cms.content.cv import PAPERS, Paper, render_cv
-    from cms.content.jsonresume import export_resume
 
     if pdf is None and html is None:
         fail("Say where to write the CV: --pdf FILE, --html FILE, or both.")

@@ -6,8 +6,13 @@ from typing import Annotated, Any
 
 import typer
 
+from cms.admin.accounts import ensure_dev_admin
 from cms.cli import app, db_app, fail, load_settings, run
 from cms.content.publish import publish_release
+from cms.content.seeding import SEED_DIR, SeedError, seed_database
+from cms.core import migrate
+from cms.core.db import normalize_database_url
+from cms.rebuild import rebuild_if_changed, rebuild_now
 
 
 def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -> None:
@@ -16,17 +21,14 @@ def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
-    from cms.core.db import normalize_database_url
-    from cms.core.migrate import downgrade, show_progress, upgrade
-
     try:
         shown = make_url(normalize_database_url(database_url)).render_as_string(hide_password=True)
     except (ValueError, ArgumentError) as exc:
         fail(f"DATABASE_URL is not a database URL: {exc}")
     typer.echo(f"Migrating {shown} {'down ' if down else ''}to {revision} ...")
-    show_progress()
+    migrate.show_progress()
     try:
-        (downgrade if down else upgrade)(database_url, revision)
+        (migrate.downgrade if down else migrate.upgrade)(database_url, revision)
     except DBAPIError as exc:
         fail(f"Cannot migrate the database: {type(exc.orig).__name__}: {exc.orig}")
     except (OSError, TimeoutError) as exc:
@@ -57,15 +59,13 @@ def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 o
 @db_app.command("revision")
 def db_revision(message: Annotated[str, typer.Option("--message", "-m")]) -> None:
     """Autogenerate a migration from the models (for maintainers; review it before committing)."""
-    from cms.core.migrate import revision
 
-    for path in revision(message):
+    for path in migrate.revision(message):
         typer.echo(f"Wrote {path}: review it, then run the tests (tests/test_migrations.py).")
 
 
 def _ensure_dev_admin() -> None:
     """Create the local admin account once and print its credentials that one time."""
-    from cms.admin.accounts import ensure_dev_admin
 
     credentials = run(ensure_dev_admin)
     if credentials is None:
@@ -96,8 +96,6 @@ def dev(
             "ENVIRONMENT=prod. In production use `cms db upgrade`, then `cms serve` or the Lambda."
         )
     _migrate(settings.database_url)
-
-    from cms.content.seeding import SEED_DIR, SeedError, seed_database
 
     typer.echo(f"Loading the sample CV from {SEED_DIR} ...")
     try:
@@ -130,7 +128,6 @@ def rebuild(
     ] = False,
 ) -> None:
     """Call the site's build hooks if content changed and edits settled (run it from cron)."""
-    from cms.rebuild import rebuild_if_changed, rebuild_now
 
     settings = load_settings()
     run_rebuild = rebuild_now if now else rebuild_if_changed

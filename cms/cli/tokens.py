@@ -9,7 +9,17 @@ import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from cms.cli import app, fail, run
+from cms.core.models import as_utc
 from cms.core.tokenhash import SCOPES
+from cms.core.tokens import (
+    TokenError,
+    check_expiry,
+    check_name,
+    check_scope,
+    create_token,
+    list_tokens,
+    revoke_token,
+)
 
 __all__ = ["token_app"]
 
@@ -18,7 +28,6 @@ app.add_typer(token_app, name="token")
 
 
 def _when(value: datetime | None, empty: str) -> str:
-    from cms.core.models import as_utc
 
     return as_utc(value).strftime("%Y-%m-%d %H:%M UTC") if value else empty
 
@@ -33,7 +42,6 @@ def create_command(
     ] = None,
 ) -> None:
     """Create an API token and print it once (only its hash is kept)."""
-    from cms.core.tokens import TokenError, check_expiry, check_name, check_scope, create_token
 
     async def create(session: AsyncSession) -> tuple[str, str]:
         row, token = await create_token(
@@ -56,7 +64,6 @@ def create_command(
 @token_app.command("list")
 def list_command() -> None:
     """List the API tokens (never the tokens themselves)."""
-    from cms.core.tokens import list_tokens
 
     async def rows(session: AsyncSession) -> list[tuple[str, ...]]:
         return [
@@ -89,7 +96,6 @@ def revoke_command(
     name: Annotated[str, typer.Argument(help="The token to revoke")],
 ) -> None:
     """Revoke an API token: it stops working at once."""
-    from cms.core.tokens import TokenError, revoke_token
 
     try:
         revoked = run(lambda session: revoke_token(session, name=name, actor="cms token revoke"))

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from cms.core.jsonerror import error_response
+
 __all__ = [
     "HostGuardMiddleware",
     "client_address",
@@ -118,8 +120,6 @@ class HostGuardMiddleware:
         host = request_host(Headers(scope=scope))
         named = host_allowed(host, self.allowed)
         if not named and not self.any_host and not _is_admin(scope):
-            from cms.core.jsonerror import error_response
-
             response = error_response(400, "Invalid Host header")
             await response(scope, receive, send)
             return
