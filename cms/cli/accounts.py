@@ -38,7 +38,7 @@ def create_admin_command(
     try:
         name = check_username(username)
         password = _read_new_password(password_stdin)
-        check_password(password)
+        check_password(password, username=name)
         run(lambda session: create_admin(session, name, password))
     except AccountError as exc:
         fail(str(exc))
@@ -55,7 +55,7 @@ def set_password_command(
 
     try:
         password = _read_new_password(password_stdin)
-        check_password(password)
+        check_password(password, username=username)
         run(lambda session: set_password(session, username, password))
     except AccountError as exc:
         fail(str(exc))
