@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from cms.admin import sessions as admin_sessions
 from cms.admin import totp
+from cms.core.encryption import DecryptionError
 from cms.core.models import AdminUser, AuditLog, utcnow
 
 __all__ = ["SessionsView", "TwoFactorView", "account_views"]
@@ -124,7 +125,12 @@ class TwoFactorView(_AccountView):
             if action == "confirm" and not user.totp_enabled and user.totp_secret is not None:
                 codes = await totp.confirm_enrolment(session, user, code)
                 if codes is None:
-                    secret = totp.secret_of(session, user)
+                    try:
+                        secret = totp.secret_of(session, user)
+                    except DecryptionError:  # SECRET_KEY changed since "start"
+                        return await self._status(
+                            request, session, user, error="That set-up expired: start again."
+                        )
                     await session.commit()
                     return await self._enrol(request, user, secret, error="That code is not right.")
                 session.add(_audit(user.username, "update", "two-factor login enabled"))

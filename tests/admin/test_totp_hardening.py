@@ -123,6 +123,18 @@ async def test_a_confirmed_account_never_shows_its_secret_again(
     assert page.status_code == 400 and secret not in page.text
 
 
+async def test_a_set_up_begun_under_another_key_asks_to_start_again(
+    admin_client: httpx.AsyncClient, owner: Owner, engine: AsyncEngine
+) -> None:
+    async with make_sessionmaker(engine)() as session, session.begin():
+        user = await session.get(AdminUser, owner.id)
+        assert user is not None
+        user.totp_secret = encrypt(pyotp.random_base32(), secret_key=OLD_KEY)
+    confirm = {"action": "confirm", "code": "123456"}
+    page = await admin_client.post("/admin/two-factor", data=confirm)
+    assert page.status_code == 400 and "start again" in page.text
+
+
 async def test_a_secret_under_the_previous_key_works_after_rotate_key(
     cli_env: None,  # noqa: F811
     client: httpx.AsyncClient,
