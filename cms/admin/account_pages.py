@@ -19,6 +19,7 @@ from starlette.responses import RedirectResponse, Response
 
 from cms.admin import sessions as admin_sessions
 from cms.admin import totp
+from cms.core.encryption import DecryptionError
 from cms.core.models import AdminUser, AuditLog, utcnow
 
 __all__ = ["SessionsView", "TwoFactorView", "account_views"]
@@ -118,14 +119,20 @@ class TwoFactorView(_AccountView):
             action = await self._form_value(request, "action")
             code = await self._form_value(request, "code")
             if action == "start" and not user.totp_enabled:
-                totp.begin_enrolment(user)
+                secret = totp.begin_enrolment(session, user)
                 await session.commit()
-                return await self._enrol(request, user)
-            if action == "confirm":
+                return await self._enrol(request, user, secret)
+            if action == "confirm" and not user.totp_enabled and user.totp_secret is not None:
                 codes = await totp.confirm_enrolment(session, user, code)
                 if codes is None:
+                    try:
+                        secret = totp.secret_of(session, user)
+                    except DecryptionError:  # SECRET_KEY changed since "start"
+                        return await self._status(
+                            request, session, user, error="That set-up expired: start again."
+                        )
                     await session.commit()
-                    return await self._enrol(request, user, error="That code is not right.")
+                    return await self._enrol(request, user, secret, error="That code is not right.")
                 session.add(_audit(user.username, "update", "two-factor login enabled"))
                 await session.commit()
                 return await self._codes(request, codes)
@@ -169,12 +176,14 @@ class TwoFactorView(_AccountView):
             request, "sqladmin/two_factor.html", context, status_code=status
         )
 
-    async def _enrol(self, request: Request, user: AdminUser, error: str | None = None) -> Response:
-        uri = totp.provisioning_uri(user)
+    async def _enrol(
+        self, request: Request, user: AdminUser, secret: str, error: str | None = None
+    ) -> Response:
+        uri = totp.provisioning_uri(user, secret)
         context = {
             "title": self.name,
             "step": "enrol",
-            "secret": user.totp_secret,
+            "secret": secret,
             "qr": Markup(totp.qr_svg(uri)),  # noqa: S704 - segno's own SVG, no user input
             "error": error,
         }

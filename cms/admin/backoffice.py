@@ -57,7 +57,10 @@ class AdminUserAdmin(CMSModelView, model=AdminUser):
         password = PasswordField(
             "New password",
             validators=[OptionalValue()],
-            description="At least 12 characters. Leave empty to keep the current password.",
+            description=(
+                "At least 12 characters, hard to guess, not leaked, without the username: "
+                "three or four unrelated words work well. Leave empty to keep the current one."
+            ),
             render_kw={"class": "form-control", "autocomplete": "new-password"},
         )
         return type(form_class.__name__, (form_class,), {"new_password": password})
@@ -65,13 +68,14 @@ class AdminUserAdmin(CMSModelView, model=AdminUser):
     def problems(self, values: dict[str, Any]) -> write.Problems:
         """Username rules and the CLI's password policy (the username comes back normalised)."""
         problems: write.Problems = {}
+        username = str(values.get("username") or "")
         try:
-            values["username"] = check_username(str(values.get("username") or ""))
+            values["username"] = check_username(username)
         except AccountError as exc:
             problems["username"] = [str(exc)]
         if values.get("new_password"):
             try:
-                check_password(values["new_password"])
+                check_password(values["new_password"], username=username)
             except AccountError as exc:
                 problems["new_password"] = [str(exc)]
         return problems

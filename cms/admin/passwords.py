@@ -1,53 +1,130 @@
-"""The passwords guessing lists try first, among those long enough to pass the length rule.
+"""The password policy of owner accounts: one rule for the admin, ``cms create-admin``,
+``cms set-password`` and the dev account.
 
-Taken from the most frequent entries of public breach corpora (RockYou, the "10k most common"
-lists) that have at least 12 characters, plus the shapes they share: one short run repeated,
-or a keyboard or digit sequence. Compared case-insensitively, spaces ignored.
+A password is refused when it is short or blank, contains the username, is a leaked password
+(the shipped list below, or a known example passphrase), is one with a few digits or symbols
+stuck to either end (``Summer2024!!``), or when zxcvbn rates it below "safely unguessable"
+(score 3: about 10^8 guesses, with the username among the words it knows).
+
+The leaked list is SecLists' ``10-million-password-list-top-100000`` (data/README.md says
+where it comes from), compared case-insensitively with spaces removed.
 """
 
 from __future__ import annotations
 
-__all__ = ["COMMON_PASSWORDS", "is_common_password"]
+import gzip
+import re
+from functools import cache
+from pathlib import Path
 
-COMMON_PASSWORDS: frozenset[str] = frozenset(
-    """
-    123456789012 1234567890123 12345678901234 123456789123 1234567890qwerty 123456123456
-    123123123123 111111111111 000000000000 121212121212 123412341234 112233445566
-    987654321098 098765432109 147258369147 123321123321 159753159753 102030405060
-    password1234 password123456 password12345 passwordpassword password1234567 mypassword123
-    qwertyuiopas qwertyuiop123 qwerty123456 qwertyqwerty 1q2w3e4r5t6y 1qaz2wsx3edc
-    qazwsxedcrfv zaq12wsxcde3 asdfghjkl123 asdfasdfasdf qwertyuiopasdfgh 1qazxsw23edc
-    iloveyou1234 iloveyouiloveyou iloveyou123456 ilovemyself123 letmein12345 letmeinletmein
-    welcome12345 welcome123456 welcomewelcome changeme1234 changemenow123 adminadmin123
-    administrator admin1234567 administrator1 administrator123 rootroot1234 superman1234
-    batman123456 starwars1234 football1234 baseball1234 basketball12 basketball123
-    princess1234 sunshine1234 monkey123456 dragon123456 shadow123456 michael12345
-    jennifer1234 pokemon12345 charlie12345 trustno11234 whatever1234 abcdefghijkl
-    abcdefghijklmn abcdef123456 abc123abc123 abcd1234abcd aaaaaaaaaaaa myspace12345
-    computer1234 internet1234 samsung12345 liverpool123 chelsea12345 manchester12
-    1234qwerasdf qwer1234asdf passw0rd1234 p@ssw0rd1234 p@ssword1234 pa55word1234
-    thequickbrownfox correcthorse secretpassword mysecretpassword supersecret123
-    opensesame123 nopassword123 temppassword temporarypassword defaultpassword
-    changethispassword pleasechangeme portfoliocms portfolio1234
-    """.split()
+__all__ = [
+    "MIN_SCORE",
+    "PASSWORD_MAX_LENGTH",
+    "PASSWORD_MIN_LENGTH",
+    "breached_passwords",
+    "password_problem",
+]
+
+PASSWORD_MIN_LENGTH = 12
+PASSWORD_MAX_LENGTH = 1024  # argon2 takes any length; this only bounds the work per attempt
+MIN_SCORE = 3
+"""zxcvbn's scale: 3 is "safely unguessable" (about 10^8 guesses), 4 "very unguessable"."""
+
+_BREACHED_LIST = Path(__file__).resolve().parent / "data" / "breached-passwords-top-100000.txt.gz"
+_ZXCVBN_MAX = 72  # zxcvbn refuses longer input; the first 72 characters decide
+_MAX_AFFIX = 6  # "2024!!", "123!": what guessing rules append to a word
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_AFFIXED = re.compile(r"^[\W\d_]*(.*?)[\W\d_]*$")
+_ADVICE = "Three or four unrelated words, e.g. from a diceware list, make a strong passphrase."
+
+_EXAMPLE_PASSPHRASES = frozenset(
+    {
+        # Published as examples of strong passwords, and leaked many times since.
+        "correcthorsebatterystaple",
+        "correcthorsebattery",
+        "tr0ub4dor&3",
+        "thequickbrownfoxjumpsoverthelazydog",
+        "thequickbrownfox",
+        "loremipsumdolorsitamet",
+        # This product's own names.
+        "portfoliocms",
+        "portfolio-cms",
+    }
 )
-"""Lower-case, without spaces."""
-
-_SEQUENCES = (
-    "01234567890123456789",
-    "98765432109876543210",
-    "abcdefghijklmnopqrstuvwxyz",
-    "qwertyuiopasdfghjklzxcvbnm",
-    "1qaz2wsx3edc4rfv5tgb6yhn7ujm",
-)
 
 
-def is_common_password(password: str) -> bool:
-    """Whether ``password`` is on the list, one short run repeated, or a plain sequence."""
-    folded = "".join(password.lower().split())
-    if folded in COMMON_PASSWORDS or len(set(folded)) <= 3:
-        return True
-    for size in range(1, 7):  # "abcabcabcabc", "passpasspass…"
-        if len(folded) % size == 0 and folded[:size] * (len(folded) // size) == folded:
-            return True
-    return any(folded in sequence for sequence in _SEQUENCES)
+def _fold(text: str) -> str:
+    return "".join(text.lower().split())
+
+
+@cache
+def breached_passwords() -> frozenset[str]:
+    """The shipped leaked passwords plus the example passphrases, lower-case, without spaces."""
+    with gzip.open(_BREACHED_LIST, "rb") as lines:
+        leaked = {_fold(line.decode("utf-8", "replace")) for line in lines}
+    return frozenset(leaked - {""}) | _EXAMPLE_PASSPHRASES
+
+
+def _names(username: str) -> list[str]:
+    name = "".join(ch for ch in username.lower() if ch.isalnum())
+    local = "".join(ch for ch in username.lower().partition("@")[0] if ch.isalnum())
+    return [n for n in dict.fromkeys((name, local)) if len(n) >= 3]
+
+
+def _contains_username(password: str, username: str) -> bool:
+    folded = "".join(ch for ch in password.lower() if ch.isalnum())
+    return any(name in folded for name in _names(username))
+
+
+def _is_leaked(password: str) -> tuple[bool, bool]:
+    """Whether ``password`` is leaked as it is, and whether it is one with a short affix."""
+    leaked = breached_passwords()
+    folded = _fold(password)
+    if folded in leaked:
+        return True, False
+    match = _AFFIXED.match(folded)
+    core = match.group(1) if match else folded
+    affixed = core != folded and len(folded) - len(core) <= _MAX_AFFIX and core in leaked
+    return False, affixed
+
+
+def _guessable(password: str, username: str) -> str | None:
+    # Imported here: building zxcvbn's dictionaries takes ~50 ms, which the login page (it
+    # imports this module's limits) should not pay on a cold start.
+    from zxcvbn import zxcvbn
+
+    result = zxcvbn(password[:_ZXCVBN_MAX], user_inputs=_names(username) or None)
+    if result["score"] >= MIN_SCORE:
+        return None
+    feedback = result["feedback"]
+    reasons = " ".join([feedback["warning"], *feedback["suggestions"]]).strip()
+    return f"This password is too easy to guess. {reasons} {_ADVICE}".replace("  ", " ")
+
+
+def password_problem(password: str, *, username: str) -> str | None:
+    """Why ``password`` may not protect ``username``'s account (with what to do), or None."""
+    if len(password) < PASSWORD_MIN_LENGTH:
+        return f"Password must be at least {PASSWORD_MIN_LENGTH} characters."
+    if len(password) > PASSWORD_MAX_LENGTH:
+        return f"Password must be at most {PASSWORD_MAX_LENGTH} characters."
+    if not password.strip():
+        return "Password must not be only spaces."
+    if _CONTROL.search(password):
+        return "Password must not contain control characters."
+    if _contains_username(password, username):
+        return (
+            "Password must not contain the username: it is the first thing guessed. "
+            f"Choose one unrelated to the account. {_ADVICE}"
+        )
+    leaked, affixed = _is_leaked(password)
+    if leaked:
+        return (
+            "This password appears in lists of leaked passwords, which attackers try first. "
+            f"Choose one you have not used anywhere. {_ADVICE}"
+        )
+    if affixed:
+        return (
+            "This is a leaked password with a few digits or symbols added at the start or end; "
+            f"attackers try those variations first. {_ADVICE}"
+        )
+    return _guessable(password, username)

@@ -38,7 +38,7 @@ def create_admin_command(
     try:
         name = check_username(username)
         password = _read_new_password(password_stdin)
-        check_password(password)
+        check_password(password, username=name)
         run(lambda session: create_admin(session, name, password))
     except AccountError as exc:
         fail(str(exc))
@@ -55,7 +55,7 @@ def set_password_command(
 
     try:
         password = _read_new_password(password_stdin)
-        check_password(password)
+        check_password(password, username=username)
         run(lambda session: set_password(session, username, password))
     except AccountError as exc:
         fail(str(exc))
@@ -143,3 +143,28 @@ def totp_disable_command(
     except AccountError as exc:
         fail(str(exc))
     typer.echo("Two-factor login is off.")
+
+
+@totp_app.command("rotate-key")
+def totp_rotate_key_command(
+    old_key_stdin: Annotated[
+        bool,
+        typer.Option(
+            "--old-key-stdin", help="Read the previous SECRET_KEY from the first line of stdin."
+        ),
+    ] = False,
+) -> None:
+    """Re-encrypt the two-factor secrets under the current SECRET_KEY after changing it."""
+    from cms.admin.totp import KeyRotationError, rotate_key
+
+    if old_key_stdin:
+        old_key = sys.stdin.readline().rstrip("\r\n")
+    else:
+        old_key = typer.prompt("Previous SECRET_KEY", hide_input=True)
+    if not old_key:
+        fail("No previous SECRET_KEY on standard input.")
+    try:
+        changed = run(lambda session: rotate_key(session, old_key))
+    except KeyRotationError as exc:
+        fail(f"{exc}. Nothing was changed: check the key, or turn two-factor login off for them.")
+    typer.echo(f"Re-encrypted {changed} two-factor secret{'s' if changed != 1 else ''}.")

@@ -107,8 +107,9 @@ class AdminUser(SQLModel, table=True):
     is_active: bool = True
     last_login_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
     created_at: datetime = timestamp_field()
-    totp_secret: str | None = Field(default=None, max_length=64)
-    """Base32 TOTP secret (RFC 6238); set while enrolling, used once ``totp_enabled``."""
+    totp_secret: str | None = Field(default=None, max_length=255)
+    """TOTP secret (RFC 6238), encrypted (``cms.core.encryption``); set while enrolling, used
+    once ``totp_enabled``."""
     totp_enabled: bool = False
     totp_last_step: int | None = Field(default=None, sa_type=BigInteger)
     """Time step of the last code accepted: a code is never accepted twice."""

@@ -20,7 +20,7 @@ from cms.core.models import AdminUser, AuditLog
 from cms.core.security import create_access_token, hash_password, password_fingerprint
 
 OWNER = "owner"
-OWNER_PASSWORD = "correct horse battery staple"
+OWNER_PASSWORD = "quiet ember orchard tango 1987"
 
 
 @dataclass(frozen=True)

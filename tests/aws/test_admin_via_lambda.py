@@ -14,7 +14,7 @@ from cms.core.security import hash_password
 from tests.aws import lambda_helpers as helpers
 from tests.aws.lambda_helpers import Invoker
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "quiet ember orchard tango 1987"
 
 
 @pytest.fixture

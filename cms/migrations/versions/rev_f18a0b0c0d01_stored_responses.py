@@ -6,7 +6,7 @@ version records the fingerprint of the code that rendered its set. The stored re
 derived data: they are dropped here and rendered again by ``cms db upgrade``.
 
 Revision ID: f18a0b0c0d01
-Revises: e15ed1a5e001
+Revises: f17e0c7e0a02
 Create Date: 2026-12-06 08:00:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "f18a0b0c0d01"
-down_revision: str | Sequence[str] | None = "e15ed1a5e001"
+down_revision: str | Sequence[str] | None = "f17e0c7e0a02"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
