@@ -72,25 +72,30 @@ async def reserve(
     since = now - limits.window
     table = LoginThrottle.__table__  # type: ignore[attr-defined]
     expired = table.c.window_start < since
+    charge = (
+        update(table)
+        .where(expired | (table.c.attempts < limits.max_attempts))
+        .values(
+            attempts=case((expired, 1), else_=table.c.attempts + 1),
+            window_start=case((expired, now), else_=table.c.window_start),
+        )
+    )
     async with sessionmaker() as session:
         await _ensure_rows(session, keys, now)
         for key in keys:
-            result = await session.execute(
-                update(table)
-                .where(table.c.key == key.key)
-                .where(expired | (table.c.attempts < limits.max_attempts))
-                .values(
-                    attempts=case((expired, 1), else_=table.c.attempts + 1),
-                    window_start=case((expired, now), else_=table.c.window_start),
-                )
+            result = await session.execute(charge.where(table.c.key == key.key))
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                continue
+            started = await session.scalar(
+                select(table.c.window_start).where(table.c.key == key.key)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
-                started = await session.scalar(
-                    select(table.c.window_start).where(table.c.key == key.key)
-                )
-                await session.rollback()
-                ends = as_utc(started or now) + limits.window
-                return max(1, int((ends - now).total_seconds()) + 1)
+            if started is None:  # a login that just succeeded reset it: a fresh window
+                await _ensure_rows(session, [key], now)
+                await session.execute(charge.where(table.c.key == key.key))
+                continue
+            await session.rollback()
+            ends = as_utc(started) + limits.window
+            return max(1, int((ends - now).total_seconds()) + 1)
         await session.commit()
     return 0
 
