@@ -78,7 +78,7 @@ def uses_pooler(settings: DatabaseSettings, url: str) -> bool:
 
 
 def asyncpg_connect_args(settings: DatabaseSettings, *, pooler: bool) -> dict[str, Any]:
-    """Keyword arguments for ``asyncpg.connect`` shared by the engine and the fast path.
+    """Keyword arguments for ``asyncpg.connect`` shared by the engine and the read path.
 
     Behind a transaction-mode pooler asyncpg must not cache prepared statements: the next
     transaction may run on another server connection.

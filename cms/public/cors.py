@@ -1,4 +1,4 @@
-"""CORS of the public API, importable without FastAPI (the Lambda fast path uses it too)."""
+"""CORS of the public API, importable without FastAPI (the Lambda read path uses it too)."""
 
 from __future__ import annotations
 
