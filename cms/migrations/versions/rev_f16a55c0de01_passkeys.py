@@ -48,9 +48,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_admin_passkeys")),
         sa.UniqueConstraint("credential_id", name=op.f("uq_admin_passkeys_credential_id")),
     )
-    op.create_index(
-        op.f("ix_admin_passkeys_user_id"), "admin_passkeys", ["user_id"], unique=False
-    )
+    op.create_index(op.f("ix_admin_passkeys_user_id"), "admin_passkeys", ["user_id"], unique=False)
     op.create_table(
         "admin_passkey_challenges",
         sa.Column("id", sa.String(length=64), nullable=False),
