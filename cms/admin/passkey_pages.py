@@ -133,7 +133,7 @@ class PasskeysView(BaseView):
         return RedirectResponse(url, status_code=303)
 
     @expose("/passkeys/options", methods=["POST"], identity="passkeys-options")
-    async def registration_options(self, request: Request) -> Response:
+    async def creation_options(self, request: Request) -> Response:
         """Options for ``navigator.credentials.create``; the challenge goes in a cookie."""
         user_id = int(request.state.admin_user_id)
         try:

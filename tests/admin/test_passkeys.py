@@ -224,8 +224,11 @@ async def test_refusals_of_a_sign_in(
     late = await client.post("/admin/passkey/login", json=passkey.sign_in(options, ORIGIN))
     assert late.status_code == 400 and "expired" in late.json()["error"]
 
-    not_json = await client.post("/admin/passkey/login", content=b"{", headers={})
-    assert not_json.status_code == 400
+    not_json = await client.post("/admin/passkey/login", content=b"{")
+    assert not_json.status_code == 400 and not_json.json()["error"] == "The request is not JSON."
+    cross_site = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
+    for path in ("/admin/passkey/options", "/admin/passkey/login"):
+        assert (await client.post(path, headers=cross_site)).status_code == 403
     assert await count(engine, AdminSession) == 1  # only the registering one
 
 
