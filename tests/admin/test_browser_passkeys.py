@@ -40,12 +40,13 @@ async def test_register_a_passkey_and_sign_in_with_it_in_chromium(passkey_server
             context = await browser.new_context(viewport={"width": 1280, "height": 900})
             page = await context.new_page()
             problems: list[str] = []
-            page.on(
-                "console",
-                lambda m: problems.append(m.text)
-                if m.type == "error" and not m.text.startswith("Failed to load resource")
-                else None,
-            )
+
+            def on_console(message: playwright_api.ConsoleMessage) -> None:
+                # Refusals are deliberate here (a deleted passkey): their status lines are not.
+                if message.type == "error" and not message.text.startswith("Failed to load"):
+                    problems.append(message.text)
+
+            page.on("console", on_console)
             page.on("pageerror", lambda error: problems.append(str(error)))
             cdp = await context.new_cdp_session(page)
             await cdp.send("WebAuthn.enable")
