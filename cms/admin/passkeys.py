@@ -95,6 +95,16 @@ NAME_MAX = 100
 RP_NAME = "Portfolio CMS"
 _TRANSPORTS = {t.value for t in AuthenticatorTransport}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
+# What the library (or the standard library under it) raises on a malformed answer.
+_MALFORMED = (
+    WebAuthnException,
+    ValueError,
+    TypeError,
+    KeyError,
+    IndexError,
+    AttributeError,
+    RecursionError,
+)
 
 
 class PasskeyRefused(Exception):
@@ -162,7 +172,7 @@ async def read_json(request: Request) -> Any:
             raise PasskeyRefused("The request is too large.", 413)
     try:
         return json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError):
         raise PasskeyRefused("The request is not JSON.") from None
 
 
@@ -232,7 +242,7 @@ def _check_client_data(
     """The answer's own claims, checked first for a precise message (the library re-checks)."""
     try:
         client = parse_client_data_json(client_data_json)
-    except WebAuthnException:
+    except _MALFORMED:
         raise PasskeyRefused("The passkey's answer is malformed.") from None
     if client.type != kind or bytes_to_base64url(client.challenge) != challenge:
         raise PasskeyRefused("The passkey answered another request. Please try again.")
@@ -274,7 +284,7 @@ def parse_registration(credential: object) -> RegistrationCredential:
     """The browser's answer to ``create()``, parsed; refused if it is not one."""
     try:
         return parse_registration_credential_json(credential)  # type: ignore[arg-type]
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except _MALFORMED:
         raise PasskeyRefused("That is not a passkey's answer.") from None
 
 
@@ -293,7 +303,7 @@ def verify_registration(
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError) as exc:
+    except _MALFORMED as exc:
         raise PasskeyRefused(f"The passkey was not accepted: {exc}") from None
     return verified.credential_id, verified.credential_public_key, verified.sign_count
 
@@ -315,7 +325,7 @@ def parse_assertion(credential: object) -> AuthenticationCredential:
     """The browser's answer to ``get()``, parsed; refused if it is not one."""
     try:
         return parse_authentication_credential_json(credential)  # type: ignore[arg-type]
-    except (WebAuthnException, ValueError, TypeError, KeyError):
+    except _MALFORMED:
         raise PasskeyRefused("That is not a passkey's answer.") from None
 
 
@@ -343,7 +353,7 @@ def verify_assertion(
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except (WebAuthnException, ValueError):
+    except _MALFORMED:
         raise PasskeyRefused("The passkey's signature was not accepted.", 401) from None
     return int(verified.new_sign_count)
 

@@ -6,6 +6,7 @@ ceremony is exercised in ``test_browser_passkeys.py``.
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -226,6 +227,13 @@ async def test_refusals_of_a_sign_in(
 
     not_json = await client.post("/admin/passkey/login", content=b"{")
     assert not_json.status_code == 400 and not_json.json()["error"] == "The request is not JSON."
+    nested = await client.post("/admin/passkey/login", content=b"[" * 60_000)
+    assert nested.status_code == 400 and nested.json()["error"] == "The request is not JSON."
+    garbled = passkey.sign_in(await _options(client), ORIGIN)
+    client_data = {"type": "webauthn.get", "challenge": "A", "origin": ORIGIN}  # "A": no base64
+    garbled["response"]["clientDataJSON"] = bytes_to_base64url(json.dumps(client_data).encode())
+    malformed = await client.post("/admin/passkey/login", json=garbled)
+    assert malformed.status_code == 400 and "malformed" in malformed.json()["error"]
     cross_site = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
     for path in ("/admin/passkey/options", "/admin/passkey/login"):
         assert (await client.post(path, headers=cross_site)).status_code == 403
