@@ -17,18 +17,16 @@ from starlette.routing import Route
 from webauthn.helpers import bytes_to_base64url
 
 from cms.admin.auth import JWTCookieAuth, client_address
+from cms.admin.passkey_store import consume_challenge, find_passkey, record_use
 from cms.admin.passkeys import (
     CHALLENGE_COOKIE,
     CHALLENGE_LIFETIME,
     PasskeyRefused,
     authentication_options,
     challenge_token,
-    consume_challenge,
     expected_challenge,
-    find_passkey,
     parse_assertion,
     read_json,
-    record_use,
     relying_party,
     verify_assertion,
 )

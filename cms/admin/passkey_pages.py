@@ -18,17 +18,14 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 
 from cms.admin.auth import JWTCookieAuth
 from cms.admin.formatters import format_time
+from cms.admin.passkey_store import add_passkey, consume_challenge, delete_passkey, list_passkeys
 from cms.admin.passkeys import (
     CHALLENGE_COOKIE,
     CHALLENGE_LIFETIME,
     NAME_MAX,
     PasskeyRefused,
-    add_passkey,
     challenge_token,
-    consume_challenge,
-    delete_passkey,
     expected_challenge,
-    list_passkeys,
     parse_registration,
     read_json,
     registration_options,
