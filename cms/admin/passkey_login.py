@@ -90,7 +90,8 @@ class PasskeyLogin:
         if wait:
             logger.warning("passkey login refused: too many attempts from %s", client)
             minutes = max(1, -(-wait // 60))
-            message = f"Too many failed login attempts. Try again in {minutes} minute(s)."
+            plural = "s" if minutes != 1 else ""
+            message = f"Too many failed login attempts. Try again in {minutes} minute{plural}."
             response = self._refused(request, PasskeyRefused(message, 429))
             response.headers["Retry-After"] = str(wait)
             return response

@@ -160,6 +160,13 @@ async def test_sign_in_with_a_passkey_instead_of_password_and_code(
     page = await client.get("/admin/passkeys")
     assert "never" not in page.text
 
+    async with make_sessionmaker(engine)() as session, session.begin():
+        user = await session.get(AdminUser, owner.id)
+        assert user is not None
+        user.is_active = False
+    deactivated, _ = await _sign_in(client, passkey)
+    assert deactivated.status_code == 401
+
 
 async def test_a_replayed_sign_in_is_refused(
     admin_client: httpx.AsyncClient, engine: AsyncEngine
@@ -252,6 +259,11 @@ async def test_failed_passkey_sign_ins_count_against_the_login_throttle(
     ]
     assert statuses[:-1] == [401] * settings.login_max_failures
     assert statuses[-1] == 429
+    refused = await client.post("/admin/passkey/login", json={})
+    assert refused.status_code == 400  # not an answer: refused before it costs an attempt
+    throttled, _ = await _sign_in(client, stranger)
+    assert throttled.headers["retry-after"].isdigit()
+    assert throttled.json()["error"].startswith("Too many failed login attempts. Try again in ")
     # The same counter as passwords: this address may not try a password either.
     password = await client.post(
         LOGIN, data={"username": owner.username, "password": owner.password}
