@@ -360,3 +360,13 @@ class JWTCookieAuth(AuthenticationBackend):
     async def get_user_id(self, request: Request) -> Any:
         """The username, used by views and the audit log."""
         return getattr(request.state, "admin_username", None)
+
+    # --- hooks for other ways in (passkeys: cms.admin.passkey_login) -------------------
+    # Aliases, so that a passkey login charges the same throttle, records failures the same
+    # way and opens the very session a password (+ code) login opens.
+
+    device_nonce = _device
+    record_failure = _failed
+    finish_login = _complete
+    set_cookie = _set_cookie
+    clear_cookie = _clear_cookie

@@ -17,6 +17,8 @@ from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
 from cms.admin.guard import AdminGuard, csp_nonce
 from cms.admin.images import image_preview
+from cms.admin.passkey_login import PasskeyLogin
+from cms.admin.passkey_pages import PasskeysView
 from cms.admin.preview import preview_link
 from cms.admin.rebuild import RebuildView
 from cms.admin.resume import ResumeView
@@ -70,10 +72,12 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)
+    admin.add_view(PasskeysView.bound(settings=settings, sessionmaker=pages_sessions, auth=auth))
     routes = admin.admin.router.routes
     routes.insert(1, Mount("/assets", app=StaticFiles(directory=STATIC_DIR), name="assets"))
     # Logging out changes state: the page's script POSTs it (GET stays for plain links).
     routes.append(Route("/logout", endpoint=admin.logout, methods=["POST"], name="logout-post"))
+    routes.extend(PasskeyLogin(auth).routes())
     sqladmin_logger = logging.getLogger("sqladmin.application")
     if not any(isinstance(f, _DropOwnerErrors) for f in sqladmin_logger.filters):
         sqladmin_logger.addFilter(_DropOwnerErrors())

@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     login_device_days: int = 90
     """Lifetime of the device token a browser gets at login: it keeps its own login limit."""
     trusted_proxies: list[str] = Field(default_factory=list)
-    """Addresses or networks (CIDR) of proxies whose ``X-Forwarded-For`` is believed."""
+    """Addresses or networks (CIDR) of proxies whose ``X-Forwarded-For``/``-Proto`` is believed."""
 
     site_url: str | None = None
     """The public site built from the API, linked from the admin's dashboard."""

@@ -3,7 +3,8 @@
 ``Host`` comes from the client: it is checked against ``ALLOWED_HOSTS`` (ports ignored), and
 a redirect carries a host only when the list names it; otherwise :class:`HostGuardMiddleware`
 makes the redirect relative, so a forged ``Host`` is never echoed. ``X-Forwarded-For`` is
-believed only from ``TRUSTED_PROXIES``; on Lambda the address comes from the event itself.
+believed only from ``TRUSTED_PROXIES`` (and ``X-Forwarded-Proto``, the scheme the browser used);
+on Lambda the address comes from the event itself.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ __all__ = [
     "event_source_ip",
     "host_allowed",
     "request_host",
+    "request_scheme",
 ]
 
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -80,6 +82,24 @@ def client_address(scope: Scope, trusted_proxies: Iterable[str]) -> str:
         if not _is_trusted(hop, proxies):
             return hop[:100]
     return peer[:100]
+
+
+def request_scheme(scope: Scope, trusted_proxies: Iterable[str]) -> str:
+    """``http`` or ``https`` as the client used it: ``X-Forwarded-Proto`` only from a trusted proxy.
+
+    A proxy that ends TLS talks plain HTTP to the app; its header says what the browser used.
+    The right-most value is the nearest proxy's (what lies to its left, the client wrote).
+    """
+    scheme = str(scope.get("scheme", "http"))
+    client = scope.get("client")
+    peer = str(client[0]) if client and client[0] else ""
+    proxies = tuple(trusted_proxies)
+    if proxies and _is_trusted(peer, proxies):
+        forwarded = Headers(scope=scope).getlist("x-forwarded-proto")
+        hops = [hop.strip().lower() for value in forwarded for hop in value.split(",")]
+        if hops and hops[-1] in {"http", "https"}:
+            return hops[-1]
+    return "https" if scheme in {"https", "wss"} else "http"
 
 
 def event_source_ip(event: Mapping[str, Any]) -> str | None:

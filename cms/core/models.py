@@ -1,5 +1,5 @@
-"""The system's own tables: content version, owner accounts and their sessions, throttling,
-audit log, rebuild state, documents, API tokens.
+"""The system's own tables: content version, owner accounts, their sessions and passkeys,
+throttling, audit log, rebuild state, documents, API tokens.
 
 Also the column helpers and naming convention every table shares (the CV's tables are in
 :mod:`cms.content.models`).
@@ -12,6 +12,7 @@ from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, Text, func
 from sqlmodel import Field, SQLModel
 
 __all__ = [
+    "AdminPasskey",
     "AdminSession",
     "AdminUser",
     "ApiToken",
@@ -19,6 +20,7 @@ __all__ = [
     "ContentVersion",
     "LoginAttempt",
     "LoginThrottle",
+    "PasskeyChallenge",
     "RecoveryCode",
     "RebuildState",
     "StoredResponse",
@@ -142,6 +144,40 @@ class RecoveryCode(SQLModel, table=True):
     user_id: int = Field(foreign_key="admin_users.id", index=True, ondelete="CASCADE")
     code_hash: str = Field(max_length=64)
     used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+
+class AdminPasskey(SQLModel, table=True):
+    """A passkey (WebAuthn credential) that logs its account in without password or code."""
+
+    __tablename__ = "admin_passkeys"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="admin_users.id", index=True, ondelete="CASCADE")
+    credential_id: str = Field(max_length=1400, sa_column_kwargs={"unique": True})
+    """The credential's id, base64url (at most 1023 bytes, as WebAuthn allows)."""
+    public_key: bytes = Field(sa_type=LargeBinary)
+    """The credential's COSE public key, as the authenticator gave it at registration."""
+    sign_count: int = Field(default=0, sa_type=BigInteger)
+    """The authenticator's signature counter (32 bits, unsigned) at the last login."""
+    transports: list[str] = json_list_field()
+    """How the browser reaches the authenticator (``internal``, ``usb``, ``hybrid``…)."""
+    name: str = Field(max_length=100)
+    created_at: datetime = timestamp_field()
+    last_used_at: datetime | None = Field(default=None, sa_type=DateTime(timezone=True))
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PasskeyChallenge(SQLModel, table=True):
+    """A passkey challenge already answered: each one is accepted once (``cms.admin.passkeys``)."""
+
+    __tablename__ = "admin_passkey_challenges"
+
+    id: str = Field(primary_key=True, max_length=64)
+    """SHA-256 hex of the challenge."""
+    expires_at: datetime = Field(sa_type=DateTime(timezone=True))
+    """After this the challenge is refused anyway: the row may go."""
 
 
 class LoginThrottle(SQLModel, table=True):

@@ -146,6 +146,9 @@ async def test_back_office_pages_have_no_serious_violations(
 
             await page.goto(f"{base}/admin/work/create")
             problems["create form"] = await _violations(page, axe_source)
+
+            await page.goto(f"{base}/admin/passkeys")
+            problems["passkeys"] = await _violations(page, axe_source)
         finally:
             await browser.close()
     failing = {name: found for name, found in problems.items() if found}

@@ -5,7 +5,7 @@ encrypted with the key derived from the ``SECRET_KEY`` of the settings in force 
 the app then reads them with). The downgrade decrypts them again.
 
 Revision ID: f17e0c7e0a02
-Revises: e15ed1a5e001
+Revises: f16a55c0de01
 Create Date: 2026-12-06 07:00:00
 """
 
@@ -21,7 +21,7 @@ from cms.core.encryption import decrypt, encrypt, is_encrypted
 
 # revision identifiers, used by Alembic.
 revision: str = "f17e0c7e0a02"
-down_revision: str | Sequence[str] | None = "e15ed1a5e001"
+down_revision: str | Sequence[str] | None = "f16a55c0de01"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
