@@ -209,6 +209,7 @@ class AdminGuard:
         if refusal is None and scope["method"] not in SAFE_METHODS:
             login = _is_login(scope)
             if not login and (to_login := await self.auth.unless_logged_in(Request(scope))):
+                to_login.headers["Connection"] = "close"  # stop the client sending the body
                 return to_login, receive
             receive = capped_receive(scope, receive, self._body_limit(scope))
             if not login:

@@ -50,6 +50,7 @@ async def test_a_request_without_a_session_goes_to_login_with_its_body_unread(
 
     assert response.status_code == 302
     assert response.headers["location"].endswith("/admin/login")
+    assert response.headers["connection"] == "close"
     assert upload.pulled == 0
 
 
