@@ -32,6 +32,7 @@ from cms.admin.errors import ErrorPages
 from cms.core.bodylimit import BodyTooLarge, capped_receive
 from cms.core.config import Settings
 from cms.core.hosts import host_allowed, request_host
+from cms.media.processing import describe_size
 
 __all__ = [
     "SECURITY_HEADERS",
@@ -103,6 +104,13 @@ def _changes_state(scope: Scope) -> bool:
 def _is_login(scope: Scope) -> bool:
     # The login form counts malformed attempts against the throttle itself.
     return str(scope["path"]).endswith("/login")
+
+
+def _too_large(limit: int) -> str:
+    return (
+        f"Too much to send at once: at most {describe_size(limit)} ({limit:,} bytes) are "
+        "accepted here. Choose a smaller file or shorten the text, then try again."
+    )
 
 
 async def _read_body(receive: Receive) -> bytes:
@@ -200,7 +208,7 @@ class AdminGuard:
         except Exception as exc:
             if started:
                 raise
-            response = await self._failure(scope, exc)
+            response = await self.pages.for_exception(scope, exc)
         await response(scope, receive, send_with_headers)
 
     async def _screen(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
@@ -211,12 +219,15 @@ class AdminGuard:
             if not login and (to_login := await self.auth.unless_logged_in(Request(scope))):
                 to_login.headers["Connection"] = "close"  # stop the client sending the body
                 return to_login, receive
-            receive = capped_receive(scope, receive, self._body_limit(scope))
-            if not login:
-                body = await _read_body(receive)
-                if await _form_has_controls(scope, body):
-                    refusal = (400, "The form holds control characters; remove them and try again.")
-                receive = _replaying(body, receive)
+            limit = self._body_limit(scope)
+            try:
+                body = await _read_body(capped_receive(scope, receive, limit))
+            except BodyTooLarge as exc:
+                headers = dict(exc.headers) if exc.headers else None
+                return await self.pages.page(scope, 413, _too_large(exc.limit), headers), receive
+            if not login and await _form_has_controls(scope, body):
+                refusal = (400, "The form holds control characters; remove them and try again.")
+            receive = _replaying(body, receive)
         if refusal is not None:
             return await self.pages.page(scope, *refusal), receive
         return None, receive
@@ -227,12 +238,6 @@ class AdminGuard:
         if _content_type(scope) == "multipart/form-data":
             return self.upload_max_bytes
         return self.body_max_bytes
-
-    async def _failure(self, scope: Scope, exc: Exception) -> Response:
-        if isinstance(exc, BodyTooLarge):
-            headers = dict(exc.headers) if exc.headers else None
-            return await self.pages.page(scope, exc.status_code, exc.detail, headers)
-        return await self.pages.for_exception(scope, exc)
 
     async def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)

@@ -20,17 +20,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.core.jsonerror import error_response
 
-__all__ = ["BodyLimit", "BodyTooLarge", "capped_receive", "describe_limit", "limits_by_path"]
-
-
-def describe_limit(limit: int) -> str:
-    """``5242880`` → ``"5,242,880 bytes (5 MB)"``: the limit as a refusal states it."""
-    megabytes = limit / 1024 / 1024
-    if megabytes >= 1:
-        friendly = f"{megabytes:.1f}".removesuffix(".0") + " MB"
-    else:
-        friendly = f"{max(1, round(limit / 1024))} KB"
-    return f"{limit:,} bytes ({friendly})"
+__all__ = ["BodyLimit", "BodyTooLarge", "capped_receive", "limits_by_path"]
 
 
 class BodyTooLarge(HTTPException):
@@ -38,7 +28,7 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, limit: int) -> None:
         self.limit = limit
-        message = f"The request body is too large: at most {describe_limit(limit)} are accepted."
+        message = f"The request body is too large: at most {limit:,} bytes are accepted."
         super().__init__(413, message, headers={"Connection": "close"})
 
 

@@ -71,7 +71,7 @@ async def test_a_form_over_body_max_bytes_is_a_413_page_naming_the_limit(
     for response in (declared, streamed):
         assert response.status_code == 413
         assert response.headers["content-type"].startswith("text/html")
-        assert "at most 1,048,576 bytes (1 MB)" in response.text
+        assert "at most 1 MB (1,048,576 bytes)" in response.text
         assert response.headers["x-frame-options"] == "DENY"
     assert upload.pulled <= limit // CHUNK + 1
     assert await count(engine, Work) == 0
@@ -95,7 +95,7 @@ async def test_the_login_form_has_its_own_small_cap_and_counts_no_attempt(
 
     for response in (declared, streamed):
         assert response.status_code == 413
-        assert "at most 16,384 bytes (16 KB)" in response.text
+        assert "at most 16 KB (16,384 bytes)" in response.text
     assert upload.pulled <= 1
     assert await count(engine, LoginAttempt) == 0
     assert await count(engine, LoginThrottle) == 0

@@ -130,7 +130,7 @@ async def test_a_file_far_over_the_limit_is_a_413_page_naming_the_limit(
 
     assert response.status_code == 413
     assert response.headers["content-type"].startswith("text/html")
-    assert "at most 11,534,336 bytes (11 MB)" in response.text
+    assert "at most 11 MB (11,534,336 bytes)" in response.text
     assert await count(engine, Basics) == 0
     assert await count(engine, Media) == 0
 
