@@ -17,6 +17,7 @@ from cms import __version__
 from cms.admin import mount_admin
 from cms.content.publish import ensure_published
 from cms.content.session import make_sessionmaker
+from cms.core.bodylimit import BodyLimit, limits_by_path
 from cms.core.config import Settings, get_settings
 from cms.core.db import create_engine
 from cms.core.errors import ErrorResponse, install_error_handlers
@@ -25,6 +26,7 @@ from cms.public.docs import install_docs
 from cms.public.health import router as health_router
 from cms.public.readpath import ReadPath
 from cms.public.routes import router as api_router
+from cms.public.sync import RESUME
 from cms.public.sync import router as sync_router
 
 __all__ = ["create_app", "create_full_app"]
@@ -78,6 +80,9 @@ def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None
     app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
     install_error_handlers(app)
+    # Every body is capped before it is read; cms.admin.guard narrows the admin's by form.
+    limits = {"/admin": settings.upload_max_bytes, RESUME: settings.resume_max_bytes}
+    app.add_middleware(BodyLimit, limit=limits_by_path(limits, default=settings.body_max_bytes))
     app.include_router(health_router)
     if docs:
         install_docs(app)

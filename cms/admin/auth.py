@@ -48,6 +48,7 @@ __all__ = [
     "COOKIE_NAME",
     "CONTROL_CHARACTERS",
     "DEVICE_COOKIE",
+    "LOGIN_MAX_BYTES",
     "PENDING_COOKIE",
     "JWTCookieAuth",
     "client_address",
@@ -64,6 +65,8 @@ PENDING_LIFETIME = timedelta(minutes=5)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 """Characters no form field or query of the back office may hold (tab and newlines may)."""
 _USERNAME_MAX = 100
+LOGIN_MAX_BYTES = 16 * 1024
+"""The most a login form may send: a username, the longest password (percent-encoded), a code."""
 
 
 def client_address(request: Request, settings: Settings) -> str:
@@ -356,6 +359,13 @@ class JWTCookieAuth(AuthenticationBackend):
         request.state.admin_user_id = user.id
         request.state.admin_session_key = row.id
         return True
+
+    async def unless_logged_in(self, request: Request) -> Response | None:
+        """``None`` for a request of a live session; else the way to the login page."""
+        answer = await self.authenticate(request)
+        if answer is True:
+            return None
+        return answer if isinstance(answer, Response) else self._to_login(request)
 
     async def get_user_id(self, request: Request) -> Any:
         """The username, used by views and the audit log."""

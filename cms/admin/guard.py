@@ -8,6 +8,13 @@ field, are refused with 400 before SQLAdmin (or the database) sees them. Every a
 the security headers and a Content-Security-Policy whose script nonce is made per request
 (templates read it with ``csp_nonce(request)``); every failure is an HTML page
 (:mod:`cms.admin.errors`).
+
+A body is read only from a live session (the login form aside), and only up to its limit
+(:mod:`cms.core.bodylimit`): ``BODY_MAX_BYTES`` for a form, ``Settings.upload_max_bytes`` for
+one with a file, :data:`~cms.admin.auth.LOGIN_MAX_BYTES` for the login form; over it, a 413
+page. Without a session a request goes to the login page with its body unread. ``HEAD`` is
+answered as the ``GET`` of the same path, refusals included, without the body: it never reaches
+a handler the ``GET`` would not.
 """
 
 from __future__ import annotations
@@ -17,12 +24,15 @@ from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers, UploadFile
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cms.admin.auth import CONTROL_CHARACTERS
+from cms.admin.auth import CONTROL_CHARACTERS, LOGIN_MAX_BYTES, JWTCookieAuth
 from cms.admin.errors import ErrorPages
+from cms.core.bodylimit import BodyTooLarge, capped_receive
 from cms.core.config import Settings
 from cms.core.hosts import host_allowed, request_host
+from cms.media.processing import describe_size
 
 __all__ = [
     "SECURITY_HEADERS",
@@ -96,6 +106,13 @@ def _is_login(scope: Scope) -> bool:
     return str(scope["path"]).endswith("/login")
 
 
+def _too_large(limit: int) -> str:
+    return (
+        f"Too much to send at once: at most {describe_size(limit)} ({limit:,} bytes) are "
+        "accepted here. Choose a smaller file or shorten the text, then try again."
+    )
+
+
 async def _read_body(receive: Receive) -> bytes:
     chunks = []
     while True:
@@ -108,8 +125,12 @@ async def _read_body(receive: Receive) -> bytes:
     return b"".join(chunks)
 
 
+def _content_type(scope: Scope) -> str:
+    return Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+
+
 async def _form_has_controls(scope: Scope, body: bytes) -> bool:
-    content_type = Headers(scope=scope).get("content-type", "").split(";")[0].strip().lower()
+    content_type = _content_type(scope)
     if content_type == "application/x-www-form-urlencoded":
         pairs = parse_qsl(body.decode("latin-1"), keep_blank_values=True)
         return any(CONTROL_CHARACTERS.search(k + v) for k, v in pairs)
@@ -137,15 +158,23 @@ async def _form_has_controls(scope: Scope, body: bytes) -> bool:
 class AdminGuard:
     """Refuse what the back office must not read; headers and error pages on every answer."""
 
-    def __init__(self, app: ASGIApp, *, settings: Settings, pages: ErrorPages) -> None:
+    def __init__(
+        self, app: ASGIApp, *, settings: Settings, pages: ErrorPages, auth: JWTCookieAuth
+    ) -> None:
         self.app = app
         self.pages = pages
+        self.auth = auth
         self.allowed_hosts = settings.allowed_hosts
+        self.body_max_bytes = settings.body_max_bytes
+        self.upload_max_bytes = settings.upload_max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
         is_static = "/statics/" in scope["path"] or "/assets/" in scope["path"]
         nonce = secrets.token_urlsafe(18)
         scope[_NONCE_KEY] = nonce
@@ -167,25 +196,48 @@ class AdminGuard:
                         headers.append((name.lower().encode(), value.encode()))
                 if not is_static and b"cache-control" not in present:
                     headers.append((b"cache-control", b"no-store"))
+            elif head and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
 
-        refusal = await self._refusal(scope)
-        if refusal is None and scope["method"] not in SAFE_METHODS and not _is_login(scope):
-            body = await _read_body(receive)
-            if await _form_has_controls(scope, body):
-                refusal = (400, "The form holds control characters; remove them and try again.")
-            receive = _replaying(body, receive)
-        if refusal is not None:
-            response = await self.pages.page(scope, *refusal)
-            await response(scope, receive, send_with_headers)
-            return
         try:
-            await self.app(scope, receive, send_with_headers)
+            response, receive = await self._screen(scope, receive)
+            if response is None:
+                await self.app(scope, receive, send_with_headers)
+                return
         except Exception as exc:
             if started:
                 raise
             response = await self.pages.for_exception(scope, exc)
-            await response(scope, receive, send_with_headers)
+        await response(scope, receive, send_with_headers)
+
+    async def _screen(self, scope: Scope, receive: Receive) -> tuple[Response | None, Receive]:
+        """A refusal to answer instead of the app, and the ``receive`` the app reads from."""
+        refusal = await self._refusal(scope)
+        if refusal is None and scope["method"] not in SAFE_METHODS:
+            login = _is_login(scope)
+            if not login and (to_login := await self.auth.unless_logged_in(Request(scope))):
+                to_login.headers["Connection"] = "close"  # stop the client sending the body
+                return to_login, receive
+            limit = self._body_limit(scope)
+            try:
+                body = await _read_body(capped_receive(scope, receive, limit))
+            except BodyTooLarge as exc:
+                headers = dict(exc.headers) if exc.headers else None
+                return await self.pages.page(scope, 413, _too_large(exc.limit), headers), receive
+            if not login and await _form_has_controls(scope, body):
+                refusal = (400, "The form holds control characters; remove them and try again.")
+            receive = _replaying(body, receive)
+        if refusal is not None:
+            return await self.pages.page(scope, *refusal), receive
+        return None, receive
+
+    def _body_limit(self, scope: Scope) -> int:
+        if _is_login(scope):
+            return LOGIN_MAX_BYTES
+        if _content_type(scope) == "multipart/form-data":
+            return self.upload_max_bytes
+        return self.body_max_bytes
 
     async def _refusal(self, scope: Scope) -> tuple[int, str] | None:
         headers = Headers(scope=scope)

@@ -58,7 +58,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
         title="Portfolio CMS",
         templates_dir=str(TEMPLATES_DIR),
         authentication_backend=auth,
-        middlewares=[Middleware(AdminGuard, settings=settings, pages=pages)],
+        middlewares=[Middleware(AdminGuard, settings=settings, pages=pages, auth=auth)],
     )
     auth.templates = pages.templates = admin.templates
     admin.templates.env.globals["write_problems"] = write_problems

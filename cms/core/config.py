@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     """The largest image file the back office accepts."""
     media_max_pixels: int = Field(default=50_000_000, ge=1)
     """The most pixels an uploaded image may declare (decompression bombs are refused)."""
+    body_max_bytes: int = Field(default=1024 * 1024, ge=1024)  # 1 MiB
+    """The largest request body without a file: a back-office form, any request but
+    ``PUT /api/v1/resume``; also what a form with a file may send besides the file."""
 
     build_hook_urls: list[str] = Field(default_factory=list)
     """Deploy/build hooks POSTed after content changes (Netlify, Vercel, Cloudflare Pages, GitHub
@@ -105,6 +108,11 @@ class Settings(BaseSettings):
         if self.media_storage == "s3" and not self.media_s3_bucket:
             raise ValueError("MEDIA_S3_BUCKET must be set when MEDIA_STORAGE=s3")
         return self
+
+    @property
+    def upload_max_bytes(self) -> int:
+        """The largest back-office form with a file: the largest file it takes, plus the form."""
+        return max(self.media_max_bytes, self.resume_max_bytes) + self.body_max_bytes
 
     @property
     def is_dev(self) -> bool:

@@ -3,9 +3,12 @@
 The import rules of ``cms import`` apply: the document is checked (problems refuse it, values
 kept as written come back as warnings), an empty document needs ``?allow_empty=true``, and the
 current CV is backed up before the new one replaces it, all in one transaction. ``If-Match``
-with the ETag of the current ``/api/v1/resume`` guards against overwriting a newer edit (412);
-``?dry_run=true`` answers the changes without writing. Without a token the read path answers
-405, as for any write to the public API.
+with the ETag of the current ``/api/v1/resume`` guards against overwriting a newer edit (412):
+the check locks the content version it names until the write commits, so of concurrent PUTs
+with one ETag one writes and the others get 412. ``?dry_run=true`` answers the changes without
+writing. A body over ``RESUME_MAX_BYTES`` is refused with 413 before it is read
+(:mod:`cms.core.bodylimit`). Without a token the read path answers 405, as for any write to
+the public API.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 
 from cms.content import transfer
@@ -27,11 +30,11 @@ from cms.core.deps import SessionDep
 from cms.core.errors import ErrorResponse
 from cms.core.etags import if_none_match
 from cms.core.jsonerror import error_response
-from cms.core.models import StoredResponse
+from cms.core.models import ContentVersion, StoredResponse
 from cms.core.tokenhash import WRITE_RESUME
 from cms.public.preview import NO_STORE, require_token
 
-__all__ = ["ResumeSyncResult", "router"]
+__all__ = ["RESUME", "ResumeSyncResult", "router"]
 
 RESUME = "/api/v1/resume"
 
@@ -52,13 +55,36 @@ class ResumeSyncResult(BaseModel):
     """The ETag of ``/api/v1/resume`` after the write."""
 
 
-async def _current_etag(session: SessionDep) -> str | None:
-    version = await current_content_version(session)
+async def _etag(session: SessionDep, version: int) -> str | None:
     statement = select(col(StoredResponse.etag)).where(
         col(StoredResponse.path) == RESUME, col(StoredResponse.version) == version
     )
     etag: str | None = await session.scalar(statement)
     return etag
+
+
+async def _current_etag(session: SessionDep) -> str | None:
+    return await _etag(session, await current_content_version(session))
+
+
+async def _matches(session: SessionDep, if_match: str, *, lock: bool) -> bool:
+    """Whether ``If-Match`` names the current CV; with ``lock``, it stays current until commit.
+
+    The lock is an update of the content version row on condition that it still holds the
+    version checked: another transaction's update waits for ours (a row lock on PostgreSQL,
+    the write lock on SQLite), then finds the version moved and changes nothing.
+    """
+    version = await current_content_version(session)
+    if not if_none_match(if_match, await _etag(session, version) or ""):
+        return False
+    if not lock:
+        return True
+    claimed = await session.execute(
+        update(ContentVersion)
+        .where(col(ContentVersion.id) == 1, col(ContentVersion.version) == version)
+        .values(version=col(ContentVersion.version), updated_at=col(ContentVersion.updated_at))
+    )
+    return bool(claimed.rowcount)  # type: ignore[attr-defined]
 
 
 def _problem(problem: Problem) -> dict[str, str]:
@@ -105,7 +131,7 @@ async def put_resume(
     result = ResumeSyncResult(
         written=False, changes=transfer.describe_changes(found), warnings=warnings
     )
-    if if_match is not None and not if_none_match(if_match, await _current_etag(session) or ""):
+    if if_match is not None and not await _matches(session, if_match, lock=not dry_run):
         raise HTTPException(412, "The CV changed since that ETag; fetch it again")
     if not dry_run:  # the check above and the write: one transaction
         backup, _ = await transfer.replace_with_backup(

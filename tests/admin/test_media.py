@@ -101,9 +101,10 @@ async def test_an_uploaded_photo_is_stored_served_and_described_publicly(
         (svg_with_script(), "logo.svg", "SVG images are not accepted (they can carry scripts)"),
         (b"just some words", "holiday.jpg", "This file is not an image"),
         (bomb_png(), "bomb.png", "The image has too many pixels"),
-        (b"\xff\xd8\xff" + bytes(20 * 1024 * 1024), "huge.jpg", "The file is 20 MB; images"),
+        # Over MEDIA_MAX_BYTES (10 MB) but within the form's cap: explained next to the field.
+        (b"\xff\xd8\xff" + bytes(21 * 512 * 1024), "huge.jpg", "The file is 10.5 MB; images"),
     ],
-    ids=["svg", "text-renamed-jpg", "bomb", "20-megabytes"],
+    ids=["svg", "text-renamed-jpg", "bomb", "10.5-megabytes"],
 )
 async def test_a_refused_file_is_explained_next_to_the_field_and_nothing_is_written(
     admin_client: httpx.AsyncClient, engine: AsyncEngine, data: bytes, name: str, message: str
@@ -115,6 +116,21 @@ async def test_a_refused_file_is_explained_next_to_the_field_and_nothing_is_writ
     assert response.status_code == 400
     (shown,) = error_next_to(response.text, "image_upload")
     assert shown.startswith(message), shown
+    assert await count(engine, Basics) == 0
+    assert await count(engine, Media) == 0
+
+
+async def test_a_file_far_over_the_limit_is_a_413_page_naming_the_limit(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    huge = b"\xff\xd8\xff" + bytes(20 * 1024 * 1024)
+    response = await admin_client.post(
+        "/admin/basics/create", data=BASICS_FORM, files=_file(huge, "huge.jpg")
+    )
+
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("text/html")
+    assert "at most 11 MB (11,534,336 bytes)" in response.text
     assert await count(engine, Basics) == 0
     assert await count(engine, Media) == 0
 
