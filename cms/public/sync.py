@@ -10,6 +10,7 @@ with the ETag of the current ``/api/v1/resume`` guards against overwriting a new
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -34,6 +35,9 @@ from cms.public.preview import NO_STORE, require_token
 __all__ = ["ResumeSyncResult", "router"]
 
 RESUME = "/api/v1/resume"
+_BACKUP_FAILED = "The current CV could not be backed up to BACKUP_DIR; nothing was written"
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["resume"])
 
@@ -108,9 +112,17 @@ async def put_resume(
     if if_match is not None and not if_none_match(if_match, await _current_etag(session) or ""):
         raise HTTPException(412, "The CV changed since that ETag; fetch it again")
     if not dry_run:  # the check above and the write: one transaction
-        backup, _ = await transfer.replace_with_backup(
-            session, document, backup_dir=Path(settings.backup_dir), actor=f"token {actor}"
-        )
+        try:
+            backup, _ = await transfer.replace_with_backup(
+                session,
+                document,
+                backup_dir=Path(settings.backup_dir),
+                keep=settings.backup_retention,
+                actor=f"token {actor}",
+            )
+        except transfer.BackupError as exc:  # the server's setup, not the database: no 503
+            logger.error("resume sync refused: %s", exc)
+            raise HTTPException(500, _BACKUP_FAILED) from None
         await session.commit()
         result.written, result.backup = True, None if backup is None else backup.name
         result.etag = await _current_etag(session)
