@@ -4,7 +4,9 @@ Python's ``json`` accepts documents the rest of the system cannot hold: nesting 
 exhaust the interpreter's recursion (``RecursionError``), integers longer than ``int`` converts
 (``ValueError``), ``NaN`` and ``1e999``, NUL characters and lone surrogates, which PostgreSQL
 refuses only at commit. :func:`parse_json` refuses each one with the JSON path of its value,
-before anything else reads the document. Standard library only.
+before anything else reads the document. Depth and the number of values are read from the text
+first (strings blanked out, at the speed of a regular expression), so the per-value work that
+follows is bounded whatever a document holds. Standard library only.
 """
 
 from __future__ import annotations
@@ -15,12 +17,21 @@ import re
 from itertools import accumulate
 from typing import Any
 
-__all__ = ["MAX_DEPTH", "MAX_NUMBER_CHARS", "JSONLimitError", "PathParts", "parse_json"]
+__all__ = [
+    "MAX_DEPTH",
+    "MAX_NUMBER_CHARS",
+    "MAX_VALUES",
+    "JSONLimitError",
+    "PathParts",
+    "parse_json",
+]
 
 MAX_DEPTH = 32
 """The deepest nesting of arrays and objects (a JSON Resume document needs 5)."""
 MAX_NUMBER_CHARS = 40
 """The longest number, as written (a rating is 1 character, a float's digits at most 17)."""
+MAX_VALUES = 100_000
+"""The most values (strings, numbers, arrays …) in one document; a long CV holds a few thousand."""
 
 PathParts = tuple[str | int, ...]
 """Where a value is: keys and indexes from the document's root."""
@@ -29,6 +40,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _TOKEN = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"|[\[\]{},:]', re.DOTALL)
 _DEPTH_CHANGE = {"[": 1, "{": 1, "]": -1, "}": -1}
+_TOO_DEEP = f"nested deeper than {MAX_DEPTH} levels"
 
 
 class JSONLimitError(ValueError):
@@ -66,12 +78,8 @@ class _Frame:
             self.place = int(self.place) + 1
 
 
-def _too_deep(text: str) -> PathParts | None:
+def _deep_path(text: str) -> PathParts | None:
     """The path of the first array or object nested deeper than :data:`MAX_DEPTH`, if any."""
-    brackets = _NOT_BRACKET.sub("", _STRING.sub("", text))
-    if max(accumulate(_DEPTH_CHANGE[char] for char in brackets), default=0) <= MAX_DEPTH:
-        return None
-    # Rare (the document is refused): walk the tokens again, following keys and indexes.
     frames: list[_Frame] = []
     for token in _TOKEN.finditer(text):
         char = token.group()
@@ -79,13 +87,26 @@ def _too_deep(text: str) -> PathParts | None:
             if len(frames) == MAX_DEPTH:
                 return tuple(frame.place for frame in frames)
             frames.append(_Frame(is_object=char == "{"))
-        elif char in "]}":
+        elif char in "]}" and frames:
             frames.pop()
         elif char == "," and frames:
             frames[-1].next()
         elif char.startswith('"') and frames and frames[-1].wants_key:
             frames[-1].place, frames[-1].wants_key = json.loads(char), False
-    return ()
+    return None  # unbalanced brackets: not JSON, which the parse reports
+
+
+def _check_shape(text: str) -> None:
+    """Refuse too many values or too deep a nesting, from the text alone."""
+    skeleton = _STRING.sub('""', text)
+    values = sum(skeleton.count(char) for char in ",[{")
+    if values > MAX_VALUES:
+        raise JSONLimitError([((), f"holds more than {MAX_VALUES:,} values")])
+    brackets = _NOT_BRACKET.sub("", skeleton)
+    if max(accumulate(map(_DEPTH_CHANGE.__getitem__, brackets)), default=0) > MAX_DEPTH:
+        deep = _deep_path(text)
+        if deep is not None:
+            raise JSONLimitError([(deep, _TOO_DEEP)])
 
 
 def _number(text: str, convert: type[int] | type[float]) -> Any:
@@ -139,9 +160,7 @@ def parse_json(text: str) -> Any:
 
     Raises :class:`json.JSONDecodeError` when ``text`` is not JSON.
     """
-    deep = _too_deep(text)
-    if deep is not None:
-        raise JSONLimitError([(deep, f"nested deeper than {MAX_DEPTH} levels")])
+    _check_shape(text)
     document = json.loads(
         text,
         parse_int=lambda found: _number(found, int),

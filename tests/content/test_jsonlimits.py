@@ -6,7 +6,13 @@ import json
 
 import pytest
 
-from cms.content.jsonlimits import MAX_DEPTH, MAX_NUMBER_CHARS, JSONLimitError, parse_json
+from cms.content.jsonlimits import (
+    MAX_DEPTH,
+    MAX_NUMBER_CHARS,
+    MAX_VALUES,
+    JSONLimitError,
+    parse_json,
+)
 from tests.content.documents import SCHEMA_COPY, full_document
 
 
@@ -35,6 +41,7 @@ def test_documents_within_the_limits_read_as_json_reads_them(text: str) -> None:
             [(("a", 1, "c", *(0,) * (MAX_DEPTH - 3)), "nested")],
         ),
         ("[" + "1" * (MAX_NUMBER_CHARS + 1) + "]", [((0,), "a number of 41 characters")]),
+        ("[" + ",".join(["0"] * (MAX_VALUES + 1)) + "]", [((), "holds more than 100,000 values")]),
         ('{"a": -Infinity}', [(("a",), "-Infinity is not a JSON number")]),
         (
             '{"b": "\\u0000", "a\\u0000": ["ok", "\\udc00"]}',
@@ -45,7 +52,14 @@ def test_documents_within_the_limits_read_as_json_reads_them(text: str) -> None:
             ],
         ),
     ],
-    ids=["depth", "depth under keys", "long number", "infinity", "strings, in reading order"],
+    ids=[
+        "depth",
+        "depth under keys",
+        "long number",
+        "too many values",
+        "infinity",
+        "strings, in reading order",
+    ],
 )
 def test_values_over_the_limits_are_refused_by_path(
     text: str, problems: list[tuple[tuple[str | int, ...], str]]
