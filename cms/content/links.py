@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from cms.media.urls import MEDIA_PATH
 
-__all__ = ["LINK_SCHEMES", "RefusedLinkError", "check_link"]
+__all__ = ["LINK_SCHEMES", "RefusedLinkError", "check_link", "is_link"]
 
 LINK_SCHEMES = ("https", "http", "mailto", "tel")
 """The schemes a link may have."""
@@ -67,3 +67,11 @@ def check_link(value: str) -> str:
     if not urlsplit(value).netloc:
         raise ValueError(_WEB_MESSAGE)
     return value
+
+
+def is_link(value: str) -> bool:
+    """Whether ``value`` may be shown as a link (it passes :func:`check_link` and is not empty)."""
+    try:
+        return bool(check_link(value))
+    except ValueError:
+        return False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cms.content.links import RefusedLinkError, check_link
+from cms.content.links import RefusedLinkError, check_link, is_link
 
 MEDIA = "/media/0123456789abcdef0123456789abcdef/640.webp"
 
@@ -22,6 +22,7 @@ MEDIA = "/media/0123456789abcdef0123456789abcdef/640.webp"
 )
 def test_web_mail_phone_links_and_our_images_pass(link: str) -> None:
     assert check_link(link) == link
+    assert is_link(link) is bool(link)  # "" says "no link"
 
 
 @pytest.mark.parametrize(
@@ -40,6 +41,7 @@ def test_web_mail_phone_links_and_our_images_pass(link: str) -> None:
 def test_every_other_scheme_is_refused_as_a_browser_reads_it(link: str) -> None:
     with pytest.raises(RefusedLinkError, match="scheme are not allowed"):
         check_link(link)
+    assert not is_link(link)
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,4 @@ def test_links_without_a_scheme_or_malformed_are_format_errors_only(link: str) -
     with pytest.raises(ValueError) as raised:
         check_link(link)
     assert not isinstance(raised.value, RefusedLinkError)
+    assert not is_link(link)
