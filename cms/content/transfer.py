@@ -39,7 +39,6 @@ __all__ = [
     "current_document",
     "describe_changes",
     "is_empty",
-    "prune_backups",
     "replace_with_backup",
     "stored_images",
     "write_backup",
@@ -135,16 +134,15 @@ def _create(path: Path, data: bytes) -> None:
         raise
 
 
-def prune_backups(directory: Path, *, keep: int) -> list[Path]:
-    """Delete all but the newest ``keep`` backup files in ``directory``; returns the deleted."""
+def _prune_backups(directory: Path, *, keep: int, written: Path) -> None:
+    """Delete all but the newest ``keep`` backup files in ``directory``, never ``written``."""
     backups = sorted(
         (path for path in directory.iterdir() if _BACKUP_NAME.fullmatch(path.name)),
         key=_backup_order,
     )
-    deleted = backups[: max(len(backups) - keep, 0)]
-    for path in deleted:
-        path.unlink(missing_ok=True)  # another writer may have pruned it already
-    return deleted
+    for path in backups[: max(len(backups) - keep, 0)]:
+        if path != written:  # a clock set back names the newest backup as older ones
+            path.unlink(missing_ok=True)  # another writer may have pruned it already
 
 
 def write_backup(document: dict[str, Any], directory: Path, *, keep: int) -> Path:
@@ -157,13 +155,20 @@ def write_backup(document: dict[str, Any], directory: Path, *, keep: int) -> Pat
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     try:
         directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for number in range(1000):
+        # After the newest: a name freed by pruning is never taken again (it would sort first).
+        same_second = [
+            _backup_order(path)[1]
+            for path in directory.glob(f"cv-backup-{stamp}*.json")
+            if _BACKUP_NAME.fullmatch(path.name)
+        ]
+        first = max(same_second, default=-1) + 1
+        for number in range(first, first + 1000):
             path = directory / f"cv-backup-{stamp}{f'-{number}' if number else ''}.json"
             try:
                 _create(path, data)  # never overwrite an earlier backup
             except FileExistsError:
                 continue
-            prune_backups(directory, keep=keep)
+            _prune_backups(directory, keep=keep, written=path)
             return path
     except OSError as exc:
         raise BackupError(directory, exc.strerror or type(exc).__name__) from exc
