@@ -45,8 +45,12 @@ def _read_document(file: Path) -> Any:
         return load_document(file.read_bytes(), max_bytes=load_settings().resume_max_bytes)
     except OSError as exc:
         fail(f"Cannot read {file}: {exc.strerror or exc}")
-    except ResumeValidationError as exc:  # too big, or not JSON: one problem about the file
-        fail(f"{file}: {exc.problems[0].message}; nothing was written.")
+    except ResumeValidationError as exc:  # too big, not JSON, or values over the JSON limits
+        if [problem.path for problem in exc.problems] == ["$"]:  # about the file as a whole
+            fail(f"{file}: {exc.problems[0].message}; nothing was written.")
+        fail_with_problems(
+            exc.problems, f"{file}: {len(exc.problems)} problem(s); nothing was written."
+        )
 
 
 def _warn_about(warnings: list[Problem]) -> None:
@@ -87,12 +91,19 @@ def import_(
         if not sys.stdin.isatty():
             fail("Replacing the CV needs confirmation: run on a terminal, or pass --yes.")
         typer.confirm("Replace the CV with this document?", abort=True)
-    backup_dir = Path(load_settings().backup_dir)
-    backup, summary = run(
-        lambda session: transfer.replace_with_backup(
-            session, document, backup_dir=backup_dir, actor="cms import"
+    settings = load_settings()
+    try:
+        backup, summary = run(
+            lambda session: transfer.replace_with_backup(
+                session,
+                document,
+                backup_dir=Path(settings.backup_dir),
+                keep=settings.backup_retention,
+                actor="cms import",
+            )
         )
-    )
+    except transfer.BackupError as exc:
+        fail(f"{exc} (BACKUP_DIR); nothing was written.")
     if backup is not None:
         typer.echo(f"Backed up the previous CV to {backup}.")
     typer.echo(f"Imported {file}: {summary}")
@@ -144,15 +155,21 @@ def restore(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
     from cms.content.jsonresume import ResumeValidationError
 
     document = _read_document(file)
-    backup_dir = Path(load_settings().backup_dir)
+    settings = load_settings()
     try:
         previous, summary = run(
             lambda session: transfer.replace_with_backup(
-                session, document, backup_dir=backup_dir, actor="cms restore"
+                session,
+                document,
+                backup_dir=Path(settings.backup_dir),
+                keep=settings.backup_retention,
+                actor="cms restore",
             )
         )
     except ResumeValidationError as exc:
         fail_with_problems(exc.problems, f"{file}: nothing was restored.")
+    except transfer.BackupError as exc:
+        fail(f"{exc} (BACKUP_DIR); nothing was restored.")
     if previous is not None:
         typer.echo(f"Backed up the previous CV to {previous}.")
     typer.echo(f"Restored {file}: {summary}")

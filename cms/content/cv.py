@@ -11,9 +11,10 @@ from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
 from typing import Any, Final, Literal
-from urllib.parse import urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from cms.content.links import is_link
 
 __all__ = ["CV_TEMPLATES_DIR", "PAPERS", "Paper", "render_cv"]
 
@@ -36,7 +37,6 @@ _MONTHS: Final = (
     "Nov",
     "Dec",
 )
-_LINK_SCHEMES: Final = frozenset({"http", "https", "mailto", "tel"})
 
 
 def _month_year(value: Any) -> str:
@@ -67,9 +67,9 @@ def _period(entry: Mapping[str, Any]) -> str:
 
 
 def _href(value: Any) -> str | None:
-    """A URL a link may point to (web, mail, phone); anything else is shown as text only."""
+    """A URL a link may point to (:func:`cms.content.links.is_link`); else it is text only."""
     text = str(value or "").strip()
-    return text if urlsplit(text).scheme.lower() in _LINK_SCHEMES else None
+    return text if is_link(text) else None
 
 
 def _shown_url(value: Any) -> str:

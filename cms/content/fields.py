@@ -4,10 +4,12 @@ from datetime import date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import CheckConstraint, Enum
 from sqlmodel import AutoString, Field, SQLModel
 
 from cms.content.dates import DatePrecision
+from cms.content.links import RefusedLinkError, check_link
 from cms.core.models import json_dict_field, timestamp_field
 
 __all__ = [
@@ -26,19 +28,19 @@ __all__ = [
 ]
 
 
-def _check_http_url(value: str | None) -> str | None:
-    if not value:  # "" is kept: an imported document may say "no URL" that way
+def _check_link(value: str | None) -> str | None:
+    if value is None:
         return value
-    from urllib.parse import urlsplit
+    try:
+        return check_link(value)
+    except RefusedLinkError as exc:
+        # Its own error type: an import keeps a malformed link ("value_error") with a warning,
+        # never a refused one.
+        raise PydanticCustomError("refused_link", str(exc)) from None
 
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or " " in value:
-        raise ValueError("must be an absolute http(s) URL, e.g. https://example.com")
-    return value
 
-
-HttpUrlStr = Annotated[str, AfterValidator(_check_http_url)]
-"""A URL kept as typed, checked to be absolute http(s)."""
+HttpUrlStr = Annotated[str, AfterValidator(_check_link)]
+"""A link kept as typed, checked by the one link rule (:func:`cms.content.links.check_link`)."""
 
 LONG_TEXT_MAX = 10_000  # characters: a summary of several paragraphs, never megabytes
 LINE_MAX = 1_000  # characters of one list item (a highlight, a keyword)

@@ -3,10 +3,12 @@
 The codec follows each section's JSON Resume field map (:mod:`cms.content.sections`). Import
 checks a document three ways and reports every problem with its JSON path: the official schema
 and the types of our extensions (:mod:`cms.content.resume_schema`), and each section's write
-schema (lengths, emails, absolute http(s) URLs, real dates, end ≥ start, skill rating 1–5,
-:func:`cms.content.write.problems`). Only a document without problems is written, replacing the
-whole CV in the caller's transaction (:func:`cms.content.write.replace_cv`). Export renders the
-rows back into a document the schema accepts.
+schema (lengths, emails, links (:mod:`cms.content.links`), real dates, end ≥ start, skill
+rating 1–5, :func:`cms.content.write.check`). The document itself was read by
+:func:`load_document`, within the JSON limits (:mod:`cms.content.jsonlimits`). Only a document
+without problems is written, replacing the whole CV in the caller's transaction
+(:func:`cms.content.write.replace_cv`). Export renders the rows back into a document the schema
+accepts.
 
 Our extensions are extra properties, which the schema allows on every item: ``published``
 (``false`` = draft) on every list item; ``keywords`` on work (its technologies, like a
@@ -24,18 +26,17 @@ import → export gives the document back, except for these normalisations: a va
 default comes back absent (empty lists and sections, an empty ``location``, ``"featured":
 false``, ``"published": true``); a project without ``slug`` gets one made from its name; whole
 numbers come back as integers (``5.0`` → ``5``); ``meta.lastModified`` is the last change. URLs
-and emails come back as written, ``""`` included (import reports those our rules would refuse
-as warnings).
+and emails come back as written, ``""`` included (import reports malformed ones as warnings;
+a link with a scheme other than http, https, mailto or tel refuses the document).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -60,13 +61,9 @@ from cms.content.resume_schema import (
     schema_problems,
 )
 from cms.content.sections import SECTIONS, sections_in_document
+from cms.content.slugs import assign_slugs
 from cms.core.models import ContentVersion, as_utc
 from cms.media.backup import MEDIA_KEY, parse_media
-
-if TYPE_CHECKING:
-    # Imported where used: jsonschema costs ~200 ms of import, which GET /api/v1/resume on
-    # a cold Lambda must not pay (only import and `cms export` validate).
-    pass
 
 __all__ = [
     "SCHEMA_PATH",
@@ -144,7 +141,9 @@ class _Parser:
             items = document.get(name)
             if isinstance(items, list):
                 content.sections[name] = self.items(SECTIONS[name], items, (name,))
-        self.check_slugs(content.sections.get("projects", []), document.get("projects"))
+        projects = content.sections.get("projects", [])
+        for parts, message in assign_slugs(projects, document.get("projects")):
+            self.problem(parts, message)
         return content
 
     def basics(self, basics: dict[str, Any], meta: dict[str, Any]) -> Any:
@@ -274,42 +273,9 @@ class _Parser:
             values[name] = data[name]
         return values
 
-    def check_slugs(self, entries: list[Entry], items: Any) -> None:
-        """Give every project a unique slug: keep the given ones, make the missing ones."""
-        if not isinstance(items, list):
-            return
-        given: dict[str, int] = {}
-        for index, item in enumerate(items):
-            slug = item.get("slug") if isinstance(item, dict) else None
-            if not isinstance(slug, str):
-                continue
-            if slug in given:
-                self.problem(
-                    ("projects", index, "slug"),
-                    f"{slug!r} is already the slug of $.projects[{given[slug]}]",
-                )
-            given.setdefault(slug, index)
-        taken = set(given)
-        for entry in entries:
-            project = entry.row
-            if "slug" in items[project.sort_order]:
-                continue
-            project.slug = _unique_slug(project.name, taken)
-            taken.add(project.slug)
-
 
 def _known(section: Section) -> frozenset[str]:
     return frozenset(f.key for f in section.resume) | {"published"}
-
-
-def _unique_slug(name: str, taken: set[str]) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    base = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:100].strip("-")
-    base = base or "project"
-    slug, number = base, 2
-    while slug in taken:
-        slug, number = f"{base}-{number}", number + 1
-    return slug
 
 
 @dataclass(frozen=True, slots=True)

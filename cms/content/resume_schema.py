@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Integer
 
 from cms.content.basics import PROFILES
+from cms.content.jsonlimits import JSONLimitError, PathParts, parse_json
 from cms.content.record import ResumeField, Section
 from cms.content.sections import sections_in_document
 
@@ -41,9 +42,6 @@ __all__ = [
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "resume-schema-1.0.0.json"
 """The official JSON Resume v1.0.0 schema (npm ``resume-schema@1.0.0``, MIT)."""
-
-
-PathParts = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,12 +219,18 @@ def _size(count: int) -> str:
 
 
 def load_document(raw: bytes, *, max_bytes: int) -> Any:
-    """The JSON of a document file; raises :class:`ResumeValidationError` if too big or not JSON."""
+    """The JSON of a document, as every writer reads it (:func:`cms.content.jsonlimits.parse_json`).
+
+    Raises :class:`ResumeValidationError` if it is too big, not JSON or over the JSON limits.
+    """
     if len(raw) > max_bytes:
         size, limit = _size(len(raw)), _size(max_bytes)
         message = f"the document is {size}; at most {limit} are accepted (RESUME_MAX_BYTES)"
         raise ResumeValidationError([Problem("$", message)])
     try:
-        return json.loads(raw.decode("utf-8"))
+        return parse_json(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ResumeValidationError([Problem("$", f"not valid JSON: {exc}")]) from None
+    except JSONLimitError as exc:
+        found = [Problem(_json_path(parts), message) for parts, message in exc.problems]
+        raise ResumeValidationError(found) from None

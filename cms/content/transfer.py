@@ -9,6 +9,8 @@ into an empty database, backup again: the same bytes.
 from __future__ import annotations
 
 import json
+import os
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -30,6 +32,7 @@ from cms.media.models import Media, MediaVariant
 from cms.media.storage import read_variant
 
 __all__ = [
+    "BackupError",
     "SectionChanges",
     "backup_bytes",
     "changes",
@@ -102,19 +105,74 @@ def backup_bytes(document: dict[str, Any]) -> bytes:
     return (json.dumps(document, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def write_backup(document: dict[str, Any], directory: Path) -> Path:
-    """Write ``document`` to a new timestamped file in ``directory``; returns its path."""
-    directory.mkdir(parents=True, exist_ok=True)
+class BackupError(Exception):
+    """The backup of the current CV could not be written: nothing else was written either."""
+
+    def __init__(self, directory: Path, reason: str) -> None:
+        self.directory = directory
+        self.reason = reason
+        super().__init__(f"Cannot write a backup to {directory}: {reason}")
+
+
+_BACKUP_NAME = re.compile(r"cv-backup-(?P<stamp>\d{8}-\d{6})(?:-(?P<number>\d+))?\.json")
+
+
+def _backup_order(path: Path) -> tuple[str, int]:
+    found = _BACKUP_NAME.fullmatch(path.name)
+    assert found is not None
+    return found["stamp"], int(found["number"] or 0)
+
+
+def _create(path: Path, data: bytes) -> None:
+    """Write a new file only the owner can read (drafts and images are in it)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _prune_backups(directory: Path, *, keep: int, written: Path) -> None:
+    """Delete all but the newest ``keep`` backup files in ``directory``, never ``written``."""
+    backups = sorted(
+        (path for path in directory.iterdir() if _BACKUP_NAME.fullmatch(path.name)),
+        key=_backup_order,
+    )
+    for path in backups[: max(len(backups) - keep, 0)]:
+        if path != written:  # a clock set back names the newest backup as older ones
+            path.unlink(missing_ok=True)  # another writer may have pruned it already
+
+
+def write_backup(document: dict[str, Any], directory: Path, *, keep: int) -> Path:
+    """Write ``document`` to a new timestamped file in ``directory``, then keep the newest ``keep``.
+
+    The file is readable by its owner only (0600); a directory made here too (0700). Raises
+    :class:`BackupError` when the directory or the file cannot be written.
+    """
+    data = backup_bytes(document)
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    for number in range(1000):
-        path = directory / f"cv-backup-{stamp}{f'-{number}' if number else ''}.json"
-        try:
-            with path.open("xb") as file:  # never overwrite an earlier backup
-                file.write(backup_bytes(document))
-        except FileExistsError:
-            continue
-        return path
-    raise FileExistsError(f"{directory} already holds backups for {stamp}")
+    try:
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # After the newest: a name freed by pruning is never taken again (it would sort first).
+        same_second = [
+            _backup_order(path)[1]
+            for path in directory.glob(f"cv-backup-{stamp}*.json")
+            if _BACKUP_NAME.fullmatch(path.name)
+        ]
+        first = max(same_second, default=-1) + 1
+        for number in range(first, first + 1000):
+            path = directory / f"cv-backup-{stamp}{f'-{number}' if number else ''}.json"
+            try:
+                _create(path, data)  # never overwrite an earlier backup
+            except FileExistsError:
+                continue
+            _prune_backups(directory, keep=keep, written=path)
+            return path
+    except OSError as exc:
+        raise BackupError(directory, exc.strerror or type(exc).__name__) from exc
+    raise BackupError(directory, f"it already holds 1,000 backups made at {stamp}")
 
 
 def is_empty(content: CVContent) -> bool:
@@ -192,15 +250,16 @@ def describe_changes(found: dict[str, SectionChanges]) -> list[str]:
 
 
 async def replace_with_backup(
-    session: AsyncSession, document: Any, *, backup_dir: Path, actor: str
+    session: AsyncSession, document: Any, *, backup_dir: Path, keep: int, actor: str
 ) -> tuple[Path | None, str]:
-    """Back the CV up, then replace it with ``document``, in the caller's transaction.
+    """Back the CV up (keeping the newest ``keep`` backups), then replace it with ``document``.
 
-    Returns the backup's path (``None`` when the CV was empty) and a summary of the new CV.
-    Raises :class:`~cms.content.jsonresume.ResumeValidationError` before writing anything.
+    All in the caller's transaction. Returns the backup's path (``None`` when the CV was empty)
+    and a summary of the new CV. Raises :class:`~cms.content.jsonresume.ResumeValidationError`
+    or :class:`BackupError` before writing anything.
     """
     content = parse_resume(document)
     current = await current_document(session)
-    backup = write_backup(current, backup_dir) if current else None
+    backup = write_backup(current, backup_dir, keep=keep) if current else None
     await write.replace_cv(session, content=content, actor=actor)
     return backup, content.summary()

@@ -59,7 +59,10 @@ class Settings(BaseSettings):
     resume_max_bytes: int = Field(default=5 * 1024 * 1024, ge=1)  # 5 MiB
     """The largest JSON Resume document ``cms import`` and ``cms restore`` accept."""
     backup_dir: str = "backups"
-    """Where ``cms import`` writes the backup of the CV it replaces."""
+    """Where ``cms import``, ``cms restore`` and ``PUT /api/v1/resume`` back up the CV they
+    replace (files readable by their owner only)."""
+    backup_retention: int = Field(default=20, ge=1)
+    """How many backup files ``BACKUP_DIR`` keeps: older ones are deleted after each backup."""
 
     public_base_url: str | None = None
     """Where this app is reached from outside, e.g. ``https://cms.example.com``: image URLs in the

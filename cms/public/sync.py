@@ -13,6 +13,7 @@ the public API.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -37,6 +38,9 @@ from cms.public.preview import NO_STORE, require_token
 __all__ = ["RESUME", "ResumeSyncResult", "router"]
 
 RESUME = "/api/v1/resume"
+_BACKUP_FAILED = "The current CV could not be backed up to BACKUP_DIR; nothing was written"
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["resume"])
 
@@ -134,9 +138,17 @@ async def put_resume(
     if if_match is not None and not await _matches(session, if_match, lock=not dry_run):
         raise HTTPException(412, "The CV changed since that ETag; fetch it again")
     if not dry_run:  # the check above and the write: one transaction
-        backup, _ = await transfer.replace_with_backup(
-            session, document, backup_dir=Path(settings.backup_dir), actor=f"token {actor}"
-        )
+        try:
+            backup, _ = await transfer.replace_with_backup(
+                session,
+                document,
+                backup_dir=Path(settings.backup_dir),
+                keep=settings.backup_retention,
+                actor=f"token {actor}",
+            )
+        except transfer.BackupError as exc:  # the server's setup, not the database: no 503
+            logger.error("resume sync refused: %s", exc)
+            raise HTTPException(500, _BACKUP_FAILED) from None
         await session.commit()
         result.written, result.backup = True, None if backup is None else backup.name
         result.etag = await _current_etag(session)

@@ -44,6 +44,22 @@ CASES: list[tuple[str, str, type, dict[str, Any], str, str]] = [
         "Must be an absolute http(s) URL, e.g. https://example.com.",
     ),
     (
+        "script link in mixed case",
+        "project",
+        Project,
+        project_form(demo_url=" JaVaScRiPt:alert(1)"),
+        "demo_url",
+        "Links with the javascript: scheme are not allowed: use https, http, mailto or tel.",
+    ),
+    (
+        "data link",
+        "work",
+        Work,
+        work_form(url="data:text/html,<script>alert(1)</script>"),
+        "url",
+        "Links with the data: scheme are not allowed: use https, http, mailto or tel.",
+    ),
+    (
         "level above 5",
         "skill",
         Skill,
@@ -248,3 +264,16 @@ async def test_a_value_an_import_kept_is_shown_to_fix_when_edited(
     assert error_next_to(page.text, "url") == [message]
     assert saved.status_code == 400
     assert error_next_to(saved.text, "url") == [message]
+
+
+async def test_mail_phone_and_web_links_pass_the_same_rule_as_import(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    form = project_form(url="mailto:ada@example.com", demo_url="tel:+441234567890")
+
+    response = await admin_client.post("/admin/project/create", data=form)
+
+    assert response.status_code == 302, form_errors(response.text)
+    async with make_sessionmaker(engine)() as session:
+        project = (await session.scalars(select(Project))).one()
+    assert (project.url, project.demo_url) == ("mailto:ada@example.com", "tel:+441234567890")

@@ -464,6 +464,39 @@ async def test_json_resume_in_the_browser_refuses_problems_and_empty_documents(
     assert await content_version(engine) == version
 
 
+async def test_json_resume_in_the_browser_refuses_odd_json_and_script_links_inline(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    await admin_client.post("/admin/work/create", data=work_form())
+    version = await content_version(engine)
+    nul = '{"basics": {"name": "Ada"}, "work": [{"name": "Acme\\u0000"}]}'
+    deep = '{"basics": {"name": "Ada", "x": ' + "[" * 1000 + "]" * 1000 + "}}"
+    script = json.dumps({"basics": {"name": "Ada", "url": "JaVaScRiPt:alert(1)"}})
+
+    uploaded = await admin_client.post(
+        "/admin/json-resume", files={"document": ("cv.json", nul, "application/json")}
+    )
+    confirmed = await admin_client.post(
+        "/admin/json-resume", data={"document_json": nul, "confirm": "yes"}
+    )
+    too_deep = await admin_client.post("/admin/json-resume", data={"document_json": deep})
+    link = await admin_client.post("/admin/json-resume", data={"document_json": script})
+
+    for page in (uploaded, confirmed):
+        assert page.status_code == 400, page.text
+        assert 'id="resume-problems"' in page.text
+        assert (
+            "<code>$.work[0].name</code>: contains a NUL character (\\u0000), which cannot be "
+            "stored" in page.text
+        )
+    assert too_deep.status_code == 400 and "nested deeper than 32 levels" in too_deep.text
+    assert link.status_code == 400
+    assert (
+        "<code>$.basics.url</code>: Links with the javascript: scheme are not allowed" in link.text
+    )
+    assert await content_version(engine) == version
+
+
 async def test_saves_and_list_actions_say_what_they_did_and_keep_the_search(
     admin_client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:

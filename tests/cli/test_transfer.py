@@ -156,3 +156,69 @@ def test_the_official_sample_imports_with_warnings(cms: CliRunner, tmp_path: Pat
     exported = json.loads(cms.invoke(app, ["export"]).stdout)
     assert exported["projects"][0]["url"] == "missdirection.example.com"
     assert exported["basics"]["image"] == ""
+
+
+def test_odd_json_and_script_links_are_refused_with_their_paths(
+    cms: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    before = state(database_url)
+    nul = tmp_path / "nul.json"
+    nul.write_text('{"basics": {"name": "A"}, "work": [{"name": "Acme\\u0000"}]}')
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"basics": {"name": "A", "x": ' + "[" * 1000 + "]" * 1000 + "}}")
+    script = full_document()
+    script["basics"]["profiles"][0]["url"] = "JaVaScRiPt:alert(1)"
+
+    refused = {
+        "nul": cms.invoke(app, ["import", str(nul), "--yes"]),
+        "deep": cms.invoke(app, ["import", str(deep), "--yes"]),
+        "script": import_document(cms, tmp_path, script, "--yes"),
+    }
+
+    assert {name: result.exit_code for name, result in refused.items()} == {
+        "nul": 1,
+        "deep": 1,
+        "script": 1,
+    }
+    assert refused["nul"].stderr.splitlines() == [
+        "$.work[0].name: contains a NUL character (\\u0000), which cannot be stored",
+        f"{nul}: 1 problem(s); nothing was written.",
+    ]
+    assert "$.basics.x[0][0]" in refused["deep"].stderr
+    assert "nested deeper than 32 levels" in refused["deep"].stderr
+    assert (
+        "$.basics.profiles[0].url: Links with the javascript: scheme are not allowed: use https, "
+        "http, mailto or tel." in refused["script"].stderr
+    )
+    assert state(database_url) == before
+
+
+def test_backups_are_private_pruned_and_a_failed_one_writes_nothing(
+    cms: CliRunner, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BACKUP_RETENTION", "2")
+    get_settings.cache_clear()
+    for number in range(4):
+        document = full_document()
+        document["basics"]["name"] = f"Ada {number}"
+        assert import_document(cms, tmp_path, document, "--yes").exit_code == 0
+
+    backups = _backups(tmp_path)
+    # Imports 1–3 backed up the CVs of imports 0–2 (the first found none); the newest 2 stay.
+    names = {json.loads(path.read_text(encoding="utf-8"))["basics"]["name"] for path in backups}
+    assert (len(backups), names) == (2, {"Ada 1", "Ada 2"})
+    assert {path.stat().st_mode & 0o777 for path in backups} == {0o600}
+    assert (tmp_path / "backups").stat().st_mode & 0o777 == 0o700
+
+    (tmp_path / "in-the-way").write_text("a file, not a directory")
+    monkeypatch.setenv("BACKUP_DIR", str(tmp_path / "in-the-way" / "backups"))
+    get_settings.cache_clear()
+    before = state(database_url)
+
+    failed = import_document(cms, tmp_path, full_document(), "--yes")
+
+    assert failed.exit_code == 1
+    assert f"Cannot write a backup to {tmp_path / 'in-the-way' / 'backups'}: " in failed.stderr
+    assert "(BACKUP_DIR); nothing was written." in failed.stderr
+    assert "Cannot reach the database" not in failed.stderr
+    assert state(database_url) == before

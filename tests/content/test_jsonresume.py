@@ -316,6 +316,26 @@ def _with(change: Any) -> dict[str, Any]:
 
 INVALID = {
     "not an object": ([], "$", "is not of type 'object'"),
+    "javascript: URL": (
+        _with(lambda d: d["basics"].__setitem__("url", "javascript:alert(1)")),
+        "$.basics.url",
+        "Links with the javascript: scheme are not allowed: use https, http, mailto or tel.",
+    ),
+    "javascript: URL in mixed case with a tab": (
+        _with(lambda d: d["basics"]["profiles"][0].__setitem__("url", " JaVa\tScRiPt:alert(1)")),
+        "$.basics.profiles[0].url",
+        "Links with the javascript: scheme are not allowed",
+    ),
+    "data: URL": (
+        _with(lambda d: d["projects"][0].__setitem__("url", "data:text/html,<script>x</script>")),
+        "$.projects[0].url",
+        "Links with the data: scheme are not allowed",
+    ),
+    "ftp URL": (
+        _with(lambda d: d["certificates"][0].__setitem__("url", "ftp://certs.example.com/x")),
+        "$.certificates[0].url",
+        "Links with the ftp: scheme are not allowed",
+    ),
     "wrong type": (
         _with(lambda d: d["basics"].__setitem__("phone", 5)),
         "$.basics.phone",
@@ -411,10 +431,10 @@ KEPT_WITH_A_WARNING = {
         "$.projects[0].url",
         "Must be an absolute http(s) URL",
     ),
-    "ftp URL our models refuse": (
-        _with(lambda d: d["certificates"][0].__setitem__("url", "ftp://certs.example.com/x")),
-        "$.certificates[0].url",
-        "Must be an absolute http(s) URL",
+    "mailto link": (
+        _with(lambda d: d["projects"][0].__setitem__("url", "mailto:")),
+        "$.projects[0].url",
+        "A mailto: link needs an address",
     ),
 }
 
