@@ -30,6 +30,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
+from cms.core.jsonerror import error_body
 from cms.core.readsettings import ReadSettings
 from cms.core.stage import StagePrefixMiddleware
 from cms.public.readpath import ReadPath
@@ -105,19 +106,12 @@ def _scheduled_rebuild(asgi_app: FastAPI | ReadPath) -> dict[str, Any]:
 
 def _bad_event(status: int, message: str) -> dict[str, Any]:
     """An answer API Gateway (either version), a Function URL or an ALB can relay."""
-    body = json.dumps({"error": message, "status_code": status, "timestamp": _now()})
     return {
         "statusCode": status,
         "headers": {"content-type": "application/json"},
-        "body": body,
+        "body": json.dumps(error_body(status, message)),
         "isBase64Encoded": False,
     }
-
-
-def _now() -> str:
-    from datetime import UTC, datetime
-
-    return datetime.now(UTC).isoformat()
 
 
 def _request_fields(event: Any) -> dict[str, Any]:
@@ -142,6 +136,7 @@ def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
     JSON 400, any other failure a JSON 500; each is one log line and counted in the metrics.
     """
     adapter = Mangum(StagePrefixMiddleware(asgi_app), lifespan="off")
+    cold = True  # this handler's first invocation is the container's cold start
 
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:
         if not isinstance(event.get("headers", {}), dict | type(None)):
@@ -179,9 +174,9 @@ def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
         return response
 
     def handle(event: Any, context: Any) -> dict[str, Any]:
-        global _cold
-        if _cold:
-            _cold = False
+        nonlocal cold
+        if cold:
+            cold = False
             metrics.provider.add_cold_start_metric(context)
         try:
             if not isinstance(event, dict):
@@ -199,9 +194,6 @@ def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
     if tracer is not None:
         return tracer.capture_lambda_handler(handle)  # type: ignore[no-any-return]
     return handle
-
-
-_cold = True
 
 
 def _correlation_id(event: dict[str, Any]) -> str | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -63,3 +64,12 @@ def test_malformed_events_get_a_json_400_counted_as_client_errors(
 def test_null_headers_are_read_as_no_headers(invoke: Invoker) -> None:
     raw = invoke.container.call(invoke.handler, _null_headers(), FakeLambdaContext())
     assert raw["statusCode"] == 200
+
+
+def test_a_bad_event_answers_in_the_apps_error_shape(invoke: Invoker) -> None:
+    raw = invoke.container.call(invoke.handler, {}, FakeLambdaContext())
+    from_app = invoke("function_url", "GET", "/no/such/page").json()
+
+    body = json.loads(raw["body"])
+    assert set(body) == set(from_app) == {"error", "status_code", "timestamp"}
+    assert datetime.fromisoformat(body["timestamp"]).tzinfo is not None

@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
+from cms.core.config import Settings
 from cms.core.stage import stage_prefix
+from cms.main import create_app
 from tests.aws import lambda_helpers as helpers
 from tests.aws.lambda_helpers import Invoker
 
@@ -137,3 +139,23 @@ def _metric_total(records: list[dict[str, Any]], name: str) -> float:
         value = record.get(name, 0)
         total += sum(value) if isinstance(value, list) else value
     return total
+
+
+def test_each_handler_counts_its_own_cold_start_once(
+    container: helpers.LambdaContainer,
+    lambda_settings: Settings,
+    engine: Any,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    first = Invoker(container, create_app(lambda_settings))
+    second = Invoker(container, create_app(lambda_settings))
+    try:
+        capsys.readouterr()
+        for invoker in (first, second, first, second):
+            invoker("function_url", "GET", "/health")
+        emf = [r for r in _log_lines(capsys.readouterr().out) if "_aws" in r]
+    finally:
+        for invoker in (first, second):
+            container.run(invoker.app.state.engine.dispose())
+    # The flag lives in the handler: one process's handlers never share (or lose) a cold start.
+    assert _metric_total(emf, "ColdStart") == 2
