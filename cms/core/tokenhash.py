@@ -3,11 +3,16 @@
 Standard library only, so the read path (which imports neither SQLAlchemy nor pydantic) checks
 a token with its raw driver: :data:`TOKEN_SQL` in the driver's paramstyle, then
 :func:`token_grants` on the row. :mod:`cms.core.tokens` applies the same rules through the ORM.
+:func:`presented_token` decides, for the read path and the full app alike, which token a
+request presents: only a well-formed token of ours counts, any other ``Authorization`` or
+``X-API-Key`` value leaves the request anonymous (so it is answered from the cache).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final
 
@@ -19,6 +24,7 @@ __all__ = [
     "TOKEN_SQL",
     "WRITE_RESUME",
     "looks_like_token",
+    "presented_token",
     "token_grants",
     "token_hash",
 ]
@@ -32,6 +38,10 @@ SCOPES: Final = (READ_DRAFTS, WRITE_RESUME)
 TOKEN_PREFIX: Final = "cms_"
 """Every token starts with this, so secret scanners and people can tell what it is."""
 TOKEN_MAX_LENGTH: Final = 100  # a real token is 47 characters; longer input is never one
+# The prefix, then URL-safe base64 (``secrets.token_urlsafe``).
+_SHAPE: Final = re.compile(
+    rf"{re.escape(TOKEN_PREFIX)}[A-Za-z0-9_-]{{1,{TOKEN_MAX_LENGTH - len(TOKEN_PREFIX)}}}"
+)
 
 TOKEN_SQL: Final = "SELECT scope, expires_at, revoked_at FROM api_tokens WHERE token_hash = {}"
 """A token's row by the hash of the token: format ``{}`` with ``$1`` (asyncpg) or ``?``."""
@@ -44,7 +54,30 @@ def token_hash(token: str) -> str:
 
 def looks_like_token(token: str) -> bool:
     """Whether ``token`` has a token's shape (checked before any database work)."""
-    return token.startswith(TOKEN_PREFIX) and len(token) <= TOKEN_MAX_LENGTH
+    return _SHAPE.fullmatch(token) is not None
+
+
+def presented_token(headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+    """The well-formed token a request presents, from its raw (ASGI) headers; else ``None``.
+
+    ``Authorization: Bearer <token>`` first, then ``X-API-Key: <token>``; the first of each
+    header counts. Anything else there (``Basic``, a proxy's credentials, an empty key, a value
+    of another shape) is not a token of ours: the request is anonymous.
+    """
+    authorization = key = None
+    for name, value in headers:
+        if name == b"authorization" and authorization is None:
+            authorization = value
+        elif name == b"x-api-key" and key is None:
+            key = value
+    candidates = []
+    if authorization is not None:
+        scheme, _, credentials = authorization.decode("latin-1").strip().partition(" ")
+        if scheme.lower() == "bearer":
+            candidates.append(credentials.strip())
+    if key is not None:
+        candidates.append(key.decode("latin-1").strip())
+    return next((token for token in candidates if looks_like_token(token)), None)
 
 
 def _as_utc(value: datetime | str | None) -> datetime | None:

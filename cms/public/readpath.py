@@ -58,6 +58,7 @@ from cms.core.etags import make_etag
 from cms.core.hosts import HostGuardMiddleware
 from cms.core.jsonerror import error_response
 from cms.core.readsettings import ReadSettings
+from cms.core.tokenhash import presented_token
 from cms.public.cors import API_METHODS, API_PREFIX, ApiCORSMiddleware, api_cors_options
 from cms.public.httpcache import health_payload, is_under, request_path, with_current_version
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
@@ -424,8 +425,8 @@ def _has_origin(scope: Scope) -> bool:
 
 
 def _has_token(scope: Scope) -> bool:
-    """Whether the request presents a token (``Authorization`` or ``X-API-Key``)."""
-    return any(name in (b"authorization", b"x-api-key") for name, _ in scope["headers"])
+    """Whether the request presents a well-formed token: only such a request leaves the cache."""
+    return presented_token(scope["headers"]) is not None
 
 
 async def _no_body() -> dict[str, Any]:

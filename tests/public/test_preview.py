@@ -16,6 +16,7 @@ from cms.content.session import make_sessionmaker
 from cms.core.models import ApiToken, ContentVersion, StoredResponse, utcnow
 from cms.core.tokens import create_token, revoke_token
 from cms.public.readpath import ReadPath
+from tests.public.cache_helpers import count_reads, count_statements
 
 PATHS = ("/api/v1/experience", "/api/v1/resume", "/api/v1/projects", "/api/projects")
 
@@ -92,6 +93,49 @@ async def test_bad_revoked_and_expired_tokens_are_refused(
         assert response.status_code == 401, token[:8]
         assert response.headers["cache-control"] == "private, no-store"
         assert token not in response.text
+
+
+NOT_OUR_TOKEN = {
+    "any authorization": {"Authorization": "x"},
+    "basic credentials": {"Authorization": "Basic dXNlcjpwYXNz"},
+    "empty key": {"X-API-Key": ""},
+    "bearer of another shape": {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.e30.sig"},
+    "key of another shape": {"X-API-Key": "cms_ with spaces"},
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_OUR_TOKEN))
+async def test_a_header_that_is_not_our_token_is_answered_from_the_cache(
+    engine: AsyncEngine, client: httpx.AsyncClient, app: ReadPath, cv: dict[str, int], name: str
+) -> None:
+    public = await client.get("/api/v1/experience")
+    with count_statements(engine) as rendered, count_reads(app):
+        response = await client.get("/api/v1/experience", headers=NOT_OUR_TOKEN[name])
+
+    assert response.status_code == 200
+    assert response.headers["etag"] == public.headers["etag"]
+    assert response.headers["x-cache"] == "HIT"
+    assert response.headers["cache-control"].startswith("public")
+    assert response.content == public.content and "Secret" not in response.text
+    assert rendered == [], "answered by the read path, not rendered by the full app"
+
+
+async def test_a_well_formed_unknown_token_still_leaves_the_cache_for_a_401(
+    engine: AsyncEngine, client: httpx.AsyncClient, cv: dict[str, int]
+) -> None:
+    await client.get("/api/v1/experience")
+    unknown = "cms_" + "A" * 43
+    with count_statements(engine) as looked_up:
+        bearer = await client.get(
+            "/api/v1/experience", headers={"Authorization": f"Bearer {unknown}"}
+        )
+        key = await client.get("/api/v1/experience", headers={"X-API-Key": unknown})
+
+    for response in (bearer, key):
+        assert response.status_code == 401
+        assert response.headers["cache-control"] == "private, no-store"
+        assert "x-cache" not in response.headers
+    assert any("api_tokens" in statement for statement in looked_up)
 
 
 async def _resume(client: httpx.AsyncClient) -> tuple[dict[str, object], str]:
