@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from functools import lru_cache
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from cms.core.readsettings import ReadSettings
+from cms.core.readsettings import ReadSettings, check_media_storage, parse_setting
 
 __all__ = ["DEV_SECRET_KEY", "Settings", "get_settings"]
 
@@ -23,7 +24,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
-    # The read path's settings: documented, with their defaults, in ReadSettings.
+    # The read path's settings: documented, with their defaults and allowed values, in
+    # ReadSettings; their values are read by its parse_setting (see _read_like_the_read_path).
     environment: Literal["dev", "test", "prod"] = _read("environment")
     database_url: str = _read("database_url")
     database_pooler: bool | None = _read("database_pooler")
@@ -31,8 +33,12 @@ class Settings(BaseSettings):
     service_name: str = _read("service_name")
     metrics_namespace: str = _read("metrics_namespace")
     tracing: bool = _read("tracing")
-    cors_origins: list[str] = Field(default_factory=lambda: _read("cors_origins"))
-    allowed_hosts: list[str] = Field(default_factory=lambda: _read("allowed_hosts"))
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: _read("cors_origins")
+    )
+    allowed_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: _read("allowed_hosts")
+    )
     cache_max_age: int = _read("cache_max_age")
     cache_stale_while_revalidate: int = _read("cache_stale_while_revalidate")
     cache_stale_if_error: int = _read("cache_stale_if_error")
@@ -94,6 +100,14 @@ class Settings(BaseSettings):
     """How often a long-running server (uvicorn) checks for content to rebuild; 0: never.
     On Lambda nothing runs between requests: a schedule calls the check instead."""
 
+    @field_validator(*(item.name for item in dataclasses.fields(ReadSettings)), mode="before")
+    @classmethod
+    def _read_like_the_read_path(cls, value: Any, info: ValidationInfo) -> Any:
+        # Text from the environment (or given as text) is read by the read path's one rule.
+        if isinstance(value, str) and info.field_name is not None:
+            return parse_setting(info.field_name, value)
+        return value
+
     @model_validator(mode="after")
     def _refuse_placeholder_secret_in_prod(self) -> Settings:
         if self.environment == "prod" and (
@@ -108,8 +122,7 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _require_a_bucket_for_s3(self) -> Settings:
-        if self.media_storage == "s3" and not self.media_s3_bucket:
-            raise ValueError("MEDIA_S3_BUCKET must be set when MEDIA_STORAGE=s3")
+        check_media_storage(self.media_storage, self.media_s3_bucket)
         return self
 
     @property

@@ -1,65 +1,96 @@
 """The settings of the public read path, read without pydantic-settings.
 
 A cold Lambda that answers a public ``GET`` needs a dozen values, and pydantic-settings costs
-about 70 ms to import. :class:`ReadSettings` declares each of them once (name, type, default);
-:class:`cms.core.config.Settings` takes its defaults from here, so both read the same
-environment variables with the same defaults. Values are parsed as pydantic-settings parses
-them: lists as JSON arrays, booleans as ``true/false/1/0/yes/no/on/off``.
+about 70 ms to import. :class:`ReadSettings` declares each of them once (name, type, default,
+allowed values) and :func:`parse_setting` is the one reading of an environment value:
+:class:`cms.core.config.Settings` takes its defaults from here and runs its values of these
+settings through the same function, so both read the same variables (names case-insensitive)
+with the same defaults and the same rules: lists as JSON arrays, booleans as
+``true/false/1/0/yes/no/on/off`` (any case, spaces ignored), an empty optional value as unset.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ReadSettings"]
+__all__ = ["ENVIRONMENTS", "MEDIA_STORAGES", "ReadSettings", "check_media_storage", "parse_setting"]
+
+ENVIRONMENTS = ("dev", "test", "prod")
+MEDIA_STORAGES = ("database", "s3")
 
 _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
-def _boolean(name: str, raw: str) -> bool:
+def _boolean(raw: str) -> bool:
     value = raw.strip().lower()
     if value in _TRUE | _FALSE:
         return value in _TRUE
-    raise ValueError(f"{name.upper()} must be true or false, not {raw!r}")
+    raise ValueError(f"must be true or false, not {raw!r}")
 
 
-def _strings(name: str, raw: str) -> tuple[str, ...]:
+def _strings(raw: str) -> tuple[str, ...]:
     try:
         value = json.loads(raw)
     except json.JSONDecodeError:
         value = None
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise ValueError(f'{name.upper()} must be a JSON list of strings, e.g. ["a", "b"]')
+        raise ValueError('must be a JSON list of strings, e.g. ["a", "b"]')
     return tuple(value)
 
 
-def _parse(name: str, kind: str, raw: str) -> Any:
-    """``raw`` as the field's type (annotations are strings: ``from __future__``)."""
+def _typed(kind: str, raw: str) -> Any:
+    """``raw`` as a field of type ``kind`` (annotations are strings: ``from __future__``)."""
+    if kind.endswith("| None") and raw.strip() == "":
+        return None
+    if kind.startswith("str"):
+        return raw
+    if kind in ("int", "float"):
+        try:
+            number = int(raw) if kind == "int" else float(raw)
+        except ValueError:
+            number = -1
+        if not 0 <= number < math.inf:  # seconds, all of them: never negative, never nan
+            raise ValueError(f"must be a number of at least 0, not {raw!r}")
+        return number
+    if kind.startswith("bool"):
+        return _boolean(raw)
+    return _strings(raw)
+
+
+def parse_setting(name: str, raw: str) -> Any:
+    """The value of the read path's setting ``name`` from its environment text ``raw``.
+
+    A value the setting cannot take is a :class:`ValueError` naming the variable.
+    """
+    item = _FIELDS[name]
     try:
-        if kind.startswith("str"):
-            return None if kind.endswith("None") and raw.strip() == "" else raw
-        if kind == "int":
-            return int(raw)
-        if kind == "float":
-            return float(raw)
-        if kind.startswith("bool"):
-            return None if kind.endswith("None") and raw.strip() == "" else _boolean(name, raw)
+        value = _typed(str(item.type), raw)
     except ValueError as exc:
-        raise ValueError(f"{name.upper()}: {exc}") from None
-    return _strings(name, raw)
+        raise ValueError(f"{name.upper()} {exc}") from None
+    choices = item.metadata.get("choices")
+    if choices is not None and value not in choices:
+        raise ValueError(f"{name.upper()} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
+def check_media_storage(storage: str, bucket: str | None) -> None:
+    """Refuse ``MEDIA_STORAGE=s3`` without a bucket."""
+    if storage == "s3" and not bucket:
+        raise ValueError("MEDIA_S3_BUCKET must be set when MEDIA_STORAGE=s3")
 
 
 @dataclass(frozen=True, slots=True)
 class ReadSettings:
     """What the public read path needs; the environment variable is the name in capitals."""
 
-    environment: str = "dev"
+    environment: str = field(default="dev", metadata={"choices": ENVIRONMENTS})
     database_url: str = "sqlite+aiosqlite:///./cms.db"
     """Any SQLAlchemy URL; ``postgres://`` URLs as Neon prints them are accepted."""
     database_pooler: bool | None = None
@@ -77,7 +108,7 @@ class ReadSettings:
     cache_stale_if_error: int = 86400  # 1 day, in seconds
     cache_version_check_interval: float = 5.0
     """Seconds an instance trusts its cached content version before asking the database again."""
-    media_storage: str = "database"
+    media_storage: str = field(default="database", metadata={"choices": MEDIA_STORAGES})
     """Where uploaded images' bytes live: ``database`` (the ``media_variants`` table) or ``s3``."""
     media_s3_bucket: str | None = None
     media_s3_prefix: str = "media/"
@@ -85,15 +116,16 @@ class ReadSettings:
     media_s3_endpoint_url: str | None = None
     """An S3-compatible endpoint instead of AWS's (MinIO, R2, a local test server)."""
 
+    def __post_init__(self) -> None:
+        check_media_storage(self.media_storage, self.media_s3_bucket)
+
     @classmethod
     def from_environ(cls, environ: Mapping[str, str] | None = None) -> ReadSettings:
         """Read the settings from ``environ`` (default: the process environment)."""
         environ = os.environ if environ is None else environ
-        values = {}
-        for item in dataclasses.fields(cls):
-            raw = environ.get(item.name.upper())
-            if raw is not None:
-                values[item.name] = _parse(item.name, str(item.type), raw)
+        # Names are case-insensitive, as pydantic-settings reads them.
+        found = {name.lower(): raw for name, raw in environ.items()}
+        values = {name: parse_setting(name, found[name]) for name in _FIELDS if name in found}
         return cls(**values)
 
     @classmethod
@@ -107,5 +139,10 @@ class ReadSettings:
     @classmethod
     def default(cls, name: str) -> Any:
         """The default of setting ``name`` (for :class:`cms.core.config.Settings`)."""
-        value = next(item for item in dataclasses.fields(cls) if item.name == name).default
+        value = _FIELDS[name].default
         return list(value) if isinstance(value, tuple) else value
+
+
+_FIELDS: dict[str, dataclasses.Field[Any]] = {
+    item.name: item for item in dataclasses.fields(ReadSettings)
+}
