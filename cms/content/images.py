@@ -65,7 +65,11 @@ class ImagePublic(BaseModel):
 def media_urls(row: Any) -> MediaUrls:
     """How variants are named for ``row``: by the settings of the engine it was read with."""
     session = object_session(row)
-    return MediaUrls.from_settings(engine_settings(session.get_bind() if session else None))
+    if session is None:
+        raise LookupError(
+            f"{type(row).__name__} is in no session: its image URLs follow its engine's settings"
+        )
+    return MediaUrls.from_settings(engine_settings(session.get_bind()))
 
 
 def image_url(row: Any) -> str | None:

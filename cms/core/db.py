@@ -89,16 +89,18 @@ def _create_engine(settings: Settings) -> AsyncEngine:
 def engine_settings(bind: Any) -> Settings:
     """The settings the engine of ``bind`` (an engine, a connection) was made with.
 
-    An engine made elsewhere than :func:`create_engine` gets the process's settings.
+    Only :func:`create_engine` makes engines that carry settings: anything else (no bind, an
+    engine made elsewhere) is a :class:`LookupError`, never the process's settings, so what a
+    row says (its image URLs) never depends on which engine happened to load it.
     """
     engine = getattr(bind, "engine", bind)
     engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
     found = _engine_settings.get(engine) if isinstance(engine, Engine) else None
-    if found is not None:
-        return found
-    from cms.core.config import get_settings
-
-    return get_settings()
+    if found is None:
+        raise LookupError(
+            f"{type(bind).__name__} has no settings: engines come from cms.core.db.create_engine"
+        )
+    return found
 
 
 async def current_content_version(session: AsyncSession) -> int:

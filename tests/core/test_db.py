@@ -6,22 +6,26 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import delete, event, update
+from sqlalchemy import delete, event, select, update
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, create_async_engine
 from sqlalchemy.pool import NullPool, QueuePool
 
-from cms.content.models import Profile, Skill
+from cms.content.images import image_url
+from cms.content.models import Profile, Project, Skill
 from cms.content.session import make_sessionmaker
+from cms.core.config import get_settings
 from cms.core.db import (
     create_engine,
     current_content_version,
+    engine_settings,
     is_pooler_url,
     normalize_database_url,
     on_content_commit,
 )
 from cms.core.models import AdminUser, AuditLog, LoginAttempt
 from tests.databases import make_settings
+from tests.media.helpers import add_with_image, screenshot
 
 NEON_POOLED = (
     "postgresql://neondb_owner:npg_Secr3t@ep-cool-darkness-a1b2c3d4-pooler.eu-central-1"
@@ -286,3 +290,38 @@ async def test_listeners_fire_after_commit_only(
     async with session.begin():
         session.add(AuditLog(username="owner", action="update", table_name="skills"))
     assert commits == [1]  # a commit without content changes tells nobody
+
+
+# --- The settings an engine carries ------------------------------------------------------
+
+
+async def _image_url(engine: AsyncEngine) -> str | None:
+    async with make_sessionmaker(engine)() as session:
+        project = await session.scalar(select(Project).where(Project.slug == "shop"))
+        return image_url(project)
+
+
+async def test_image_urls_follow_the_engine_that_read_the_row_never_the_process(
+    engine: AsyncEngine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://process.example")
+    get_settings.cache_clear()
+    image = screenshot()
+    async with make_sessionmaker(engine)() as session:
+        await add_with_image(session, Project(name="Shop", slug="shop"), image)
+    absolute = create_engine(make_settings(database_url, public_base_url="https://cms.example/"))
+    bare = create_async_engine(normalize_database_url(database_url))
+    try:
+        relative_url = await _image_url(engine)
+        absolute_url = await _image_url(absolute)
+        with pytest.raises(LookupError, match="create_engine"):
+            await _image_url(bare)
+        with pytest.raises(LookupError, match="create_engine"):
+            engine_settings(None)
+    finally:
+        await absolute.dispose()
+        await bare.dispose()
+        get_settings.cache_clear()
+
+    assert relative_url == f"/media/{image.id}/full.webp"
+    assert absolute_url == f"https://cms.example/media/{image.id}/full.webp"
