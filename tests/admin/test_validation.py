@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import httpx
@@ -12,7 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cms.content.jsonresume import import_resume
 from cms.content.models import Basics, Project, Skill, Technology, Work
 from cms.content.session import make_sessionmaker
+from cms.core.config import Settings
 from cms.core.models import AuditLog
+from cms.main import create_app
 from tests.admin.helpers import (
     audit_entries,
     content_version,
@@ -277,3 +280,26 @@ async def test_mail_phone_and_web_links_pass_the_same_rule_as_import(
     async with make_sessionmaker(engine)() as session:
         project = (await session.scalars(select(Project))).one()
     assert (project.url, project.demo_url) == ("mailto:ada@example.com", "tel:+441234567890")
+
+
+async def test_a_refused_save_logs_no_traceback_however_many_admins_were_built(
+    admin_client: httpx.AsyncClient,
+    engine: AsyncEngine,
+    settings: Settings,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    sqladmin_filters = logging.getLogger("sqladmin.application").filters
+    before = list(sqladmin_filters)
+    others = [create_app(settings, engine) for _ in range(2)]
+    await admin_client.post("/admin/project/create", data=project_form())
+
+    with caplog.at_level(logging.DEBUG):
+        duplicate = await admin_client.post(
+            "/admin/project/create", data=project_form(name="Another", slug="portfolio-cms")
+        )
+
+    assert duplicate.status_code == 400
+    assert [r for r in caplog.records if r.name.startswith("sqladmin")] == []
+    assert sqladmin_filters == before, "one filter per process, not one per admin built"
+    for other in others:
+        await other.database.close()
