@@ -40,6 +40,7 @@ __all__ = [
     "notify_content_commit",
     "normalize_database_url",
     "on_content_commit",
+    "pooler_dialect_args",
 ]
 
 # Per engine, the settings it was made with (writes read their media storage from them).
@@ -71,10 +72,7 @@ def _create_engine(settings: Settings) -> AsyncEngine:
     pooler = uses_pooler(settings, url)
     connect_args = asyncpg_connect_args(settings, pooler=pooler)
     if pooler:
-        connect_args |= {
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": lambda: f"__cms_{uuid.uuid4().hex}__",
-        }
+        connect_args |= pooler_dialect_args()
         return create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
     return create_async_engine(
         url,
@@ -84,6 +82,19 @@ def _create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.database_timeout,
         connect_args=connect_args,
     )
+
+
+def pooler_dialect_args() -> dict[str, Any]:
+    """SQLAlchemy's asyncpg options behind a transaction-mode pooler (engine and migrations).
+
+    The next transaction may run on another server connection: no prepared-statement cache,
+    and statement names that never collide with another client's.
+    """
+    return {
+        "statement_cache_size": 0,
+        "prepared_statement_cache_size": 0,
+        "prepared_statement_name_func": lambda: f"__cms_{uuid.uuid4().hex}__",
+    }
 
 
 def engine_settings(bind: Any) -> Settings:

@@ -8,7 +8,6 @@ which this module makes its own short-lived async engine.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from typing import Any, Literal
 
 from alembic import context
@@ -21,7 +20,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import cms.content.models  # noqa: F401  (registers every table on SQLModel.metadata)
 import cms.core.models  # noqa: F401
-from cms.core.db import is_pooler_url, normalize_database_url
+from cms.core.db import is_pooler_url, normalize_database_url, pooler_dialect_args
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -72,11 +71,7 @@ async def _run_on_url(url: str) -> None:
     if url.startswith("postgresql+asyncpg") and is_pooler_url(url):
         # Behind a transaction-mode pooler asyncpg's prepared statements break; prefer the
         # direct URL for migrations, but do not fail if given the pooled one.
-        connect_args = {
-            "statement_cache_size": 0,
-            "prepared_statement_cache_size": 0,
-            "prepared_statement_name_func": lambda: f"__cms_{uuid.uuid4().hex}__",
-        }
+        connect_args = pooler_dialect_args()
     engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
     try:
         async with engine.connect() as connection:
