@@ -303,6 +303,10 @@ def test_looks_like_token() -> None:
     assert looks_like_token("cms_" + "a" * 43)
     assert not looks_like_token("Bearer cms_abc")
     assert not looks_like_token("cms_" + "a" * 200)
+    assert looks_like_token("cms_not-a-real-token")  # well-formed, unknown: the database says no
+    assert not looks_like_token("cms_")
+    assert not looks_like_token("cms_ with spaces")
+    assert not looks_like_token("cms_é" + "a" * 42)
 
 
 def test_the_hash_module_needs_no_sqlalchemy() -> None:
