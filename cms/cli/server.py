@@ -11,24 +11,26 @@ from cms.cli import app, db_app, fail, load_settings, run
 from cms.content.publish import publish_release
 from cms.content.seeding import SEED_DIR, SeedError, seed_database
 from cms.core import migrate
+from cms.core.config import Settings
 from cms.core.db import normalize_database_url
 from cms.rebuild import rebuild_if_changed, rebuild_now
 
 
-def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -> None:
+def _migrate(settings: Settings, revision: str = "head", *, down: bool = False) -> None:
     """Run the migrations, turning the problems a user can cause into a clear message."""
     from alembic.util import CommandError
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 
     try:
-        shown = make_url(normalize_database_url(database_url)).render_as_string(hide_password=True)
+        url = normalize_database_url(settings.database_url)
+        shown = make_url(url).render_as_string(hide_password=True)
     except (ValueError, ArgumentError) as exc:
         fail(f"DATABASE_URL is not a database URL: {exc}")
     typer.echo(f"Migrating {shown} {'down ' if down else ''}to {revision} ...")
     migrate.show_progress()
     try:
-        (migrate.downgrade if down else migrate.upgrade)(database_url, revision)
+        (migrate.downgrade if down else migrate.upgrade)(settings, revision)
     except DBAPIError as exc:
         fail(f"Cannot migrate the database: {type(exc.orig).__name__}: {exc.orig}")
     except (OSError, TimeoutError) as exc:
@@ -45,14 +47,14 @@ def _migrate(database_url: str, revision: str = "head", *, down: bool = False) -
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply migrations up to REVISION (default: the newest)."""
-    _migrate(load_settings().database_url, revision)
+    _migrate(load_settings(), revision)
     typer.echo(f"Database upgraded to {revision}.")
 
 
 @db_app.command("downgrade")
 def db_downgrade(revision: Annotated[str, typer.Argument(help="Target, e.g. -1 or base")]) -> None:
     """Revert migrations down to REVISION (``base`` drops every table: data is lost)."""
-    _migrate(load_settings().database_url, revision, down=True)
+    _migrate(load_settings(), revision, down=True)
     typer.echo(f"Database downgraded to {revision}.")
 
 
@@ -95,7 +97,7 @@ def dev(
             "`cms dev` loads sample data and creates a dev admin, so it refuses to run with "
             "ENVIRONMENT=prod. In production use `cms db upgrade`, then `cms serve` or the Lambda."
         )
-    _migrate(settings.database_url)
+    _migrate(settings)
 
     typer.echo(f"Loading the sample CV from {SEED_DIR} ...")
     try:

@@ -34,6 +34,7 @@ from cms.core.dburl import (
 
 __all__ = [
     "create_engine",
+    "create_migration_engine",
     "current_content_version",
     "engine_settings",
     "is_pooler_url",
@@ -82,6 +83,21 @@ def _create_engine(settings: Settings) -> AsyncEngine:
         pool_timeout=settings.database_timeout,
         connect_args=connect_args,
     )
+
+
+def create_migration_engine(settings: Settings) -> AsyncEngine:
+    """A short-lived engine for the migrations, carrying ``settings`` as every engine does.
+
+    No pool and no statement timeout (a migration may rewrite a large table); behind a
+    transaction-mode pooler, the pooler's statement options (prefer the direct URL, but a
+    pooled one works).
+    """
+    url = normalize_database_url(settings.database_url)
+    pooler = url.startswith("postgresql+asyncpg") and uses_pooler(settings, url)
+    connect_args = pooler_dialect_args() if pooler else {}
+    engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+    _engine_settings[engine.sync_engine] = settings
+    return engine
 
 
 def pooler_dialect_args() -> dict[str, Any]:

@@ -1,8 +1,9 @@
 """Alembic, configured in code: the migrations live in ``cms/migrations`` and ship in the package.
 
 No ``alembic.ini`` is needed: :func:`alembic_config` points Alembic at the package's scripts and
-hands the database URL (or an open connection) to ``env.py`` through ``Config.attributes``, which,
-unlike ini options, does not choke on ``%`` in percent-encoded passwords.
+hands the settings (or an open connection) to ``env.py`` through ``Config.attributes``, which,
+unlike ini options, does not choke on ``%`` in percent-encoded passwords. A migration that needs
+a setting (``SECRET_KEY``) reads it from the engine it runs on, made with these settings.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from alembic.script import Script
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from cms.core.config import Settings
+
 __all__ = [
     "MIGRATIONS_DIR",
     "alembic_config",
@@ -33,25 +36,27 @@ __all__ = [
 MIGRATIONS_DIR = Path(__file__).resolve().parents[1] / "migrations"
 
 
-def alembic_config(database_url: str | None = None, connection: Connection | None = None) -> Config:
-    """An Alembic config for the package's migrations on ``database_url`` or ``connection``."""
+def alembic_config(
+    settings: Settings | None = None, connection: Connection | None = None
+) -> Config:
+    """An Alembic config for the package's migrations with ``settings`` or on ``connection``."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     # Revision files start with a letter so they are valid module names for mypy and ruff.
     config.set_main_option("file_template", "rev_%%(rev)s_%%(slug)s")
-    config.attributes["database_url"] = database_url
+    config.attributes["settings"] = settings
     config.attributes["connection"] = connection
     return config
 
 
-def upgrade(database_url: str, revision: str = "head") -> None:
-    """Migrate the database at ``database_url`` up to ``revision`` (default: the newest)."""
-    command.upgrade(alembic_config(database_url), revision)
+def upgrade(settings: Settings, revision: str = "head") -> None:
+    """Migrate the database of ``settings`` up to ``revision`` (default: the newest)."""
+    command.upgrade(alembic_config(settings), revision)
 
 
-def downgrade(database_url: str, revision: str) -> None:
-    """Migrate the database at ``database_url`` down to ``revision`` (``base`` empties it)."""
-    command.downgrade(alembic_config(database_url), revision)
+def downgrade(settings: Settings, revision: str) -> None:
+    """Migrate the database of ``settings`` down to ``revision`` (``base`` empties it)."""
+    command.downgrade(alembic_config(settings), revision)
 
 
 async def upgrade_async(engine: AsyncEngine, revision: str = "head") -> None:
@@ -62,17 +67,18 @@ async def upgrade_async(engine: AsyncEngine, revision: str = "head") -> None:
         )
 
 
-def revision(message: str, database_url: str | None = None) -> list[Path]:
+def revision(message: str, settings: Settings | None = None) -> list[Path]:
     """Autogenerate a revision from the models' metadata; returns the new file(s).
 
-    Without ``database_url`` it compares against a scratch SQLite database migrated to head, so
+    Without ``settings`` it compares against a scratch SQLite database migrated to head, so
     the result depends only on the migrations and the models, never on a developer's data.
     """
     with tempfile.TemporaryDirectory(prefix="cms-revision-") as scratch:
-        if database_url is None:
-            database_url = f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}"
-            upgrade(database_url)
-        config = alembic_config(database_url)
+        if settings is None:
+            url = f"sqlite+aiosqlite:///{Path(scratch) / 'scratch.db'}"
+            settings = Settings(_env_file=None, environment="dev", database_url=url)  # type: ignore[call-arg]
+            upgrade(settings)
+        config = alembic_config(settings)
         if importlib.util.find_spec("ruff") is not None:
             # Leave the new file lint-clean and formatted like the rest of the code.
             hooks = {"ruff_fix": "check --fix --quiet", "ruff_format": "format --quiet"}

@@ -1,8 +1,9 @@
 """Alembic environment: async engines (aiosqlite, asyncpg), configured by ``cms.core.migrate``.
 
 ``config.attributes`` carries either an open synchronous ``connection`` (handed in by
-``cms.core.migrate.upgrade_async`` from inside a running event loop) or a ``database_url``, for
-which this module makes its own short-lived async engine.
+``cms.core.migrate.upgrade_async`` from inside a running event loop) or the ``settings``, for
+which this module makes its own short-lived engine (:func:`cms.core.db.create_migration_engine`:
+a migration that needs a setting reads it from the engine, as every write does).
 """
 
 from __future__ import annotations
@@ -13,14 +14,13 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
-from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.sql.sqltypes import AutoString
 
 import cms.content.models  # noqa: F401  (registers every table on SQLModel.metadata)
 import cms.core.models  # noqa: F401
-from cms.core.db import is_pooler_url, normalize_database_url, pooler_dialect_args
+from cms.core.config import Settings
+from cms.core.db import create_migration_engine, normalize_database_url
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -45,17 +45,19 @@ def _configure(**kwargs: Any) -> None:
     )
 
 
-def _database_url() -> str:
-    url = config.attributes.get("database_url")
-    if not url:
-        raise ValueError(
-            "No database URL given to the migrations (cms.core.migrate.alembic_config)"
-        )
-    return normalize_database_url(url)
+def _settings() -> Settings:
+    settings = config.attributes.get("settings")
+    if settings is None:
+        raise ValueError("No settings given to the migrations (cms.core.migrate.alembic_config)")
+    return settings  # type: ignore[no-any-return]
 
 
 def _run_offline() -> None:
-    _configure(url=_database_url(), literal_binds=True, dialect_opts={"paramstyle": "named"})
+    _configure(
+        url=normalize_database_url(_settings().database_url),
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
     with context.begin_transaction():
         context.run_migrations()
 
@@ -66,13 +68,8 @@ def _run_on(connection: Connection) -> None:
         context.run_migrations()
 
 
-async def _run_on_url(url: str) -> None:
-    connect_args: dict[str, Any] = {}
-    if url.startswith("postgresql+asyncpg") and is_pooler_url(url):
-        # Behind a transaction-mode pooler asyncpg's prepared statements break; prefer the
-        # direct URL for migrations, but do not fail if given the pooled one.
-        connect_args = pooler_dialect_args()
-    engine = create_async_engine(url, poolclass=NullPool, connect_args=connect_args)
+async def _run_with(settings: Settings) -> None:
+    engine = create_migration_engine(settings)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_on)
@@ -86,7 +83,7 @@ def _run_online() -> None:
     if connection is not None:
         _run_on(connection)
     else:
-        asyncio.run(_run_on_url(_database_url()))
+        asyncio.run(_run_with(_settings()))
 
 
 if context.is_offline_mode():

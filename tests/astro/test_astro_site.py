@@ -233,7 +233,7 @@ async def _rename_project(server: Server, database_url: str, slug: str, name: st
 def seeded_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
     """The product on a fresh, migrated, seeded SQLite database."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.db'}"
-    upgrade(database_url)
+    upgrade(Settings(environment="test", database_url=database_url))
     port = free_port()
     asyncio.run(_prepare_database(database_url, f"http://127.0.0.1:{port}"))
     server = Server(database_url, tmp_path / "access.log", port=port)

@@ -16,7 +16,7 @@ from cms.core.config import get_settings
 from cms.core.db import normalize_database_url
 from cms.core.encryption import DecryptionError, decrypt, encrypt
 from cms.core.migrate import downgrade, upgrade
-from tests.databases import scratch_postgres
+from tests.databases import make_settings, scratch_postgres
 
 KEY = "a-secret-key-for-these-tests-0123456789abcdef"
 BEFORE = "e15ed1a5e001"
@@ -61,7 +61,7 @@ async def test_the_migration_encrypts_plain_secrets_and_the_downgrade_decrypts(
 ) -> None:
     secret = pyotp.random_base32()
     column = text("SELECT username, totp_secret FROM admin_users ORDER BY username")
-    await asyncio.to_thread(upgrade, empty_url, BEFORE)
+    await asyncio.to_thread(upgrade, make_settings(empty_url), BEFORE)
     engine = create_async_engine(normalize_database_url(empty_url), poolclass=NullPool)
     try:
         async with engine.begin() as connection:
@@ -74,10 +74,10 @@ async def test_the_migration_encrypts_plain_secrets_and_the_downgrade_decrypts(
                 ),
                 {"secret": secret},
             )
-        await asyncio.to_thread(upgrade, empty_url, ENCRYPTED)
+        await asyncio.to_thread(upgrade, make_settings(empty_url), ENCRYPTED)
         async with engine.connect() as connection:
             up = (await connection.execute(column)).all()
-        await asyncio.to_thread(downgrade, empty_url, BEFORE)
+        await asyncio.to_thread(downgrade, make_settings(empty_url), BEFORE)
         async with engine.connect() as connection:
             down = (await connection.execute(column)).all()
     finally:
@@ -87,3 +87,31 @@ async def test_the_migration_encrypts_plain_secrets_and_the_downgrade_decrypts(
     assert decrypt(stored, secret_key=secret_key) == secret
     assert bob == ("bob", None)
     assert [tuple(row) for row in down] == [("ada", secret), ("bob", None)]
+
+
+async def test_the_migration_uses_the_key_of_its_settings_never_the_process_settings(
+    empty_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "the-process-key-which-this-migration-must-not-use")
+    get_settings.cache_clear()
+    secret = pyotp.random_base32()
+    settings = make_settings(empty_url, secret_key=KEY)
+    await asyncio.to_thread(upgrade, settings, BEFORE)
+    engine = create_async_engine(normalize_database_url(empty_url), poolclass=NullPool)
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(
+                text(
+                    "INSERT INTO admin_users (username, password_hash, is_active, created_at,"
+                    " totp_secret, totp_enabled) VALUES"
+                    " ('ada', 'x', TRUE, CURRENT_TIMESTAMP, :secret, TRUE)"
+                ),
+                {"secret": secret},
+            )
+        await asyncio.to_thread(upgrade, settings, ENCRYPTED)
+        async with engine.connect() as connection:
+            stored = await connection.scalar(text("SELECT totp_secret FROM admin_users"))
+    finally:
+        await engine.dispose()
+        get_settings.cache_clear()
+    assert decrypt(stored, secret_key=KEY) == secret

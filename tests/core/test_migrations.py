@@ -22,7 +22,7 @@ from cms.core.config import get_settings
 from cms.core.db import normalize_database_url
 from cms.core.migrate import downgrade, upgrade
 from cms.core.models import ContentVersion
-from tests.databases import scratch_postgres
+from tests.databases import make_settings, scratch_postgres
 
 MODEL_TABLES = {table.name for table in SQLModel.metadata.sorted_tables}
 
@@ -66,14 +66,14 @@ async def _tables(url: str) -> set[str]:
 
 async def test_upgrade_head_matches_the_models(empty_url: str) -> None:
     # The synchronous entry point runs its own event loop, as `cms db upgrade` does.
-    await asyncio.to_thread(upgrade, empty_url)
+    await asyncio.to_thread(upgrade, make_settings(empty_url))
 
     assert await _tables(empty_url) == MODEL_TABLES | {"alembic_version"}
     assert await _schema_diff(empty_url) == []
 
 
 async def test_drift_check_sees_a_column_the_migrations_lack(empty_url: str) -> None:
-    await asyncio.to_thread(upgrade, empty_url)
+    await asyncio.to_thread(upgrade, make_settings(empty_url))
     drifted = MetaData()
     for table in SQLModel.metadata.sorted_tables:
         table.to_metadata(drifted)
@@ -87,7 +87,7 @@ async def test_drift_check_sees_a_column_the_migrations_lack(empty_url: str) -> 
 
 
 async def test_upgrade_creates_the_content_version_row(empty_url: str) -> None:
-    await asyncio.to_thread(upgrade, empty_url)
+    await asyncio.to_thread(upgrade, make_settings(empty_url))
     engine = _engine(empty_url)
     try:
         async with engine.connect() as connection:
@@ -101,12 +101,12 @@ async def test_upgrade_creates_the_content_version_row(empty_url: str) -> None:
 async def test_downgrade_base_removes_everything_and_upgrade_again_works(
     empty_url: str,
 ) -> None:
-    await asyncio.to_thread(upgrade, empty_url)
-    await asyncio.to_thread(downgrade, empty_url, "base")
+    await asyncio.to_thread(upgrade, make_settings(empty_url))
+    await asyncio.to_thread(downgrade, make_settings(empty_url), "base")
     assert await _tables(empty_url) == {"alembic_version"}
 
-    await asyncio.to_thread(upgrade, empty_url)
-    await asyncio.to_thread(upgrade, empty_url)  # already at head: nothing to do
+    await asyncio.to_thread(upgrade, make_settings(empty_url))
+    await asyncio.to_thread(upgrade, make_settings(empty_url))  # already at head: nothing to do
     assert await _schema_diff(empty_url) == []
 
 
@@ -283,7 +283,7 @@ def test_cms_dev_refuses_production(
 
 async def test_pronouns_and_timezone_move_into_their_columns_and_back(empty_url: str) -> None:
     basics = text("SELECT pronouns, timezone, extra, location_extra FROM basics")
-    await asyncio.to_thread(upgrade, empty_url, "a10c0de5ec01")
+    await asyncio.to_thread(upgrade, make_settings(empty_url), "a10c0de5ec01")
     engine = _engine(empty_url)
     try:
         async with engine.begin() as connection:
@@ -297,10 +297,10 @@ async def test_pronouns_and_timezone_move_into_their_columns_and_back(empty_url:
                     "location": json.dumps({"timezone": "Europe/London"}),
                 },
             )
-        await asyncio.to_thread(upgrade, empty_url)
+        await asyncio.to_thread(upgrade, make_settings(empty_url))
         async with engine.connect() as connection:
             up = (await connection.execute(basics)).one()
-        await asyncio.to_thread(downgrade, empty_url, "a10c0de5ec01")
+        await asyncio.to_thread(downgrade, make_settings(empty_url), "a10c0de5ec01")
         async with engine.connect() as connection:
             rows = await connection.execute(text("SELECT extra, location_extra FROM basics"))
             down = rows.one()

@@ -13,7 +13,7 @@ from sqlalchemy.pool import NullPool
 
 from cms.core.db import normalize_database_url
 from cms.core.migrate import downgrade, upgrade
-from tests.databases import scratch_postgres
+from tests.databases import make_settings, scratch_postgres
 
 MEDIA = "e15ed1a5e001"  # the revision under test (the next one renames `documents`)
 BEFORE = "d14a0ce5501e"
@@ -49,7 +49,7 @@ async def _shape(engine: AsyncEngine) -> tuple[set[str], set[str], int]:
 async def test_upgrade_adds_media_and_drops_old_documents_and_downgrade_undoes_it(
     empty_url: str,
 ) -> None:
-    await asyncio.to_thread(upgrade, empty_url, BEFORE)
+    await asyncio.to_thread(upgrade, make_settings(empty_url), BEFORE)
     engine = _engine(empty_url)
     try:
         async with engine.begin() as connection:
@@ -60,13 +60,13 @@ async def test_upgrade_adds_media_and_drops_old_documents_and_downgrade_undoes_i
                 ),
                 {"body": b"[]"},
             )
-        await asyncio.to_thread(upgrade, empty_url, MEDIA)
+        await asyncio.to_thread(upgrade, make_settings(empty_url), MEDIA)
         tables, columns, documents = await _shape(engine)
         assert {"media", "media_variants"} <= tables
         assert {"image_media_id", "image_alt", "image_url"} <= columns
         assert documents == 0  # of the old shape: `cms db upgrade` renders the new ones
 
-        await asyncio.to_thread(downgrade, empty_url, BEFORE)
+        await asyncio.to_thread(downgrade, make_settings(empty_url), BEFORE)
         tables, columns, _ = await _shape(engine)
         assert not {"media", "media_variants"} & tables
         assert not {"image_media_id", "image_alt"} & columns
