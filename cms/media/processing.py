@@ -225,8 +225,13 @@ def _scaled(image: Image.Image, size: tuple[int, int]) -> Image.Image:
     into a copy before resampling): 49 megapixels of RGBA peaked at 490 MB. Each strip is
     scaled across, then down over the source rows its filter reaches (``box`` keeps the
     coefficients of the whole image), always in that order and premultiplied once: the strips
-    join without a seam, exactly as one two-pass resize. The source's ``info`` (EXIF) is kept.
+    join without a seam, as one two-pass resize would. The source's ``info`` (EXIF) is kept.
+    An image already at ``size`` (at most the full variant's) is only converted, whole.
     """
+    if image.size == size:
+        whole = image.copy() if image.mode in _WORKING_MODES else _rgb(image)
+        whole.info = dict(image.info)
+        return whole
     width, height = size
     source_width, source_height = image.size
     rows_per_row = source_height / height
