@@ -23,8 +23,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import io
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -36,6 +34,8 @@ from typing import Any
 import httpx
 import PIL
 from PIL import Image
+
+from bench.conditions import conditions
 
 USERNAME, PASSWORD = "bench", "a bench password that is long enough"
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,11 +106,7 @@ def _peak_kib(path: Path, mode: str) -> int:
 
 def peak_memory() -> None:
     """Part 1: each case's peak resident memory in a child process of its own."""
-    load = ", ".join(f"{value:.2f}" for value in os.getloadavg())
-    print(
-        f"peak memory: Python {platform.python_version()}, Pillow {PIL.__version__}, "
-        f"{os.cpu_count()} CPUs, load average {load}; target <= 300 MB"
-    )
+    print(f"peak memory (target <= 300 MB), Pillow {PIL.__version__}; {conditions()}")
     with tempfile.TemporaryDirectory() as directory:
         for name, (kind, width, height) in CASES.items():
             path = Path(directory) / "case"
