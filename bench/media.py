@@ -37,7 +37,7 @@ from PIL import Image
 
 from bench.conditions import conditions
 
-USERNAME, PASSWORD = "bench", "a bench password that is long enough"
+USERNAME, PASSWORD = "bench", "lantern orchard copper meadow quietly"
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = """
