@@ -31,6 +31,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
 from cms.core.jsonerror import error_body
+from cms.core.outage import OutageGuard
 from cms.core.readsettings import ReadSettings
 from cms.core.stage import StagePrefixMiddleware
 from cms.public.readpath import ReadPath
@@ -133,9 +134,10 @@ def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
 
     The handler never raises: an event no integration could have sent (not an object,
     ``headers: null``, a REST event without ``httpMethod``, a body that is not base64) is a
-    JSON 400, any other failure a JSON 500; each is one log line and counted in the metrics.
+    JSON 400, a database outage a JSON 503 with ``Retry-After`` (:mod:`cms.core.outage`), any
+    other failure a JSON 500; each is one log line and counted in the metrics.
     """
-    adapter = Mangum(StagePrefixMiddleware(asgi_app), lifespan="off")
+    adapter = Mangum(OutageGuard(StagePrefixMiddleware(asgi_app)), lifespan="off")
     cold = True  # this handler's first invocation is the container's cold start
 
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:

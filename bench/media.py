@@ -1,11 +1,14 @@
-"""Images: peak memory of processing a 24-megapixel photo, upload-to-public time, serving speed.
+"""Images: peak memory of processing the largest accepted images, upload-to-public time, serving.
 
-    .venv/bin/python -m bench.media [--rounds 5] [--requests 5000]
+    .venv/bin/python -m bench.media [--rounds 5] [--requests 5000] [--memory-only]
 
-1. **Peak memory** (target ≤ 300 MB: the function has 512 MB): a fresh child process reads a
-   6000 × 4000 JPEG and processes it (:func:`cms.media.processing.process_image`); its
-   ``ru_maxrss`` is the figure. A second child that only imports the module and reads the file
-   gives the baseline, so the processing's own share is printed too.
+1. **Peak memory** (target ≤ 300 MB for any accepted image: the function has 512 MB): for each
+   case (a 24-megapixel photo; the largest PNG, WebP and JPEG the default limits accept; the
+   largest JPEG that cannot be decoded reduced) a fresh child process reads the file and
+   processes it (:func:`cms.media.processing.process_image`); its ``VmHWM`` (peak resident
+   memory, ``/proc/self/status``) is the figure. A child that only imports the module and reads
+   the file gives the baseline, so the processing's own share is printed too. The files are
+   made by children of their own (a parent's peak would carry over into the figures).
 2. **Upload to visible** (target ≤ 1 s at seed size): a ~5 MB phone JPEG saved through the
    personal-info edit form of the whole app (httpx over ASGI, SQLite, the seed loaded), then
    ``/api/v1/personal-info`` read until it names the new image and its ``full`` variant
@@ -29,27 +32,40 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import PIL
 from PIL import Image
 
-USERNAME, PASSWORD = "bench", "a bench password that is long enough"
+from bench.conditions import conditions
+
+USERNAME, PASSWORD = "bench", "lantern orchard copper meadow quietly"
 ROOT = Path(__file__).resolve().parents[1]
 
 _CHILD = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 from cms.media.processing import process_image
 data = open(sys.argv[1], "rb").read()
 if sys.argv[2] == "process":
-    image = process_image(data, max_bytes=len(data), max_pixels=50_000_000)
-    assert image.width == 2560, image.width
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    image = process_image(data, max_bytes=len(data))
+    assert max(image.width, image.height) == 2560, image.width
+status = open("/proc/self/status").read()
+print(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")))
 """
 _MAKE = """
 import sys
 sys.path.insert(0, {root!r})
-from bench.media import photo
-open(sys.argv[1], "wb").write(photo((6000, 4000), 90))
+from bench.media import make_case
+open(sys.argv[1], "wb").write(make_case(sys.argv[2]))
 """
+# name: (format, width, height): the largest of each kind the default limits accept.
+CASES = {
+    "24-megapixel photo": ("JPEG", 6000, 4000),
+    "largest JPEG (50 MP, decoded at 1/2)": ("JPEG", 8660, 5773),
+    "largest JPEG decoded whole (26 MP)": ("JPEG", 5119, 5119),
+    "reported PNG (49 MP RGB)": ("PNG", 7000, 7000),
+    "largest PNG (50 MP RGBA)": ("PNGA", 7071, 7071),
+    "largest WebP (12 MP RGBA)": ("WEBP", 4000, 3000),
+}
 
 
 def photo(size: tuple[int, int], quality: int) -> bytes:
@@ -65,6 +81,19 @@ def photo(size: tuple[int, int], quality: int) -> bytes:
     return buffer.getvalue()
 
 
+def make_case(name: str) -> bytes:
+    """The file of case ``name`` (see ``CASES``): a photo for JPEG, a gradient otherwise."""
+    kind, width, height = CASES[name]
+    if kind == "JPEG":
+        return photo((width, height), 90)
+    grey = Image.linear_gradient("L").resize((width, height))
+    bands = [grey, grey.transpose(Image.Transpose.FLIP_LEFT_RIGHT), grey]
+    image = Image.merge("RGB", bands) if kind == "PNG" else Image.merge("RGBA", [*bands, grey])
+    buffer = io.BytesIO()
+    image.save(buffer, "WEBP" if kind == "WEBP" else "PNG", quality=80)
+    return buffer.getvalue()
+
+
 def _peak_kib(path: Path, mode: str) -> int:
     result = subprocess.run(
         [sys.executable, "-c", _CHILD.format(root=str(ROOT)), str(path), mode],
@@ -76,22 +105,23 @@ def _peak_kib(path: Path, mode: str) -> int:
 
 
 def peak_memory() -> None:
-    """Part 1: the child processes' peak resident memory."""
+    """Part 1: each case's peak resident memory in a child process of its own."""
+    print(f"peak memory (target <= 300 MB), Pillow {PIL.__version__}; {conditions()}")
     with tempfile.TemporaryDirectory() as directory:
-        path = Path(directory) / "24mp.jpg"
-        # Made by a child of its own: Linux carries a parent's peak RSS over into the
-        # ru_maxrss of the children it forks, so this process must never hold the big image.
-        subprocess.run([sys.executable, "-c", _MAKE.format(root=str(ROOT)), str(path)], check=True)
-        size = path.stat().st_size
-        baseline = _peak_kib(path, "read")
-        started = time.perf_counter()
-        peak = _peak_kib(path, "process")
-        elapsed = time.perf_counter() - started
-    print(
-        f"24-megapixel JPEG ({size / 1e6:.1f} MB): peak RSS {peak / 1024:.0f} MB "
-        f"(imports and file alone {baseline / 1024:.0f} MB, processing "
-        f"+{(peak - baseline) / 1024:.0f} MB), child process {elapsed:.2f} s; target <= 300 MB"
-    )
+        for name, (kind, width, height) in CASES.items():
+            path = Path(directory) / "case"
+            make = _MAKE.format(root=str(ROOT))
+            subprocess.run([sys.executable, "-c", make, str(path), name], check=True)
+            size = path.stat().st_size
+            baseline = _peak_kib(path, "read")
+            started = time.perf_counter()
+            peak = _peak_kib(path, "process")
+            elapsed = time.perf_counter() - started
+            print(
+                f"  {name}: {kind[:4]} {width} × {height}, {size / 1e6:.2f} MB file: peak RSS "
+                f"{peak / 1024:.0f} MB (imports and file {baseline / 1024:.0f} MB, processing "
+                f"+{(peak - baseline) / 1024:.0f} MB), {elapsed:.2f} s"
+            )
 
 
 async def upload_to_visible(rounds: int) -> tuple[Any, str, bytes]:
@@ -228,5 +258,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--requests", type=int, default=5000)
+    parser.add_argument("--memory-only", action="store_true", help="part 1 only")
     args = parser.parse_args()
-    asyncio.run(main(args.rounds, args.requests))
+    if args.memory_only:
+        peak_memory()
+    else:
+        asyncio.run(main(args.rounds, args.requests))

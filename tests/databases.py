@@ -16,6 +16,7 @@ __all__ = [
     "POSTGRES_ADMIN_URL",
     "REQUIRE_POSTGRES",
     "make_settings",
+    "refuse_connections",
     "scratch_postgres",
 ]
 
@@ -52,4 +53,18 @@ async def scratch_postgres(prefix: str) -> AsyncIterator[str]:
     finally:
         admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+async def refuse_connections(url: str) -> None:
+    """What a maintenance window does to the database of ``url``: no new connections, the open
+    ones terminated (``ALLOW_CONNECTIONS false``; dropping it still works afterwards)."""
+    name = url.rpartition("/")[2]
+    admin = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS false')
+        await admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1", name
+        )
+    finally:
         await admin.close()

@@ -2,8 +2,9 @@
 
 SQLAdmin's Starlette app answers unhandled errors itself (``500 text/plain``) before the main
 app's handlers see them; :class:`cms.admin.guard.AdminGuard` catches them first and renders
-these pages: 503 with ``Retry-After`` while the database is unreachable, 500 otherwise, and
-400 for requests the back office refuses to read (control characters, unknown hosts).
+these pages: 503 with ``Retry-After`` while the database is unavailable (the rule of
+:mod:`cms.core.outage`), 500 otherwise, and 400 for requests the back office refuses to read
+(control characters, unknown hosts).
 """
 
 from __future__ import annotations
@@ -11,24 +12,15 @@ from __future__ import annotations
 import logging
 
 from sqladmin.templating import Jinja2Templates
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.types import Scope
 
-__all__ = ["RETRY_AFTER_SECONDS", "ErrorPages", "is_database_outage"]
+from cms.core.outage import is_database_unavailable, retry_after_headers
+
+__all__ = ["ErrorPages"]
 
 logger = logging.getLogger(__name__)
-
-RETRY_AFTER_SECONDS = 30
-"""What a 503 tells the browser to wait: about how long a database restart or failover takes."""
-
-
-def is_database_outage(exc: BaseException) -> bool:
-    """Whether ``exc`` means the database cannot be reached (rather than a bug)."""
-    if isinstance(exc, OperationalError | InterfaceError | OSError | TimeoutError):
-        return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
 
 
 class ErrorPages:
@@ -63,15 +55,15 @@ class ErrorPages:
         return response
 
     async def for_exception(self, scope: Scope, exc: Exception) -> Response:
-        """503 (database unreachable) or 500, each logged as one line."""
+        """503 (database unavailable) or 500, each logged as one line."""
         method, path = scope.get("method", ""), scope.get("path", "")
-        if is_database_outage(exc):
+        if is_database_unavailable(exc):
             logger.warning("database unavailable on %s %s: %s", method, path, type(exc).__name__)
             return await self.page(
                 scope,
                 503,
                 "The database is unavailable right now. Nothing was changed; try again shortly.",
-                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                retry_after_headers(),
             )
         logger.error("unhandled error on %s %s", method, path, exc_info=exc)
         return await self.page(scope, 500, "Something went wrong on our side; please try again.")

@@ -60,13 +60,15 @@ SECURITY_HEADERS: dict[str, str] = {
 def content_security_policy(nonce: str) -> str:
     """The admin's CSP: only its own files, inline scripts only with this response's nonce.
 
-    Styles may be inline: SQLAdmin's templates and widgets set ``style`` attributes, and a
-    style cannot run code. Images may be ``data:`` URIs (Tabler's CSS icons).
+    No inline styles: no template the back office renders carries a ``style`` attribute or a
+    ``<style>`` element (SQLAdmin's that do, the import modal and the CKEditor widget, are not
+    rendered), and its scripts set styles through the CSSOM (``element.style``), which CSP
+    allows. Images may be ``data:`` URIs (Tabler's CSS icons).
     """
     return (
         "default-src 'self'; "
         f"script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self' 'unsafe-inline'; "
+        "style-src 'self'; "
         "img-src 'self' data:; "
         "font-src 'self' data:; "
         "connect-src 'self'; "

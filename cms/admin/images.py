@@ -197,6 +197,7 @@ class IllustratedView(CMSModelView):
                     size=upload.size,
                     max_bytes=settings.media_max_bytes,
                     max_pixels=settings.media_max_pixels,
+                    max_webp_pixels=settings.media_max_webp_pixels,
                 )
             except ImageRefused as exc:
                 refusal = str(exc)

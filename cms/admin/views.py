@@ -33,7 +33,6 @@ from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
 from cms.admin.dates import PARTIAL_DATE_HELP, PartialDate, PartialDateField
-from cms.admin.errors import is_database_outage
 from cms.admin.exports import neutralise_csv
 from cms.admin.formatters import LinesField
 from cms.admin.ordering import NOT_NARROWING, Ordering, ids_sent, in_own_order
@@ -44,6 +43,7 @@ from cms.content.read import MAX_ID, public_order
 from cms.content.record import Section
 from cms.content.tracking import track
 from cms.core.errors import error_response
+from cms.core.outage import is_database_unavailable
 
 __all__ = [
     "CMSModelView",
@@ -307,7 +307,9 @@ async def _refusals_as_write_errors(
         return await work
     except IntegrityError:
         raise write.WriteError({}, conflict) from None
-    except DBAPIError:
+    except DBAPIError as exc:
+        if is_database_unavailable(exc):
+            raise
         # Its text holds SQL and values: log it, show the owner a plain sentence.
         logger.exception("admin write to %s failed", view.model.__tablename__)
         raise write.WriteError({}, "Not saved: the database refused this change") from None
@@ -356,7 +358,7 @@ class EntryView(CMSModelView):
         except write.WriteError as exc:
             url = url.include_query_params(error=str(exc))
         except DBAPIError as exc:
-            if is_database_outage(exc):
+            if is_database_unavailable(exc):
                 raise
             logger.exception("publishing %s failed", self.model.__tablename__)
             url = url.include_query_params(error="Not saved: the database refused this change.")
@@ -424,7 +426,7 @@ class EntryView(CMSModelView):
         except write.WriteError as exc:
             return error_response(422, str(exc))
         except DBAPIError as exc:
-            if is_database_outage(exc):
+            if is_database_unavailable(exc):
                 raise
             logger.exception("reordering %s failed", self.model.__tablename__)
             return error_response(500, "Not saved: the database refused this change.")

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     """The largest image file the back office accepts."""
     media_max_pixels: int = Field(default=50_000_000, ge=1)
     """The most pixels an uploaded image may declare (decompression bombs are refused)."""
+    media_max_webp_pixels: int = Field(default=12_000_000, ge=1)
+    """The most pixels of a WebP upload: Pillow decodes WebP through about 18 bytes a pixel
+    (a PNG takes 4, a JPEG is decoded reduced), and the function has 512 MB."""
     body_max_bytes: int = Field(default=1024 * 1024, ge=1024)  # 1 MiB
     """The largest request body without a file: a back-office form, any request but
     ``PUT /api/v1/resume``; also what a form with a file may send besides the file."""

@@ -9,10 +9,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cms.core.jsonerror import error_response
+from cms.core.outage import is_database_unavailable, unavailable_response
 
 __all__ = ["ErrorResponse", "error_response", "install_error_handlers"]
 
@@ -42,15 +43,13 @@ def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "Invalid request", details=details)
 
 
-def _database_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.warning(
-        "database unavailable on %s %s: %s", request.method, request.url.path, type(exc).__name__
-    )
-    return error_response(503, "The database is unavailable; try again shortly")
-
-
-def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    logger.exception("unhandled error on %s %s", request.method, request.url.path)
+def _server_error(request: Request, exc: Exception) -> JSONResponse:
+    """503 with ``Retry-After`` for a database outage (:mod:`cms.core.outage`), else 500."""
+    method, path = request.method, request.url.path
+    if is_database_unavailable(exc):
+        logger.warning("database unavailable on %s %s: %s", method, path, type(exc).__name__)
+        return unavailable_response()
+    logger.error("unhandled error on %s %s", method, path, exc_info=exc)
     return error_response(500, "Internal server error")
 
 
@@ -58,8 +57,7 @@ def install_error_handlers(app: FastAPI) -> None:
     """Route every error through :func:`error_response`."""
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(OperationalError, _database_error)
-    app.add_exception_handler(InterfaceError, _database_error)
-    app.add_exception_handler(OSError, _database_error)
-    app.add_exception_handler(TimeoutError, _database_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    # Outages usually arrive as these; handled here, they are not re-raised to the server.
+    app.add_exception_handler(SQLAlchemyError, _server_error)
+    app.add_exception_handler(OSError, _server_error)
+    app.add_exception_handler(Exception, _server_error)

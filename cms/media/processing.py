@@ -3,11 +3,16 @@
 An upload is accepted when Pillow recognises its bytes as JPEG, PNG or WebP (its name and
 declared type are never read): SVG, GIF, text renamed ``.jpg`` and the rest are refused with a
 sentence saying so. Limits come first: ``MEDIA_MAX_BYTES`` on the file, ``MEDIA_MAX_PIXELS`` on
-the dimensions its header declares (a decompression bomb is refused before it is decoded).
+the dimensions its header declares (a decompression bomb is refused before it is decoded), and
+the lower ``MEDIA_MAX_WEBP_PIXELS`` for WebP, which Pillow decodes through three more buffers
+the size of the image (about 18 bytes a pixel: 12 megapixels peak near 240 MB).
 
-The image is decoded at the smallest scale that still covers the full variant (JPEG's DCT
-scaling, :meth:`PIL.Image.Image.draft`: a 24-megapixel photo decodes at half size), scaled to
-the full variant, turned upright by its EXIF orientation (:func:`PIL.ImageOps.exif_transpose`),
+Memory stays under 300 MB for any accepted image (``bench/media.py`` measures it): the image is
+decoded at the smallest scale that still covers the full variant (JPEG's DCT scaling,
+:meth:`PIL.Image.Image.draft`: a 24-megapixel photo decodes at half size; PNG and WebP cannot
+be decoded reduced), then converted and scaled to the full variant a strip of rows at a time,
+so the decoded image is the only full-size buffer. The full variant is turned upright by its
+EXIF orientation (:func:`PIL.ImageOps.exif_transpose`),
 converted to sRGB when it carries an ICC profile, and encoded as WebP with no metadata at all:
 no EXIF (a phone's GPS position), no XMP, no ICC profile. Narrower variants are scaled from the
 next larger one. The id is content-addressed: the SHA-256 of the full variant's bytes.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import math
 import threading
 import warnings
 from collections.abc import Iterator
@@ -30,6 +36,7 @@ from cms.media.urls import FULL, FULL_EDGE, variant_widths
 __all__ = [
     "ACCEPTED_FORMATS",
     "DEFAULT_MAX_PIXELS",
+    "DEFAULT_MAX_WEBP_PIXELS",
     "WEBP",
     "ImageRefused",
     "ProcessedImage",
@@ -39,10 +46,16 @@ __all__ = [
 ]
 
 ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
-DEFAULT_MAX_PIXELS = 50_000_000  # a 50-megapixel photo decodes to 150 MB of RGB
+DEFAULT_MAX_PIXELS = 50_000_000  # a 50-megapixel PNG decodes to 200 MB (4 bytes a pixel)
+DEFAULT_MAX_WEBP_PIXELS = 12_000_000  # Pillow decodes WebP through about 18 bytes a pixel
 _QUALITY = 82
 _METHOD = 2  # libwebp's effort, 0-6: 2 encodes 2-3x faster than 4 for a few percent more bytes
 _RESAMPLE = Image.Resampling.LANCZOS
+_SUPPORT = 3  # Lanczos reaches 3 output pixels either side: 3 × scale source rows
+_STRIP_ROWS = 128  # full-variant rows scaled at a time: at most 1.3 MB of RGBA at 2560 wide
+_WORKING_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
+# Scaled premultiplied, as Pillow's own resize does, so transparent pixels lend no colour.
+_PREMULTIPLIED = {"RGBA": "RGBa", "LA": "La"}
 _ACCEPTED_WORDS = "a JPEG, PNG or WebP image"
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
@@ -65,6 +78,7 @@ def process_image(
     name: str = "",
     max_bytes: int,
     max_pixels: int = DEFAULT_MAX_PIXELS,
+    max_webp_pixels: int = DEFAULT_MAX_WEBP_PIXELS,
     size: int | None = None,
 ) -> ProcessedImage:
     """Check and process an upload; raises :class:`ImageRefused` with the reason.
@@ -79,7 +93,7 @@ def process_image(
             f"The file is {describe_size(max(size or 0, len(data)))}; images may be at most "
             f"{describe_size(max_bytes)}."
         )
-    image = _open(data, max_pixels)
+    image = _open(data, max_pixels, max_webp_pixels)
     try:
         full = _full_variant(image)
     except (OSError, SyntaxError, ValueError) as exc:  # truncated or corrupt pixel data
@@ -115,8 +129,8 @@ def process_image(
     )
 
 
-def _open(data: bytes, max_pixels: int) -> Image.Image:
-    """The image's header, read: accepted formats only, and within the pixel limit."""
+def _open(data: bytes, max_pixels: int, max_webp_pixels: int) -> Image.Image:
+    """The image's header, read: accepted formats only, and within its format's pixel limit."""
     too_many = (
         f"The image has too many pixels: at most {max_pixels / 1_000_000:g} megapixels "
         "are accepted."
@@ -131,11 +145,18 @@ def _open(data: bytes, max_pixels: int) -> Image.Image:
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
         raise ImageRefused(_not_accepted(data)) from None
     width, height = image.size
-    if width * height > max_pixels:
+    webp = image.format == "WEBP"
+    limit = min(max_pixels, max_webp_pixels) if webp else max_pixels
+    if width * height > limit:
         image.close()
+        other = (
+            f" (as PNG or JPEG, up to {max_pixels / 1_000_000:g})"
+            if webp and max_pixels > limit
+            else ""
+        )
         raise ImageRefused(
-            f"The image is {width} × {height} pixels; at most {max_pixels / 1_000_000:g} "
-            "megapixels are accepted."
+            f"The {'WebP ' if webp else ''}image is {width} × {height} pixels; at most "
+            f"{limit / 1_000_000:g} megapixels are accepted{other}."
         )
     return image
 
@@ -186,19 +207,59 @@ def _full_variant(image: Image.Image) -> Image.Image:
     with _complete_files_only():
         image.load()
     icc = image.info.get("icc_profile")
-    working = image if image.mode in ("RGB", "RGBA", "L", "LA", "CMYK") else _rgb(image)
-    if working.size != size:
-        resized = working.resize(size, _RESAMPLE, reducing_gap=3.0)
-        if working is not image:
-            working.close()
-        working = resized
-    upright = ImageOps.exif_transpose(working)
-    if working is not image:
-        working.close()
+    scaled = _scaled(image, size)
+    upright = ImageOps.exif_transpose(scaled)
+    if upright is not scaled:
+        scaled.close()
     result = _to_srgb(upright, icc)
     if result is not upright:
         upright.close()
     result.info = {}  # EXIF, XMP, ICC, comments: nothing of the source is kept
+    return result
+
+
+def _scaled(image: Image.Image, size: tuple[int, int]) -> Image.Image:
+    """``image`` at ``size`` in a working mode, converted and scaled a strip of rows at a time.
+
+    Whole, a conversion or a resize holds a second full-size image (Pillow premultiplies RGBA
+    into a copy before resampling): 49 megapixels of RGBA peaked at 490 MB. Each strip is
+    scaled across, then down over the source rows its filter reaches (``box`` keeps the
+    coefficients of the whole image), always in that order and premultiplied once: the strips
+    join without a seam, as one two-pass resize would. The source's ``info`` (EXIF) is kept.
+    An image already at ``size`` (at most the full variant's) is only converted, whole.
+    """
+    if image.size == size:
+        whole = image.copy() if image.mode in _WORKING_MODES else _rgb(image)
+        whole.info = dict(image.info)
+        return whole
+    width, height = size
+    source_width, source_height = image.size
+    rows_per_row = source_height / height
+    margin = math.ceil(_SUPPORT * max(1.0, rows_per_row)) + 1
+    result: Image.Image | None = None
+    for top in range(0, height, _STRIP_ROWS):
+        bottom = min(height, top + _STRIP_ROWS)
+        first, last = top * rows_per_row, bottom * rows_per_row
+        crop_top = max(0, math.floor(first) - margin)
+        crop_bottom = min(source_height, math.ceil(last) + margin)
+        held = [image.crop((0, crop_top, source_width, crop_bottom))]
+        if held[-1].mode not in _WORKING_MODES:
+            held.append(_rgb(held[-1]))
+        mode = held[-1].mode
+        if mode in _PREMULTIPLIED:
+            held.append(held[-1].convert(_PREMULTIPLIED[mode]))
+        held.append(held[-1].resize((width, held[-1].height), _RESAMPLE))
+        box = (0.0, first - crop_top, float(width), last - crop_top)
+        held.append(held[-1].resize((width, bottom - top), _RESAMPLE, box=box))
+        if mode in _PREMULTIPLIED:
+            held.append(held[-1].convert(mode))
+        if result is None:
+            result = Image.new(mode, size)
+        result.paste(held[-1], (0, top))
+        for done in held:
+            done.close()
+    assert result is not None  # height >= 1: at least one strip
+    result.info = dict(image.info)
     return result
 
 

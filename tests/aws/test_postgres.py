@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
+from starlette.types import Receive, Scope, Send
 
+from cms.admin.auth import COOKIE_NAME
 from cms.core.config import Settings
-from cms.core.db import create_engine
+from cms.core.db import create_engine, normalize_database_url
 from cms.main import create_app
+from tests.admin.helpers import Owner, token_for
 from tests.aws import lambda_helpers as helpers
-from tests.aws.lambda_helpers import Invoker
-from tests.databases import POSTGRES_ADMIN_URL, make_settings
+from tests.aws.lambda_helpers import Invoker, LambdaContainer
+from tests.databases import (
+    POSTGRES_ADMIN_URL,
+    make_settings,
+    refuse_connections,
+    scratch_postgres,
+)
 
 RESUME = "/api/v1/resume"
 
@@ -131,3 +141,69 @@ def test_neon_pooler_host_is_detected() -> None:
     assert engine.url.query == {"ssl": "require"}
     direct = create_engine(make_settings(url.replace("-pooler", "")))
     assert not isinstance(direct.pool, NullPool)
+
+
+@pytest.fixture
+async def scratch_url(postgresql_url: str) -> AsyncIterator[str]:
+    """An empty database of its own (``postgresql_url`` skips the test without PostgreSQL)."""
+    async with scratch_postgres("cms_lambda_outage") as url:
+        yield url
+
+
+def test_a_database_refusing_connections_is_a_503_through_the_handler(
+    container: LambdaContainer, scratch_url: str
+) -> None:
+    settings = make_settings(scratch_url)
+    invoke = Invoker(container, create_app(settings))
+    cookie = {COOKIE_NAME: token_for(Owner(1, "owner", "", "hash"), settings)}
+    kind = "http_api_v2_stage"
+    try:
+        container.run(refuse_connections(scratch_url))
+        answers = {
+            "dashboard": invoke(kind, "GET", "/admin/", cookies=cookie),
+            "login": invoke(
+                kind,
+                "POST",
+                "/admin/login",
+                headers={"content-type": "application/x-www-form-urlencoded"},
+                body=b"username=owner&password=a+good+password",
+            ),
+            "put": invoke(
+                kind,
+                "PUT",
+                RESUME,
+                headers={"authorization": "Bearer cms_" + "a" * 43},
+                body=b'{"basics": {"name": "Ada"}}',
+            ),
+            "read": invoke(kind, "GET", RESUME),
+        }
+    finally:
+        container.run(invoke.app.state.engine.dispose())
+    for name, answer in answers.items():
+        assert answer.status == 503, (name, answer.text)
+        assert int(answer.headers["retry-after"]) > 0, name
+    assert answers["dashboard"].headers["content-type"].startswith("text/html")
+    assert answers["put"].json()["status_code"] == 503
+
+
+def test_an_outage_escaping_the_app_is_a_json_503_through_the_handler(
+    container: LambdaContainer, scratch_url: str
+) -> None:
+    """Whatever app the handler wraps: a pool with nothing to lend is no bare ``500``."""
+    engine = create_async_engine(
+        normalize_database_url(scratch_url), pool_size=1, max_overflow=0, pool_timeout=0.2
+    )
+
+    async def needs_a_connection(scope: Scope, receive: Receive, send: Send) -> None:
+        async with engine.connect():
+            raise AssertionError("the pool had a connection to lend")
+
+    held = container.run(engine.connect().start())
+    try:
+        answer = Invoker(container, needs_a_connection)("function_url", "GET", "/anything")  # type: ignore[arg-type]
+    finally:
+        container.run(held.close())
+        container.run(engine.dispose())
+    assert answer.status == 503, answer.text
+    assert int(answer.headers["retry-after"]) > 0
+    assert set(answer.json()) == {"error", "status_code", "timestamp"}

@@ -6,7 +6,7 @@ import hashlib
 import io
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops, ImageStat
 
 from cms.media.processing import ImageRefused, describe_size, process_image
 from cms.media.urls import variant_widths
@@ -165,3 +165,57 @@ def test_sizes_are_described_as_the_owner_reads_them() -> None:
     assert describe_size(10 * 1024 * 1024) == "10 MB"
     assert describe_size(1536 * 1024) == "1.5 MB"
     assert describe_size(2048) == "2 KB"
+
+
+def _square_png(edge: int) -> bytes:
+    """A large, small-file RGBA PNG (a gradient compresses to a few hundred KB)."""
+    buffer = io.BytesIO()
+    with Image.linear_gradient("L").resize((edge, edge)) as grey:
+        image = Image.merge("RGBA", (grey, grey.transpose(Image.Transpose.ROTATE_90), grey, grey))
+    image.save(buffer, "PNG", compress_level=1)
+    image.close()
+    return buffer.getvalue()
+
+
+def test_a_7000_pixel_square_png_is_accepted_as_its_full_variant() -> None:
+    """49 megapixels of RGBA: within the limit (bench/media.py measures its memory)."""
+    data = _square_png(7000)
+    processed = process_image(data, max_bytes=len(data))
+    assert (processed.width, processed.height) == (2560, 2560)
+    with _opened(processed.variants[0].data) as full:
+        assert full.size == (2560, 2560)
+        assert full.mode == "RGBA"
+
+
+def test_webp_has_its_own_lower_pixel_limit_and_says_so() -> None:
+    size = (400, 300)
+    assert process_image(png_image(size), max_bytes=MAX_BYTES, max_webp_pixels=100_000)
+    with pytest.raises(ImageRefused) as refused:
+        process_image(webp_image(size), max_bytes=MAX_BYTES, max_webp_pixels=100_000)
+    assert str(refused.value) == (
+        "The WebP image is 400 × 300 pixels; at most 0.1 megapixels are accepted "
+        "(as PNG or JPEG, up to 50)."
+    )
+
+
+def test_large_images_are_scaled_in_strips_without_seams() -> None:
+    """Scaled a strip of rows at a time, the full variant still matches one whole resize."""
+    source = Image.merge(
+        "RGB",
+        [Image.linear_gradient("L").resize((1200, 6000)).rotate(angle) for angle in (0, 90, 45)],
+    )
+    buffer = io.BytesIO()
+    source.save(buffer, "PNG")
+    processed = process_image(buffer.getvalue(), max_bytes=MAX_BYTES)
+    with _opened(processed.variants[0].data) as ours:
+        size = ours.size
+        whole = source.resize(size, Image.Resampling.LANCZOS)
+        reference = io.BytesIO()
+        whole.save(reference, "WEBP", quality=82, method=2)
+        with _opened(reference.getvalue()) as expected:
+            diff = ImageChops.difference(ours.convert("RGB"), expected.convert("RGB")).convert("L")
+    assert size == (512, 2560)
+    worst_row = max(
+        ImageStat.Stat(diff.crop((0, y, size[0], y + 1))).mean[0] for y in range(size[1])
+    )
+    assert worst_row < 1.0
