@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.admin.auth import CONTROL_CHARACTERS, LOGIN_MAX_BYTES, JWTCookieAuth
 from cms.admin.errors import ErrorPages
+from cms.admin.passkeys import BODY_MAX_BYTES as PASSKEY_MAX_BYTES
 from cms.core.bodylimit import BodyTooLarge, capped_receive
 from cms.core.config import Settings
 from cms.core.hosts import host_allowed, request_host
@@ -103,9 +104,20 @@ def _changes_state(scope: Scope) -> bool:
     )
 
 
+# The steps of signing in, each with its body cap: no session exists yet.
+_SIGN_IN_LIMITS = {
+    "/passkey/options": PASSKEY_MAX_BYTES,
+    "/passkey/login": PASSKEY_MAX_BYTES,
+    "/login": LOGIN_MAX_BYTES,
+}
+
+
 def _is_login(scope: Scope) -> bool:
-    # The login form counts malformed attempts against the throttle itself.
-    return str(scope["path"]).endswith("/login")
+    """A step of signing in (the form, a passkey's challenge and answer): no session yet.
+
+    Each counts malformed attempts against the throttle itself.
+    """
+    return str(scope["path"]).endswith(tuple(_SIGN_IN_LIMITS))
 
 
 def _too_large(limit: int) -> str:
@@ -235,8 +247,10 @@ class AdminGuard:
         return None, receive
 
     def _body_limit(self, scope: Scope) -> int:
-        if _is_login(scope):
-            return LOGIN_MAX_BYTES
+        path = str(scope["path"])
+        for suffix, limit in _SIGN_IN_LIMITS.items():
+            if path.endswith(suffix):
+                return limit
         if _content_type(scope) == "multipart/form-data":
             return self.upload_max_bytes
         return self.body_max_bytes
