@@ -24,6 +24,7 @@ import random
 import time
 import warnings
 from collections.abc import Callable
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -76,11 +77,15 @@ if settings.tracing and importlib.util.find_spec("aws_xray_sdk") is not None:
 loop = _event_loop()
 
 
-def _full_app() -> FastAPI:
-    from cms.core.config import get_settings
-    from cms.main import create_full_app
+def _main() -> ModuleType:
+    """``cms.main``, imported on first need: FastAPI and SQLAlchemy stay off a cold public read."""
+    import cms.main
 
-    return create_full_app(get_settings())
+    return cms.main
+
+
+def _full_app() -> FastAPI:
+    return _main().create_full_app()
 
 
 app = ReadPath(settings, build_app=_full_app)
@@ -92,11 +97,9 @@ def is_scheduled_event(event: dict[str, Any]) -> bool:
 
 
 def _scheduled_rebuild(asgi_app: FastAPI | ReadPath) -> dict[str, Any]:
-    """The rebuild check: the Lambda stand-in for the uvicorn poller."""
-    from cms.rebuild import scheduled_rebuild  # httpx stays off the request cold path
-
-    state = asgi_app.state
-    result = loop.run_until_complete(scheduled_rebuild(state.sessionmaker, state.settings))
+    """The scheduled work (:func:`cms.main.on_schedule`): the Lambda stand-in for what
+    ``cms serve`` does at start and in its poller."""
+    result = loop.run_until_complete(_main().on_schedule(asgi_app.state))
     # The metric names predate "rebuild" and stay: CloudWatch dashboards and alarms read them.
     metrics.add_metric(name="PublishChecks", unit=MetricUnit.Count, value=1)
     if result["status"] in {"failed", "partial"}:

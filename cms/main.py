@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -28,8 +29,9 @@ from cms.public.readpath import ReadPath
 from cms.public.routes import router as api_router
 from cms.public.sync import RESUME
 from cms.public.sync import router as sync_router
+from cms.rebuild import rebuild_lifespan, scheduled_rebuild
 
-__all__ = ["create_app", "create_full_app"]
+__all__ = ["create_app", "create_full_app", "on_schedule"]
 
 
 @asynccontextmanager
@@ -40,14 +42,21 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     On shutdown, close the database connections of an engine the app made itself. Mangum runs
     with lifespan off, so on Lambda this never runs (a schedule calls the check).
     """
-    # Imported here: httpx stays off the Lambda cold path, which builds this app too.
-    from cms.rebuild import rebuild_lifespan
-
     await ensure_published(app.state.engine)
     async with rebuild_lifespan(app):
         yield
     if app.state.owns_engine:
         await app.state.engine.dispose()
+
+
+async def on_schedule(state: Any) -> dict[str, Any]:
+    """The scheduled event on Lambda, where no lifespan runs: publish this release's responses
+    if the stored ones were rendered by other code, then the rebuild check.
+
+    ``state`` is the full app's (engine, sessionmaker, settings).
+    """
+    published = await ensure_published(state.engine)
+    return {**await scheduled_rebuild(state.sessionmaker, state.settings), "published": published}
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> ReadPath:

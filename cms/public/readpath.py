@@ -12,7 +12,8 @@ SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else (th
 **Releases.** It serves the newest stored set whatever code rendered it: telling would take the
 rendering code (the imports a cold start avoids), and a set is complete and consistent in itself
 (its query rules are stored with it). A release publishes its own set on its deploy step
-(:func:`cms.content.publish.publish_release`).
+(:func:`cms.content.publish.publish_release`), and on Lambda at the latest on its next
+scheduled event (:func:`cms.main.on_schedule`).
 
 **Freshness.** An instance trusts the content version it last read for
 ``cache_version_check_interval`` seconds, then asks the database (one ``SELECT`` on

@@ -8,10 +8,13 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from cms.content.models import Skill
+from cms.content.publish import fingerprint
 from cms.core.config import Settings
+from cms.core.models import ContentVersion
 from cms.rebuild import EVENT_TYPE, redact_hook_url
 from tests.aws import lambda_helpers as helpers
 from tests.aws.lambda_helpers import Invoker
@@ -125,3 +128,28 @@ def test_a_failing_hook_is_reported_in_the_result_logs_and_metrics(
     emf = [r for r in records if "_aws" in r]
     assert metric_total(emf, "PublishChecks") == 1
     assert metric_total(emf, "PublishFailures") == 1
+
+
+async def _as_an_older_release(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    async with sessionmaker() as session, session.begin():
+        await session.execute(update(ContentVersion).values(fingerprint="an older release"))
+
+
+async def _fingerprint(sessionmaker: async_sessionmaker[AsyncSession]) -> str | None:
+    async with sessionmaker() as session:
+        return await session.scalar(select(ContentVersion.fingerprint))
+
+
+def test_the_schedule_publishes_this_releases_responses_once(
+    invoke: Invoker, lambda_settings: Settings
+) -> None:
+    sessions = invoke.app.state.sessionmaker
+    invoke.container.run(_as_an_older_release(sessions))
+
+    first = scheduled(invoke)
+    second = scheduled(invoke)
+
+    assert first["published"] is True, "a set rendered by other code is rendered again"
+    assert second["published"] is False, "and only once"
+    expected = fingerprint(lambda_settings.public_base_url)
+    assert invoke.container.run(_fingerprint(sessions)) == expected
