@@ -31,6 +31,8 @@ class LazyAdminApp:
     def app(self) -> ASGIApp:
         """The real admin app, built now if needed."""
         if self._app is None:
+            # Imported here: SQLAdmin, WTForms and the admin's modules load on the first /admin
+            # request, not with every app (a Lambda serving the API never needs them).
             from cms.admin.site import build_admin_app
 
             self._app = build_admin_app(engine=self._engine, settings=self._settings)

@@ -11,8 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from cms.admin.passwords import PASSWORD_MAX_LENGTH, PASSWORD_MIN_LENGTH, password_problem
+from cms.admin.sessions import end_sessions
+from cms.admin.throttle import reset_username
 from cms.core.config import Settings, get_settings
 from cms.core.models import AdminUser
+from cms.core.security import hash_password
 
 __all__ = [
     "DEV_ADMIN_USERNAME",
@@ -69,7 +72,6 @@ async def _find(session: AsyncSession, username: str) -> AdminUser | None:
 
 async def create_admin(session: AsyncSession, username: str, password: str) -> AdminUser:
     """Add an active owner account; the caller commits."""
-    from cms.core.security import hash_password
 
     name = check_username(username)
     check_password(password, username=name)
@@ -86,7 +88,6 @@ async def set_password(session: AsyncSession, username: str, password: str) -> A
 
     The caller commits.
     """
-    from cms.core.security import hash_password
 
     check_password(password, username=username)
     user = await _find(session, username)
@@ -100,8 +101,6 @@ async def set_password(session: AsyncSession, username: str, password: str) -> A
 
 async def credentials_changed(session: AsyncSession, user: AdminUser) -> None:
     """After a new password or a deactivation: end every session, forget the login limits."""
-    from cms.admin.sessions import end_sessions
-    from cms.admin.throttle import reset_username
 
     assert user.id is not None
     await end_sessions(session, user.id)

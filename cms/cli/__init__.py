@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
+from cms.core.db import create_engine
 
 if TYPE_CHECKING:
     from cms.content.jsonresume import Problem
@@ -64,9 +66,6 @@ def load_settings() -> Settings:
 def run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = True) -> T:
     """Run ``work`` on the configured database, in one transaction unless it commits itself."""
     from sqlalchemy.exc import DBAPIError
-
-    from cms.content.session import make_sessionmaker
-    from cms.core.db import create_engine
 
     settings = load_settings()
 

@@ -8,7 +8,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from cms.admin.accounts import (
+    AccountError,
+    check_password,
+    check_username,
+    create_admin,
+    list_admins,
+    normalize_username,
+    set_password,
+)
+from cms.admin.totp import KeyRotationError, disable, enable_now, rotate_key
 from cms.cli import app, fail, run
+from cms.core.models import AdminUser
 
 if TYPE_CHECKING:
     pass
@@ -33,7 +44,6 @@ def create_admin_command(
     password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
 ) -> None:
     """Create an owner account for the back office (/admin)."""
-    from cms.admin.accounts import AccountError, check_password, check_username, create_admin
 
     try:
         name = check_username(username)
@@ -51,7 +61,6 @@ def set_password_command(
     password_stdin: Annotated[bool, _PASSWORD_STDIN] = False,
 ) -> None:
     """Set a new password for an owner account (its open sessions end)."""
-    from cms.admin.accounts import AccountError, check_password, normalize_username, set_password
 
     try:
         password = _read_new_password(password_stdin)
@@ -65,7 +74,6 @@ def set_password_command(
 @app.command("list-admins")
 def list_admins_command() -> None:
     """List the owner accounts."""
-    from cms.admin.accounts import list_admins
 
     async def rows(session: AsyncSession) -> list[tuple[str, bool, str]]:
         return [
@@ -95,9 +103,6 @@ async def _account(session: AsyncSession, username: str) -> Any:
     from sqlalchemy import select
     from sqlmodel import col
 
-    from cms.admin.accounts import AccountError, normalize_username
-    from cms.core.models import AdminUser
-
     name = normalize_username(username)
     user = (await session.scalars(select(AdminUser).where(col(AdminUser.username) == name))).first()
     if user is None:
@@ -110,8 +115,6 @@ def totp_enable_command(
     username: Annotated[str, typer.Argument(help="The account to protect")],
 ) -> None:
     """Turn on two-factor login now; prints the otpauth:// URI and recovery codes once."""
-    from cms.admin.accounts import AccountError
-    from cms.admin.totp import enable_now
 
     async def enable(session: AsyncSession) -> tuple[str, list[str]]:
         return await enable_now(session, await _account(session, username))
@@ -132,8 +135,6 @@ def totp_disable_command(
     username: Annotated[str, typer.Argument(help="The account to change")],
 ) -> None:
     """Turn off two-factor login (a lost phone): the password alone logs in again."""
-    from cms.admin.accounts import AccountError
-    from cms.admin.totp import disable
 
     async def off(session: AsyncSession) -> None:
         await disable(session, await _account(session, username))
@@ -155,7 +156,6 @@ def totp_rotate_key_command(
     ] = False,
 ) -> None:
     """Re-encrypt the two-factor secrets under the current SECRET_KEY after changing it."""
-    from cms.admin.totp import KeyRotationError, rotate_key
 
     if old_key_stdin:
         old_key = sys.stdin.readline().rstrip("\r\n")

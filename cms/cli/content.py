@@ -10,6 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cms.cli import app, fail, fail_with_problems, load_settings, run
+from cms.content import transfer
+from cms.content.jsonresume import (
+    ResumeValidationError,
+    check_resume,
+    export_resume,
+    load_document,
+    render_resume,
+)
+from cms.content.seeding import SEED_DIR, SeedError, seed_database
 
 if TYPE_CHECKING:
     from cms.content.jsonresume import Problem
@@ -23,8 +32,6 @@ def seed(
     ] = False,
 ) -> None:
     """Load the sample CV from seed/ (idempotent: running it twice changes nothing)."""
-    from cms.content.jsonresume import ResumeValidationError
-    from cms.content.seeding import SEED_DIR, SeedError, seed_database
 
     try:
         report = run(lambda session: seed_database(session, directory or SEED_DIR, force=force))
@@ -39,7 +46,6 @@ def seed(
 
 def _read_document(file: Path) -> Any:
     """A JSON Resume document from ``file`` within the size limit, or a clear failure."""
-    from cms.content.jsonresume import ResumeValidationError, load_document
 
     try:
         return load_document(file.read_bytes(), max_bytes=load_settings().resume_max_bytes)
@@ -68,8 +74,6 @@ def import_(
     ] = False,
 ) -> None:
     """Replace the CV with a JSON Resume document: shows what changes, backs up, all or nothing."""
-    from cms.content import transfer
-    from cms.content.jsonresume import check_resume, render_resume
 
     document = _read_document(file)
     checked = check_resume(document)
@@ -117,7 +121,6 @@ def export(
     ] = False,
 ) -> None:
     """Write the CV as a JSON Resume document (checked against the schema)."""
-    from cms.content.jsonresume import check_resume, export_resume
 
     document = run(lambda session: export_resume(session, include_drafts=include_drafts))
     # What import reads back: values kept as written are warnings here too, not refusals.
@@ -142,7 +145,6 @@ def backup(
     file: Annotated[Path, typer.Argument(dir_okay=False, help="Backup file to write")],
 ) -> None:
     """Write the whole CV (drafts, order, precision, technologies) to a backup file."""
-    from cms.content import transfer
 
     file.write_bytes(transfer.backup_bytes(run(transfer.current_document)))
     typer.echo(f"Backed up the CV to {file}.")
@@ -151,8 +153,6 @@ def backup(
 @app.command()
 def restore(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) -> None:
     """Replace the CV with a backup (all or nothing; the CV it replaces is backed up first)."""
-    from cms.content import transfer
-    from cms.content.jsonresume import ResumeValidationError
 
     document = _read_document(file)
     settings = load_settings()

@@ -268,7 +268,8 @@ class ReadPath:
         return self._app is not None
 
     def _listen(self, app: Any) -> None:
-        # A write through the full app in this process: ask for the version at once.
+        # A write through the full app in this process: ask for the version at once. Imported
+        # here, with the full app: SQLAlchemy stays off the read path's cold start.
         from cms.core.db import on_content_commit
 
         on_content_commit(app.state.engine, self.cache.invalidate)
