@@ -64,6 +64,20 @@ def _warn_about(warnings: list[Problem]) -> None:
         typer.secho(f"warning: {warning} (kept as written)", fg=typer.colors.YELLOW, err=True)
 
 
+def _replace(document: Any, *, actor: str) -> tuple[Path | None, str]:
+    """Replace the CV with ``document`` in one transaction, the current CV backed up first."""
+    settings = load_settings()
+    return run(
+        lambda session: transfer.replace_with_backup(
+            session,
+            document,
+            backup_dir=Path(settings.backup_dir),
+            keep=settings.backup_retention,
+            actor=actor,
+        )
+    )
+
+
 @app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)],
@@ -95,17 +109,8 @@ def import_(
         if not sys.stdin.isatty():
             fail("Replacing the CV needs confirmation: run on a terminal, or pass --yes.")
         typer.confirm("Replace the CV with this document?", abort=True)
-    settings = load_settings()
     try:
-        backup, summary = run(
-            lambda session: transfer.replace_with_backup(
-                session,
-                document,
-                backup_dir=Path(settings.backup_dir),
-                keep=settings.backup_retention,
-                actor="cms import",
-            )
-        )
+        backup, summary = _replace(document, actor="cms import")
     except transfer.BackupError as exc:
         fail(f"{exc} (BACKUP_DIR); nothing was written.")
     if backup is not None:
@@ -155,17 +160,8 @@ def restore(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
     """Replace the CV with a backup (all or nothing; the CV it replaces is backed up first)."""
 
     document = _read_document(file)
-    settings = load_settings()
     try:
-        previous, summary = run(
-            lambda session: transfer.replace_with_backup(
-                session,
-                document,
-                backup_dir=Path(settings.backup_dir),
-                keep=settings.backup_retention,
-                actor="cms restore",
-            )
-        )
+        previous, summary = _replace(document, actor="cms restore")
     except ResumeValidationError as exc:
         fail_with_problems(exc.problems, f"{file}: nothing was restored.")
     except transfer.BackupError as exc:

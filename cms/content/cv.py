@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any, Final, Literal
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from cms.content.links import is_link
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 __all__ = ["CV_TEMPLATES_DIR", "PAPERS", "Paper", "render_cv"]
 
@@ -94,6 +95,9 @@ def _skill_groups(skills: list[Mapping[str, Any]]) -> list[tuple[str, list[Mappi
 
 @cache
 def _environment() -> Environment:
+    # Jinja2 loads with the first CV rendered: an app that only serves stays without it.
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
     environment = Environment(
         loader=FileSystemLoader(CV_TEMPLATES_DIR),
         autoescape=True,
