@@ -1,9 +1,10 @@
 """The OpenAPI document tells the truth: Schemathesis, every check, against a live server.
 
-The sample CV is served by uvicorn (its own thread and event loop, its own engine) from a
-SQLite file; Schemathesis's command line runs all its phases (examples, coverage,
-fuzzing, stateful) with ``--checks all`` against every operation, once as a stranger and once
-with a read-drafts token. A fixed seed and a bounded number of cases keep it repeatable.
+The sample CV is served by uvicorn (its own thread and event loop, its own engine) from a SQLite
+file and from a PostgreSQL database of its own; Schemathesis's command line runs all its phases
+(examples, coverage, fuzzing, stateful) with ``--checks all`` against every operation, once as a
+stranger and once with a read-drafts token. A fixed seed and a bounded number of cases keep it
+repeatable.
 """
 
 from __future__ import annotations
@@ -11,15 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import socket
 import sys
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 
 from cms.content.seeding import SEED_DIR, seed_database
 from cms.content.session import make_sessionmaker
@@ -27,45 +24,16 @@ from cms.core.db import create_engine
 from cms.core.migrate import upgrade_async
 from cms.core.tokens import create_token
 from cms.main import create_app
-from tests.databases import make_settings
+from tests.databases import BACKENDS, make_settings, scratch_postgres
+from tests.servers import serving_app
 
 SCHEMATHESIS = Path(sys.executable).with_name("st")
-MAX_EXAMPLES = 10  # per operation and phase: both runs take about a minute together
+MAX_EXAMPLES = 6  # per operation and phase: the four runs take about a minute together
 SEED = 20261206
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextlib.contextmanager
-def _serving(database_url: str) -> Iterator[str]:
-    """The app under uvicorn in a background thread; yields its base URL."""
-    settings = make_settings(database_url, build_hook_poll_seconds=0)
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("uvicorn did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-
-
-@pytest.fixture(scope="module")
-async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tuple[str, str]]:
-    """The sample CV (drafts included) served live from a SQLite file, and a read-drafts token."""
-    database_url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('conformance') / 'cms.db'}"
+async def _seed(database_url: str) -> str:
+    """Migrate, load the sample CV (drafts included); returns a new read-drafts token."""
     engine = create_engine(make_settings(database_url))
     try:
         await upgrade_async(engine)
@@ -76,8 +44,32 @@ async def served(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[tupl
             )
     finally:
         await engine.dispose()
-    with _serving(database_url) as base:
-        yield base, token
+    return token
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database kind to serve from; PostgreSQL skips (or fails, in CI) without a server."""
+    if request.param == "postgresql":
+        request.getfixturevalue("postgresql_url")
+    backend: str = request.param
+    return backend
+
+
+@pytest.fixture(scope="module")
+async def served(
+    backend: str, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[str, str]]:
+    """The sample CV served live from a database of its own, and a read-drafts token."""
+    async with contextlib.AsyncExitStack() as stack:
+        if backend == "postgresql":
+            url = await stack.enter_async_context(scratch_postgres("cms_conformance"))
+        else:
+            url = f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('conformance') / 'cms.db'}"
+        token = await _seed(url)
+        app = create_app(make_settings(url, build_hook_poll_seconds=0))
+        with serving_app(app) as base:
+            yield base, token
 
 
 @pytest.mark.parametrize("identity", ["stranger", "owner"])
