@@ -46,9 +46,10 @@ def openapi_document() -> dict[str, Any]:
 
 
 def public_api(document: dict[str, Any]) -> dict[str, Any]:
-    """Only the public ``/api/v1`` paths and the schemas they use: the client's contract."""
+    """Only the public ``/api/v1`` paths, the schemas they use and the token schemes."""
     paths = {path: item for path, item in document["paths"].items() if path.startswith(API_PREFIX)}
-    schemas = document.get("components", {}).get("schemas", {})
+    components = document.get("components", {})
+    schemas = components.get("schemas", {})
     used: set[str] = set()
     pending = _dependencies(paths)
     while pending:
@@ -59,7 +60,11 @@ def public_api(document: dict[str, Any]) -> dict[str, Any]:
     return {
         **document,
         "paths": paths,
-        "components": {"schemas": {name: schemas[name] for name in schemas if name in used}},
+        "components": {
+            "schemas": {name: schemas[name] for name in schemas if name in used},
+            # The operations name them (a token is optional on reads, needed to write).
+            "securitySchemes": components.get("securitySchemes", {}),
+        },
     }
 
 

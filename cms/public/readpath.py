@@ -60,10 +60,11 @@ from cms.core.hosts import HostGuardMiddleware
 from cms.core.jsonerror import error_response
 from cms.core.readsettings import ReadSettings
 from cms.core.tokenhash import presented_token
-from cms.public.cors import API_METHODS, API_PREFIX, ApiCORSMiddleware, api_cors_options
+from cms.public.cors import API_PREFIX, ApiCORSMiddleware, api_cors_options
 from cms.public.httpcache import health_payload, is_under, request_path, with_current_version
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
 from cms.public.media import MEDIA_PREFIX, VARIANT_SQL, serve_media
+from cms.public.methods import allowed_methods, refusal
 
 __all__ = ["HEALTH_PATH", "ReadPath"]
 
@@ -72,7 +73,6 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/health"
 CV_PATH = "/cv"  # the printable CV, a stored response
 _PAGES = (HEALTH_PATH, CV_PATH)
-_ALLOW = ", ".join(API_METHODS)
 _RESPONSES_QUERY = (
     "SELECT path, status, etag, body, media_type, rules FROM stored_responses WHERE version = {}"
 )
@@ -338,11 +338,12 @@ class ReadPath:
             return
         if method not in ("GET", "HEAD"):
             response: Response
+            path = request_path(scope)
+            allow = {"Allow": allowed_methods(path)}
             if method == "OPTIONS":
-                response = Response(status_code=204, headers={"Allow": _ALLOW})
+                response = Response(status_code=204, headers=allow)
             else:
-                message = "Method Not Allowed: the public API is read-only"
-                response = error_response(405, message, headers={"Allow": _ALLOW})
+                response = error_response(405, refusal(path, method), headers=allow)
             await response(scope, receive, send)
             return
         query = scope.get("query_string", b"").decode("latin-1")

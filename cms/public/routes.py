@@ -21,23 +21,12 @@ from starlette.responses import Response
 from cms.content import queries
 from cms.content.publish import PUBLISHED, Published, render
 from cms.core.deps import SessionDep
-from cms.core.errors import ErrorResponse
 from cms.core.jsonerror import error_response
 from cms.public.instancecache import content_headers
+from cms.public.openapi import ANONYMOUS_TOO, IF_NONE_MATCH, TOKEN, read_responses
 from cms.public.preview import NO_STORE, DraftsDep
 
 __all__ = ["router"]
-
-_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {
-        "model": ErrorResponse,
-        "description": "A token was sent that is not a live read-drafts token",
-    },
-    422: {
-        "model": ErrorResponse,
-        "description": "Invalid path or query parameter (details in `details`)",
-    },
-}
 
 router = APIRouter()
 
@@ -75,9 +64,7 @@ def _add_routes(published: Published) -> None:
 
     html = published.model is None
     filters = [item.parameter() for item in published.rules.filters]
-    missing: dict[int | str, dict[str, Any]] = {
-        404: {"model": ErrorResponse, "description": published.missing}
-    }
+    missing = None if published.missing == "Not Found" else published.missing
     router.add_api_route(
         published.path,
         answer,
@@ -89,8 +76,9 @@ def _add_routes(published: Published) -> None:
         tags=[published.tag] if published.tag else None,
         response_model=None if html else published.model,
         response_class=HTMLResponse if html else JSONResponse,
-        responses=_ERRORS | (missing if published.missing != "Not Found" else {}),
-        openapi_extra={"parameters": filters} if filters else None,
+        responses=read_responses(missing),
+        dependencies=TOKEN,
+        openapi_extra={"parameters": [*filters, IF_NONE_MATCH], "security": ANONYMOUS_TOO},
     )
     detail = published.rules.detail
     if detail is None or published.section is None:
@@ -113,8 +101,12 @@ def _add_routes(published: Published) -> None:
         description=f"One published {label} by {' or '.join(detail.by)}.",
         tags=[published.tag],
         response_model=one,
-        responses=_ERRORS | {404: {"model": ErrorResponse, "description": "Not published"}},
-        openapi_extra={"parameters": [detail.parameter()]},
+        responses=read_responses("Not published"),
+        dependencies=TOKEN,
+        openapi_extra={
+            "parameters": [detail.parameter(), IF_NONE_MATCH],
+            "security": ANONYMOUS_TOO,
+        },
     )
 
 

@@ -33,6 +33,7 @@ from cms.core.etags import if_none_match
 from cms.core.jsonerror import error_response
 from cms.core.models import ContentVersion, StoredResponse
 from cms.core.tokenhash import WRITE_RESUME
+from cms.public.openapi import RESUME_BODY, TOKEN, WRITE_RESPONSES
 from cms.public.preview import NO_STORE, require_token
 
 __all__ = ["RESUME", "ResumeSyncResult", "router"]
@@ -104,11 +105,15 @@ def _refused(message: str, problems: list[Problem]) -> JSONResponse:
     RESUME,
     response_model=ResumeSyncResult,
     operation_id="put_resume",
-    responses={
+    summary="Replace the CV with a JSON Resume document",
+    responses=WRITE_RESPONSES
+    | {
         401: {"model": ErrorResponse, "description": "No valid write-resume token"},
         412: {"model": ErrorResponse, "description": "If-Match names an older CV"},
         422: {"model": ErrorResponse, "description": "Not a JSON Resume document"},
     },
+    dependencies=TOKEN,
+    openapi_extra={"requestBody": RESUME_BODY},
 )
 async def put_resume(
     request: Request,

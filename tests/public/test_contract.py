@@ -61,7 +61,11 @@ async def test_openapi_documents_every_api_route(client: httpx.AsyncClient) -> N
         refused = _json_schema(operation["responses"]["401"])  # a token that is not valid
         assert refused == {"$ref": "#/components/schemas/ErrorResponse"}, path
         headers = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
-        assert headers == {"x-api-key", "authorization"}, path
+        assert headers == {"x-api-key", "authorization", "if-none-match"}, path
+        assert "304" in operation["responses"], path
+        unavailable = operation["responses"]["503"]
+        assert _json_schema(unavailable) == {"$ref": "#/components/schemas/ErrorResponse"}, path
+        assert "Retry-After" in unavailable["headers"], path
         if path in ITEM_ROUTES:
             missing = _json_schema(operation["responses"]["404"])
             assert missing == {"$ref": "#/components/schemas/ErrorResponse"}, path
@@ -86,6 +90,65 @@ async def test_openapi_response_models_name_the_public_fields(client: httpx.Asyn
         ]["parameters"]
     }
     assert "$schema" in schemas["ResumePublic"]["properties"]
+
+
+async def test_openapi_declares_the_token_schemes_where_they_apply(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    schemes = document["components"]["securitySchemes"]
+    assert all(scheme.pop("description").strip() for scheme in schemes.values())
+    assert schemes == {
+        "bearer": {"type": "http", "scheme": "bearer"},
+        "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+    }
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            security = operation.get("security")
+            if path == "/health":
+                assert security is None
+            elif method == "get":  # anonymous stays valid; a token shows drafts
+                assert sorted(map(str, security)) == sorted(
+                    ["{}", "{'bearer': []}", "{'apiKey': []}"]
+                ), path
+            else:
+                assert security == [{"bearer": []}, {"apiKey": []}], (path, method)
+
+
+async def test_openapi_declares_the_resume_put_and_all_its_answers(
+    client: httpx.AsyncClient,
+) -> None:
+    put = (await client.get("/openapi.json")).json()["paths"]["/api/v1/resume"]["put"]
+
+    body = put["requestBody"]
+    assert body["required"] is True
+    assert body["content"] == {
+        "application/json": {"schema": {"$ref": "#/components/schemas/ResumePublic"}}
+    }
+    assert "RESUME_MAX_BYTES" in body["description"]
+    assert "5,242,880" in body["description"]
+    assert {p["name"] for p in put["parameters"] if p["in"] == "query"} == {
+        "dry_run",
+        "allow_empty",
+    }
+    assert {"200", "401", "405", "412", "413", "422", "503"} <= set(put["responses"])
+    for status in ("401", "405", "412", "413", "422", "503"):
+        error = _json_schema(put["responses"][status])
+        assert error == {"$ref": "#/components/schemas/ErrorResponse"}, status
+    assert "Allow" in put["responses"]["405"]["headers"]
+    assert "Retry-After" in put["responses"]["503"]["headers"]
+
+
+async def test_the_printable_cv_documents_its_errors_as_json(client: httpx.AsyncClient) -> None:
+    page = (await client.get("/openapi.json")).json()["paths"]["/cv"]["get"]
+    refused = await client.get("/cv", headers={"Authorization": "Bearer cms_not-a-live-token"})
+
+    assert set(page["responses"]["200"]["content"]) == {"text/html"}
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/json"
+    for status in ("401", "422", "500", "503"):
+        assert set(page["responses"][status]["content"]) == {"application/json"}, status
 
 
 def _assert_error_shape(body: dict[str, Any], status: int) -> None:

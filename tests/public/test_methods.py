@@ -136,6 +136,34 @@ async def test_no_cors_outside_the_api(client: httpx.AsyncClient, path: str) -> 
     assert "access-control-allow-origin" not in preflight.headers
 
 
+async def test_allow_lists_the_methods_the_openapi_document_declares(
+    client: httpx.AsyncClient,
+) -> None:
+    document = (await client.get("/openapi.json")).json()
+
+    for template, operations in document["paths"].items():
+        if not template.startswith("/api/"):
+            continue
+        path = template.replace("{experience_id}", "1").replace("{id_or_slug}", "thing")
+        declared = {method.upper() for method in operations} | {"HEAD", "OPTIONS"}
+        for url in (path, path.replace("/api/v1/", "/api/")):
+            options = await client.options(url)
+            refused = await client.post(url)
+            assert options.status_code == 204, url
+            assert set(options.headers["allow"].split(", ")) == declared, url
+            assert refused.status_code == 405, url
+            assert refused.headers["allow"] == options.headers["allow"], url
+
+
+async def test_a_write_without_a_token_says_what_it_needs(client: httpx.AsyncClient) -> None:
+    response = await client.put("/api/resume", json={})
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD, OPTIONS, PUT"
+    assert "PUT /api/v1/resume needs one" in response.json()["error"]
+    assert "Bearer" in response.json()["error"]
+
+
 @pytest.fixture
 async def strict_cors_client(
     database_url: str, engine: AsyncEngine

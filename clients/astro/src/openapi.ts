@@ -12,7 +12,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Personal Info
+         * The owner's name, contact details, links and published profiles
          * @description The owner's name, contact details, links and published profiles.
          */
         get: operations["get_personal_info"];
@@ -32,7 +32,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Experience
+         * Published work experience, in the owner's order, newest first
          * @description Published work experience, in the owner's order, newest first.
          */
         get: operations["list_experience"];
@@ -52,70 +52,10 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Experience
-         * @description One published experience entry by id.
+         * One published work experience by id
+         * @description One published work experience by id.
          */
         get: operations["get_experience"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/projects": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Projects
-         * @description Published projects, optionally only featured (or non-featured) ones.
-         */
-        get: operations["list_projects"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/projects/{id_or_slug}": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Project
-         * @description One published project by numeric id or by slug.
-         */
-        get: operations["get_project"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/v1/skills": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * List Skills
-         * @description Published skills, optionally of one category or only featured (or non-featured) ones.
-         */
-        get: operations["list_skills"];
         put?: never;
         post?: never;
         delete?: never;
@@ -132,7 +72,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Volunteer
+         * Published volunteering roles
          * @description Published volunteering roles.
          */
         get: operations["list_volunteer"];
@@ -152,7 +92,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Education
+         * Published education entries
          * @description Published education entries.
          */
         get: operations["list_education"];
@@ -172,7 +112,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Awards
+         * Published awards
          * @description Published awards.
          */
         get: operations["list_awards"];
@@ -192,7 +132,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Certificates
+         * Published certificates
          * @description Published certificates.
          */
         get: operations["list_certificates"];
@@ -212,10 +152,30 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Publications
+         * Published publications
          * @description Published publications.
          */
         get: operations["list_publications"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/skills": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published skills, optionally of one category or only (non-)featured ones
+         * @description Published skills, optionally of one category or only (non-)featured ones.
+         */
+        get: operations["list_skills"];
         put?: never;
         post?: never;
         delete?: never;
@@ -232,7 +192,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Languages
+         * Published spoken languages
          * @description Published spoken languages.
          */
         get: operations["list_languages"];
@@ -252,7 +212,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Interests
+         * Published interests
          * @description Published interests.
          */
         get: operations["list_interests"];
@@ -272,10 +232,50 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List References
+         * Published references
          * @description Published references.
          */
         get: operations["list_references"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published projects, optionally only featured (or non-featured) ones
+         * @description Published projects, optionally only featured (or non-featured) ones.
+         */
+        get: operations["list_projects"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/projects/{id_or_slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One published project by id or slug
+         * @description One published project by id or slug.
+         */
+        get: operations["get_project"];
         put?: never;
         post?: never;
         delete?: never;
@@ -292,7 +292,7 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * List Technologies
+         * Technologies used by published experience or projects, most used first
          * @description Technologies used by published experience or projects, most used first.
          */
         get: operations["list_technologies"];
@@ -312,12 +312,12 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Get Resume
+         * The whole published CV as one JSON Resume v1.0.0 document
          * @description The whole published CV as one JSON Resume v1.0.0 document.
          */
         get: operations["get_resume"];
         /**
-         * Put Resume
+         * Replace the CV with a JSON Resume document
          * @description Replace the CV with a JSON Resume document (import rules, backup first).
          */
         put: operations["put_resume"];
@@ -868,6 +868,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -877,11 +879,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PersonalInfoPublic"];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -892,7 +907,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No personal info entered yet */
+            /** @description No personal info has been entered yet */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -901,7 +916,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -913,6 +928,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -929,6 +955,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -938,11 +966,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ExperiencePublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -953,7 +994,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -965,6 +1006,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -981,6 +1033,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path: {
                 /** @description Experience id. */
@@ -993,12 +1047,25 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ExperiencePublic"];
                 };
             };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
                 headers: {
@@ -1008,7 +1075,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No published entry with this id */
+            /** @description Not published */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1017,7 +1084,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1035,176 +1102,11 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-        };
-    };
-    list_projects: {
-        parameters: {
-            query?: {
-                /** @description Only (non-)featured projects. */
-                featured?: boolean | null;
-            };
-            header?: {
-                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
-                "x-api-key"?: string | null;
-                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
-                authorization?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProjectPublic"][];
-                };
-            };
-            /** @description A token was sent that is not a live read-drafts token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Invalid path or query parameter (details in `details`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Internal server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    get_project: {
-        parameters: {
-            query?: never;
-            header?: {
-                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
-                "x-api-key"?: string | null;
-                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
-                authorization?: string | null;
-            };
-            path: {
-                /** @description A numeric project id or a project slug. */
-                id_or_slug: string;
-            };
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ProjectPublic"];
-                };
-            };
-            /** @description A token was sent that is not a live read-drafts token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description No published project by that key */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Invalid path or query parameter (details in `details`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Internal server error */
-            500: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
-    list_skills: {
-        parameters: {
-            query?: {
-                /** @description Only skills of this category (case-insensitive). */
-                category?: string | null;
-                /** @description Only (non-)featured skills. */
-                featured?: boolean | null;
-            };
-            header?: {
-                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
-                "x-api-key"?: string | null;
-                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
-                authorization?: string | null;
-            };
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["SkillPublic"][];
-                };
-            };
-            /** @description A token was sent that is not a live read-drafts token */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Invalid path or query parameter (details in `details`) */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Internal server error */
-            500: {
-                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1221,6 +1123,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1230,11 +1134,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["VolunteerPublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1245,7 +1162,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1257,6 +1174,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1273,6 +1201,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1282,11 +1212,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["EducationPublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1297,7 +1240,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1309,6 +1252,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1325,6 +1279,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1334,11 +1290,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["AwardPublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1349,7 +1318,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1361,6 +1330,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1377,6 +1357,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1386,11 +1368,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CertificatePublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1401,7 +1396,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1413,6 +1408,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1429,6 +1435,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1438,11 +1446,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["PublicationPublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1453,7 +1474,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1465,6 +1486,100 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_skills: {
+        parameters: {
+            query?: {
+                /** @description Only skills of this category (case-insensitive). */
+                category?: string;
+                /** @description Only (non-)featured skills. */
+                featured?: boolean;
+            };
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SkillPublic"][];
+                };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1481,6 +1596,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1490,11 +1607,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["LanguagePublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1505,7 +1635,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1517,6 +1647,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1533,6 +1674,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1542,11 +1685,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["InterestPublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1557,7 +1713,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1569,6 +1725,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1585,6 +1752,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1594,11 +1763,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ReferencePublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1609,7 +1791,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1621,6 +1803,188 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_projects: {
+        parameters: {
+            query?: {
+                /** @description Only (non-)featured projects. */
+                featured?: boolean;
+            };
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"][];
+                };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    get_project: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
+            };
+            path: {
+                /** @description A numeric project id or a project slug. */
+                id_or_slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProjectPublic"];
+                };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Not published */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1637,6 +2001,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1646,11 +2012,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TechnologyPublic"][];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1661,7 +2040,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1673,6 +2052,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1689,6 +2079,8 @@ export interface operations {
                 "x-api-key"?: string | null;
                 /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
             };
             path?: never;
             cookie?: never;
@@ -1698,11 +2090,24 @@ export interface operations {
             /** @description Successful Response */
             200: {
                 headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ResumePublic"];
                 };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
@@ -1713,7 +2118,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Invalid path or query parameter (details in `details`) */
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1725,6 +2130,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1748,7 +2164,12 @@ export interface operations {
             path?: never;
             cookie?: never;
         };
-        requestBody?: never;
+        /** @description A JSON Resume v1.0.0 document, as `GET /api/v1/resume` answers one and `cms import` takes; at most `RESUME_MAX_BYTES` bytes (5,242,880 by default). */
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ResumePublic"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -1768,8 +2189,28 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description No token: writes to the public API need one (`Allow` lists the path's methods) */
+            405: {
+                headers: {
+                    /** @description The methods of this path. */
+                    Allow?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description If-Match names an older CV */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The body is larger than `RESUME_MAX_BYTES`; nothing was read or written */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1789,6 +2230,17 @@ export interface operations {
             /** @description Internal server error */
             500: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and nothing was written; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
