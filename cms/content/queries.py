@@ -6,8 +6,9 @@ each list it publishes. The FastAPI routes (:mod:`cms.public.routes`) and the li
 (:mod:`cms.public.readpath`) both check a request with :func:`ask` and answer it with
 :func:`select`, so their ``422`` details and their bodies agree by construction.
 
-Standard library only: the read path imports this module on a Lambda cold start, where
-pydantic is not loaded. The messages and error types are pydantic's, which clients already know.
+Standard library only, and named tuples rather than dataclasses: the read path imports this
+module on a Lambda cold start, where pydantic is not loaded and each dataclass costs a
+millisecond. The messages and error types are pydantic's, which clients already know.
 """
 
 from __future__ import annotations
@@ -15,8 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import parse_qsl
 
 from cms.core.dburl import MAX_ID
@@ -60,8 +60,7 @@ def _error(where: str, name: str, kind: str, message: str) -> dict[str, Any]:
     return {"loc": [where, name], "msg": message, "type": kind}
 
 
-@dataclass(frozen=True, slots=True)
-class Flag:
+class Flag(NamedTuple):
     """A boolean parameter (``true``/``false``, ``1``/``0``, ``yes``/``no``, ``on``/``off``)."""
 
     def parse(self, where: str, name: str, raw: str, errors: Errors) -> Any:
@@ -77,8 +76,7 @@ class Flag:
         return {"type": "boolean"}
 
 
-@dataclass(frozen=True, slots=True)
-class Text:
+class Text(NamedTuple):
     """A text parameter of bounded length that matches ``pattern``.
 
     By default no control characters: they cannot be stored, so they cannot match anything
@@ -113,8 +111,7 @@ class Text:
         return schema | {"pattern": self.pattern}
 
 
-@dataclass(frozen=True, slots=True)
-class Integer:
+class Integer(NamedTuple):
     """A whole number between ``ge`` and ``le``."""
 
     ge: int = 1
@@ -147,8 +144,7 @@ SLUG = Text(min_length=0, max_length=120, pattern=SLUG_PATTERN)
 """A slug as a path or query parameter."""
 
 
-@dataclass(frozen=True, slots=True)
-class Filter:
+class Filter(NamedTuple):
     """A query parameter that keeps the entries whose ``field`` equals its value.
 
     Text compares ignoring case; ``field`` defaults to the parameter's name.
@@ -174,8 +170,7 @@ class Filter:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Detail:
+class Detail(NamedTuple):
     """``/<list>/{param}``: one entry found by the fields in ``by``, tried in order.
 
     A field ``id`` is tried only with a number (an all-digit slug such as ``2048`` is valid, so
@@ -220,7 +215,7 @@ _KINDS: dict[str, type[Flag] | type[Text] | type[Integer]] = {
 
 def _kind_json(kind: Kind) -> dict[str, Any]:
     name = next(key for key, cls in _KINDS.items() if isinstance(kind, cls))
-    fields = {slot: getattr(kind, slot) for slot in type(kind).__slots__}
+    fields = kind._asdict()
     return {"kind": name, **fields}
 
 
@@ -229,8 +224,7 @@ def _kind_from(data: dict[str, Any]) -> Kind:
     return _KINDS[fields.pop("kind")](**fields)
 
 
-@dataclass(frozen=True, slots=True)
-class Rules:
+class Rules(NamedTuple):
     """What requests to one published list may ask: its filters and its detail path."""
 
     filters: tuple[Filter, ...] = ()
@@ -270,15 +264,13 @@ class Rules:
         return cls(filters, Detail(detail["param"], _kind_from(detail["type"]), by, missing))
 
 
-@dataclass(frozen=True, slots=True)
-class Stored:
+class Stored(NamedTuple):
     """The published document at ``path``, as it is."""
 
     path: str
 
 
-@dataclass(frozen=True, slots=True)
-class Derived:
+class Derived(NamedTuple):
     """The entries of the list at ``path`` that ``keep`` accepts.
 
     ``one`` answers with the first such entry (a detail) or ``missing`` (a 404 message).
@@ -292,8 +284,7 @@ class Derived:
     """For a detail: what to try when no entry matched."""
 
 
-@dataclass(frozen=True, slots=True)
-class Invalid:
+class Invalid(NamedTuple):
     """A ``422``: the request breaks the rules (``details`` in pydantic's words)."""
 
     details: Errors
@@ -321,6 +312,8 @@ def _query(raw: str, filters: tuple[Filter, ...], errors: Errors) -> dict[str, A
 
 
 def _filtered(path: str, rules: Rules, query: str) -> Wanted:
+    if not query:  # the common case, answered without parsing anything
+        return Stored(path)
     errors: Errors = []
     values = _query(query, rules.filters, errors)
     if errors:
