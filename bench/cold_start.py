@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/cold_start.py [--runs 9] [--warm 3000] [--database-url URL]
 
-Cold start: a fresh interpreter imports the handler module and answers its first request
-(HTTP API event) on a migrated, seeded database (documents stored by the seed's write, as in any
-deployment); medians over ``--runs``, measured inside the child (import + first response).
+Cold start: a fresh interpreter imports the handler module (from .pyc files, as the deployment
+zip ships them) and answers its first request (HTTP API event) on a migrated, seeded database
+(responses stored by the seed's write, as in any deployment); medians over ``--runs``, measured inside the child (import + first response).
 Cases: ``/api/v1/resume``, ``/api/v1/skills?category=Backend``, ``/api/v1/projects/<slug>``, and
 ``/api/v1/resume`` right after an edit (a write through the admin's sessions before each run).
 Baseline: a bare Starlette app behind Mangum answering the same path. Target: each ≤ 1.5×.
@@ -234,7 +234,15 @@ def main() -> None:
         "--database-url", help="an empty or migrated database (default: a fresh SQLite file)"
     )
     args = parser.parse_args()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
+    # As deployed: the zip ships .pyc files (scripts/build_lambda.py), so compile them once here
+    # and let the children use them, whatever PYTHONDONTWRITEBYTECODE says in this shell.
+    compiled = [str(ROOT / "cms"), str(ROOT / "lambda_handler.py"), str(ROOT / "bench")]
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *compiled], check=True)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "POWERTOOLS_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
     url = _prepare_database(args.database_url)
     env.update(DATABASE_URL=url, ENVIRONMENT="test")
     event = json.dumps(EVENT)

@@ -8,10 +8,10 @@ each list it publishes. The FastAPI routes (:mod:`cms.public.routes`) and the li
 
 Standard library only, and named tuples rather than dataclasses: the read path imports this
 module on a Lambda cold start, where pydantic is not loaded and each dataclass costs a
-millisecond. The messages and error types are pydantic's, which clients already know.
+millisecond; without ``from __future__ import annotations``, as a named tuple's string
+annotations are compiled at import. The messages and error types are pydantic's, which clients
+already know.
 """
-
-from __future__ import annotations
 
 import json
 import re
@@ -248,7 +248,7 @@ class Rules(NamedTuple):
         return json.dumps(data, sort_keys=True, separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, text: str | None) -> Rules:
+    def from_json(cls, text: str | None) -> "Rules":
         """The rules stored as ``text`` (``None``: a document that takes no parameters)."""
         if not text:
             return cls()
@@ -280,7 +280,7 @@ class Derived(NamedTuple):
     keep: Callable[[dict[str, Any]], bool]
     one: bool = False
     missing: str = ""
-    fallback: Derived | None = None
+    fallback: "Derived | None" = None
     """For a detail: what to try when no entry matched."""
 
 
