@@ -15,6 +15,7 @@ __all__ = [
     "MAX_ID",
     "DatabaseSettings",
     "asyncpg_connect_args",
+    "asyncpg_dsn",
     "is_pooler_url",
     "normalize_database_url",
     "sqlite_path",
@@ -75,6 +76,17 @@ def is_pooler_url(url: str) -> bool:
 def uses_pooler(settings: DatabaseSettings, url: str) -> bool:
     """Whether connections go through a transaction-mode pooler (setting, else host name)."""
     return settings.database_pooler if settings.database_pooler is not None else is_pooler_url(url)
+
+
+def asyncpg_dsn(url: str) -> tuple[str, dict[str, str]]:
+    """The DSN ``asyncpg.connect`` takes for a normalised URL, and the query parameters it takes
+    as keywords instead (``ssl``, from ``sslmode``): what SQLAlchemy's asyncpg dialect does for
+    the engine, for the read path's raw driver."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    keywords = {key: value for key, value in query if key == "ssl"}
+    rest = [(key, value) for key, value in query if key != "ssl"]
+    return urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest))), keywords
 
 
 def asyncpg_connect_args(settings: DatabaseSettings, *, pooler: bool) -> dict[str, Any]:

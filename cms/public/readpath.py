@@ -41,7 +41,7 @@ import math
 import sqlite3
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import quote
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
@@ -51,6 +51,7 @@ from cms.content import queries
 from cms.core.dburl import (
     CONTENT_VERSION_SQL,
     asyncpg_connect_args,
+    asyncpg_dsn,
     normalize_database_url,
     sqlite_path,
     uses_pooler,
@@ -110,14 +111,9 @@ class _Postgres(_Database):
     _RESPONSES_SQL = _RESPONSES_QUERY.format("$1")
 
     def __init__(self, settings: ReadSettings, url: str) -> None:
-        parts = urlsplit(url)
-        query = parse_qsl(parts.query, keep_blank_values=True)
         self.pooler = uses_pooler(settings, url)
-        self.connect_args = asyncpg_connect_args(settings, pooler=self.pooler)
-        # ``ssl`` (from ``sslmode``, see normalize_database_url) is a keyword for asyncpg.
-        self.connect_args |= {key: value for key, value in query if key == "ssl"}
-        rest = [(key, value) for key, value in query if key != "ssl"]
-        self.dsn = urlunsplit(parts._replace(scheme="postgresql", query=urlencode(rest)))
+        self.dsn, keywords = asyncpg_dsn(url)
+        self.connect_args = asyncpg_connect_args(settings, pooler=self.pooler) | keywords
         self._connection: Any = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock = asyncio.Lock()
