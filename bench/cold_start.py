@@ -4,7 +4,8 @@
 
 Cold start: a fresh interpreter imports the handler module (from .pyc files, as the deployment
 zip ships them) and answers its first request (HTTP API event) on a migrated, seeded database
-(responses stored by the seed's write, as in any deployment); medians over ``--runs``, measured inside the child (import + first response).
+(responses stored by the seed's write, as in any deployment); medians over ``--runs``,
+measured inside the child (import + first response).
 Cases: ``/api/v1/resume``, ``/api/v1/skills?category=Backend``, ``/api/v1/projects/<slug>``, and
 ``/api/v1/resume`` right after an edit (a write through the admin's sessions before each run).
 Baseline: a bare Starlette app behind Mangum answering the same path. Target: each ≤ 1.5×.
