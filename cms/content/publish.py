@@ -23,12 +23,10 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from pydantic import TypeAdapter
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_session
 from sqlalchemy.orm import Session
@@ -38,18 +36,18 @@ from sqlmodel import col
 from cms.content import read
 from cms.content.basics import BASICS
 from cms.content.cv import CV_TEMPLATES_DIR
-from cms.content.models import CONTENT_TABLES, Technology
-from cms.content.queries import API_V1_PREFIX, Rules
+from cms.content.models import Technology
+from cms.content.queries import API_V1_PREFIX
 from cms.content.record import Section
+from cms.content.response import ALL_TABLES, Published
 from cms.content.sections import SECTIONS
-from cms.content.wholecv import ALL_TABLES, WHOLE_CV, Render
+from cms.content.wholecv import WHOLE_CV
 from cms.core.db import engine_settings, notify_content_commit
 from cms.core.etags import make_etag
 from cms.core.models import ContentVersion, StoredResponse, utcnow
 
 __all__ = [
     "PUBLISHED",
-    "Published",
     "Rendered",
     "fingerprint",
     "ensure_published",
@@ -58,9 +56,6 @@ __all__ = [
     "store_for_commit",
 ]
 
-JSON_TYPE = "application/json"
-HTML_TYPE = "text/html; charset=utf-8"
-_ALL_TABLES = frozenset(table.name for table in CONTENT_TABLES)
 _RENDERING_INPUTS = (
     Path(__file__).parent,  # the records, the schemas, the codec, this module
     Path(__file__).parents[1] / "media" / "urls.py",  # image URLs
@@ -76,39 +71,6 @@ class Rendered:
     body: bytes
     etag: str
     media_type: str
-
-
-@dataclass(frozen=True)
-class Published:
-    """One public response: where it is served, what it is made of, and how it renders."""
-
-    path: str
-    name: str
-    summary: str
-    produce: Render
-    model: Any
-    """The response schema (``None``: an HTML page)."""
-    tables: frozenset[str]
-    rules: Rules = Rules()
-    exclude_unset: bool = False
-    missing: str = "Not Found"
-    tag: str = ""
-    section: Section | None = None
-
-    @property
-    def media_type(self) -> str:
-        """``application/json``, or HTML for a page."""
-        return JSON_TYPE if self.model is not None else HTML_TYPE
-
-    @property
-    def adapter(self) -> TypeAdapter[Any]:
-        """The response schema, validating and serialising as FastAPI does."""
-        return _adapter(self.model)
-
-
-@cache
-def _adapter(model: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
 
 
 def _tables(section: Section) -> frozenset[str]:
@@ -144,21 +106,7 @@ def _catalogue() -> tuple[Published, ...]:
         for section in SECTIONS.values()
         if section.path and section is not BASICS
     ]
-    whole = [
-        Published(
-            item.path,
-            item.name,
-            item.summary,
-            item.render,
-            item.model,
-            _ALL_TABLES if ALL_TABLES in item.tables else frozenset(item.tables),
-            exclude_unset=item.exclude_unset,
-            missing=item.missing,
-            tag=item.tag,
-        )
-        for item in WHOLE_CV
-    ]
-    return (whole[0], *lists, *whole[1:])
+    return (WHOLE_CV[0], *lists, *WHOLE_CV[1:])
 
 
 PUBLISHED: tuple[Published, ...] = _catalogue()
@@ -311,7 +259,7 @@ async def publish_release(session: AsyncSession) -> bool:
             .where(col(ContentVersion.id) == 1)
             .values(version=version + 1, updated_at=func.now())
         )
-    await _store_version(session, _ALL_TABLES, code, everything=True)
+    await _store_version(session, ALL_TABLES, code, everything=True)
     return True
 
 

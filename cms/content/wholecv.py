@@ -1,6 +1,7 @@
 """The public responses made of the whole CV rather than of one section's list.
 
-Each is declared once here (path, response schema, how it is rendered, which tables it reads);
+Each is declared once here (path, response schema, how it is rendered, which tables it reads:
+all of them unless said);
 :mod:`cms.content.publish` renders and stores them with the section lists, and the API's routes
 are generated from the same declarations. A new whole-CV response is one entry in
 :data:`WHOLE_CV` (plus, if it needs one, a read in :mod:`cms.content.read`).
@@ -8,8 +9,6 @@ are generated from the same declarations. A new whole-CV response is one entry i
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,41 +18,10 @@ from cms.content import read
 from cms.content.basics import BASICS, PROFILES, PersonalInfoPublic
 from cms.content.cv import render_cv
 from cms.content.jsonresume import export_resume
+from cms.content.queries import API_V1_PREFIX
+from cms.content.response import Published
 
-__all__ = [
-    "ALL_TABLES",
-    "WHOLE_CV",
-    "ResumePublic",
-    "TechnologyPublic",
-    "WholeCV",
-]
-
-Render = Callable[[AsyncSession, bool], Awaitable[Any]]
-"""Renders the content from ``session``, with drafts if the flag is set; ``None``: a 404."""
-
-ALL_TABLES = "*"
-"""A response that reads every content table."""
-
-
-@dataclass(frozen=True, slots=True)
-class WholeCV:
-    """A public response made of the whole CV (or of several sections)."""
-
-    path: str
-    """Under ``/api/v1``, or a page at the site root (``/cv``)."""
-    name: str
-    """Its operation id and route name."""
-    summary: str
-    """What it answers, for the API's reference."""
-    render: Render
-    model: Any = None
-    """Its response schema (``None``: an HTML page)."""
-    tables: tuple[str, ...] = (ALL_TABLES,)
-    exclude_unset: bool = False
-    """Absent properties stay absent (JSON Resume), rather than ``null``."""
-    missing: str = "Not Found"
-    """The 404 message when there is nothing to show yet."""
-    tag: str = ""
+__all__ = ["WHOLE_CV", "ResumePublic", "TechnologyPublic"]
 
 
 class TechnologyPublic(BaseModel):
@@ -117,13 +85,13 @@ async def _cv(session: AsyncSession, drafts: bool) -> bytes:
     return render_cv(await export_resume(session, include_drafts=drafts))
 
 
-def _table_names(*sections: Any) -> tuple[str, ...]:
-    return tuple(str(section.table.__tablename__) for section in sections)
+def _table_names(*sections: Any) -> frozenset[str]:
+    return frozenset(str(section.table.__tablename__) for section in sections)
 
 
-WHOLE_CV: tuple[WholeCV, ...] = (
-    WholeCV(
-        "/api/v1/personal-info",
+WHOLE_CV: tuple[Published, ...] = (
+    Published(
+        f"{API_V1_PREFIX}/personal-info",
         "get_personal_info",
         "The owner's name, contact details, links and published profiles.",
         _personal_info,
@@ -132,16 +100,16 @@ WHOLE_CV: tuple[WholeCV, ...] = (
         missing="No personal info has been entered yet",
         tag="personal info",
     ),
-    WholeCV(
-        "/api/v1/technologies",
+    Published(
+        f"{API_V1_PREFIX}/technologies",
         "list_technologies",
         "Technologies used by published experience or projects, most used first.",
         _technologies,
         list[TechnologyPublic],
         tag="technologies",
     ),
-    WholeCV(
-        "/api/v1/resume",
+    Published(
+        f"{API_V1_PREFIX}/resume",
         "get_resume",
         "The whole published CV as one JSON Resume v1.0.0 document.",
         _resume,
@@ -149,7 +117,7 @@ WHOLE_CV: tuple[WholeCV, ...] = (
         exclude_unset=True,
         tag="resume",
     ),
-    WholeCV(
+    Published(
         "/cv",
         "get_cv",
         "The published CV as a printable HTML page (A4 and Letter).",

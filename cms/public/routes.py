@@ -19,7 +19,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
 from cms.content import queries
-from cms.content.publish import PUBLISHED, Published, render
+from cms.content.publish import PUBLISHED, render
+from cms.content.response import Published
 from cms.core.deps import SessionDep
 from cms.core.jsonerror import error_response
 from cms.public.instancecache import content_headers
