@@ -151,7 +151,7 @@ def backup(
 ) -> None:
     """Write the whole CV (drafts, order, precision, technologies) to a backup file."""
 
-    file.write_bytes(transfer.backup_bytes(run(transfer.current_document)))
+    transfer.save_backup(file, transfer.backup_bytes(run(transfer.current_document)))
     typer.echo(f"Backed up the CV to {file}.")
 
 

@@ -40,6 +40,7 @@ __all__ = [
     "describe_changes",
     "is_empty",
     "replace_with_backup",
+    "save_backup",
     "stored_images",
     "write_backup",
 ]
@@ -132,6 +133,14 @@ def _create(path: Path, data: bytes) -> None:
     except BaseException:
         path.unlink(missing_ok=True)
         raise
+
+
+def save_backup(path: Path, data: bytes) -> None:
+    """Write a backup to ``path`` (replacing a file there) that only the owner can read."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        os.fchmod(file.fileno(), 0o600)  # a file that was there keeps no wider mode
+        file.write(data)
 
 
 def _prune_backups(directory: Path, *, keep: int, written: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 from pathlib import Path
 
 import pytest
@@ -222,3 +223,17 @@ def test_backups_are_private_pruned_and_a_failed_one_writes_nothing(
     assert "(BACKUP_DIR); nothing was written." in failed.stderr
     assert "Cannot reach the database" not in failed.stderr
     assert state(database_url) == before
+
+
+def test_cms_backup_writes_a_file_only_its_owner_can_read(cms: CliRunner, tmp_path: Path) -> None:
+    assert import_document(cms, tmp_path, full_document(), "-y").exit_code == 0
+    fresh, existing = tmp_path / "fresh.json", tmp_path / "existing.json"
+    existing.write_text("old")
+    existing.chmod(0o644)
+
+    for target in (fresh, existing):
+        assert cms.invoke(app, ["backup", str(target)]).exit_code == 0
+
+    for target in (fresh, existing):
+        assert stat.S_IMODE(target.stat().st_mode) == 0o600, target
+        assert json.loads(target.read_bytes())["basics"]["name"]
