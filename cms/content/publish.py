@@ -23,6 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
@@ -139,14 +140,20 @@ def _input_files() -> Iterable[Path]:
             yield from sorted(p for p in place.rglob("*") if p.is_file() and p.suffix != ".pyc")
 
 
-def fingerprint(public_base_url: str | None) -> str:
-    """What renders the responses, as one hash: a different value renders differently."""
+@cache
+def _code_digest() -> bytes:
+    """The rendering code and templates, hashed once: they do not change under a process."""
     digest = hashlib.sha256()
     root = Path(__file__).parents[2]
     for path in _input_files():
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(f"pydantic {package_version('pydantic')}\0{public_base_url or ''}".encode())
-    return digest.hexdigest()
+    digest.update(f"pydantic {package_version('pydantic')}".encode())
+    return digest.digest()
+
+
+def fingerprint(public_base_url: str | None) -> str:
+    """What renders the responses, as one hash: a different value renders differently."""
+    return hashlib.sha256(_code_digest() + (public_base_url or "").encode()).hexdigest()
 
 
 def _fingerprint_of(session: AsyncSession) -> str:

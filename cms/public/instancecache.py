@@ -37,6 +37,7 @@ __all__ = [
     "PAGE_HEADERS",
     "Snapshot",
     "content_headers",
+    "page_headers",
 ]
 
 logger = logging.getLogger(__name__)
@@ -65,12 +66,14 @@ PAGE_HEADERS: tuple[tuple[bytes, bytes], ...] = (
 _NOT_MODIFIED_HEADERS = frozenset({b"etag", b"cache-control", b"vary", b"content-location"})
 
 
+def page_headers(media_type: str) -> tuple[tuple[bytes, bytes], ...]:
+    """What a response of ``media_type`` carries besides its type: PAGE_HEADERS for HTML."""
+    return PAGE_HEADERS if media_type.startswith("text/html") else ()
+
+
 def content_headers(media_type: str) -> list[tuple[bytes, bytes]]:
-    """The headers a stored response of ``media_type`` is sent with; pages get PAGE_HEADERS."""
-    headers = [(b"content-type", media_type.encode("latin-1"))]
-    if media_type.startswith("text/html"):
-        headers.extend(PAGE_HEADERS)
-    return headers
+    """The headers a stored response of ``media_type`` is sent with."""
+    return [(b"content-type", media_type.encode("latin-1")), *page_headers(media_type)]
 
 
 @dataclass(slots=True)

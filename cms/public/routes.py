@@ -23,7 +23,7 @@ from cms.content.publish import PUBLISHED, render
 from cms.content.response import Published
 from cms.core.deps import SessionDep
 from cms.core.jsonerror import error_response
-from cms.public.instancecache import content_headers
+from cms.public.instancecache import page_headers
 from cms.public.openapi import ANONYMOUS_TOO, IF_NONE_MATCH, TOKEN, read_responses
 from cms.public.preview import NO_STORE, DraftsDep
 
@@ -50,7 +50,7 @@ async def _answer(
         if body is None:
             return error_response(404, wanted.missing)
     response = Response(body, media_type=rendered.media_type)
-    for name, value in content_headers(rendered.media_type)[1:]:
+    for name, value in page_headers(rendered.media_type):
         response.headers[name.decode()] = value.decode()
     if drafts:
         response.headers["Cache-Control"] = NO_STORE

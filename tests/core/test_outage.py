@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -78,8 +79,8 @@ async def test_a_database_refusing_connections_is_a_503(scratch_url: str) -> Non
     settings = make_settings(scratch_url, database_timeout=5.0)
     app = create_app(settings)
     try:
-        async with app.state.engine.connect():  # a pooled connection, terminated below
-            pass
+        async with app.state.engine.connect() as connection:  # pooled, terminated below
+            assert (await connection.execute(text("SELECT 1"))).scalar_one() == 1
         await refuse_connections(scratch_url)
         _assert_unavailable(await _requests(app, settings))
     finally:
