@@ -4,19 +4,22 @@ to the newest complete one.
 Layout::
 
     PUBLISH_DIR/current -> versions/<N>            (serve this: nginx ``root``)
-    PUBLISH_DIR/versions/<N>/api/v1/resume/index.json
-    PUBLISH_DIR/versions/<N>/api/v1/projects/index.json
-    PUBLISH_DIR/versions/<N>/api/v1/projects/<slug>/index.json
-    PUBLISH_DIR/versions/<N>/cv/index.html
+    PUBLISH_DIR/versions/<N>/api/v1/resume.json
+    PUBLISH_DIR/versions/<N>/api/v1/projects.json
+    PUBLISH_DIR/versions/<N>/api/v1/projects/<slug>.json
+    PUBLISH_DIR/versions/<N>/cv.html
     PUBLISH_DIR/versions/<N>/media/<id>/<variant>.webp
     PUBLISH_DIR/versions/<N>/manifest.json          (each path's API ETag and headers)
 
-A document is ``<key>/index.json`` (or ``index.html``) because a list and its details share a
-prefix (``projects`` and ``projects/<slug>``); the file's extension gives its type to any static
-server. A version is built beside the others (each file written to a temporary name and
-renamed), unchanged files hard-linked from the previous version, then ``current`` is switched by
-renaming a new link over it: a reader sees one whole version or the other, never a mix. The
-previous version stays (a reader may still be in it); older ones are removed.
+A document is its key plus the extension of its type (a static server's ``try_files $uri.json
+$uri.html``): a list and its details share a prefix (``projects`` and ``projects/<slug>``), so
+the key alone cannot be a file, and one file per document, without a directory each, keeps a
+version cheap to build (making a directory costs as much as writing a file).
+
+A version is built beside the others (each file written to a temporary name and renamed),
+unchanged files hard-linked from the previous version, then ``current`` is switched by renaming
+a new link over it: a reader sees one whole version or the other, never a mix. The previous
+version stays (a reader may still be in it); older ones are removed.
 """
 
 from __future__ import annotations
@@ -40,17 +43,15 @@ def file_name(document: Document) -> str:
     kind = document.content_type.split(";")[0].strip()
     if document.media is not None or kind not in _EXTENSIONS:
         return document.key
-    return f"{document.key}/index{_EXTENSIONS[kind]}"
+    return document.key + _EXTENSIONS[kind]
 
 
 def _write(path: Path, data: bytes) -> None:
-    """``data`` at ``path``, atomically: a temporary file in the same directory, renamed."""
+    """``data`` at ``path``, atomically for readers: a temporary file in the same directory,
+    renamed. Not synced to disk: after a power loss, ``cms publish --full`` rewrites the copy."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(temporary, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    temporary.write_bytes(data)
     os.replace(temporary, path)
 
 

@@ -115,34 +115,36 @@ async def _acquire(engine: AsyncEngine, name: str) -> StaticCopy | None:
     """The target's row with its lease taken, or ``None``: another publisher holds it."""
     now = utcnow()
     table = StaticCopy.__table__  # type: ignore[attr-defined]
+    take = (
+        update(table)
+        .where(
+            table.c.target == name,
+            or_(table.c.locked_until.is_(None), table.c.locked_until < now),
+        )
+        .values(locked_until=now + LEASE, attempted_at=now)
+    )
     async with engine.connect() as connection:
-        exists = await connection.scalar(select(table.c.target).where(table.c.target == name))
-        await connection.rollback()
-        if exists is None:
-            with suppress(IntegrityError):  # another publisher made it first
+        for _ in range(2):
+            async with connection.begin():
+                if (await connection.execute(take)).rowcount == 1:
+                    row = await connection.execute(select(table).where(table.c.target == name))
+                    return StaticCopy.model_validate(row.one()._mapping)
+                held = await connection.scalar(select(table.c.target).where(table.c.target == name))
+            if held is not None:
+                return None
+            with suppress(IntegrityError):  # the first publish to this target (or a race)
                 async with connection.begin():
                     await connection.execute(insert(table).values(target=name, version=0))
-        async with connection.begin():
-            taken = await connection.execute(
-                update(table)
-                .where(
-                    table.c.target == name,
-                    or_(table.c.locked_until.is_(None), table.c.locked_until < now),
-                )
-                .values(locked_until=now + LEASE, attempted_at=now)
-            )
-            if taken.rowcount != 1:
-                return None
-            row = (await connection.execute(select(table).where(table.c.target == name))).one()
-    return StaticCopy.model_validate(row._mapping)
+    return None
 
 
-async def _release(engine: AsyncEngine, name: str, **values: Any) -> None:
+async def _record(engine: AsyncEngine, name: str, *, release: bool, **values: Any) -> None:
+    """Write ``values`` to the target's row; ``release``: and free its lease."""
+    if release:
+        values["locked_until"] = None
     async with AsyncSession(engine) as session, session.begin():
         await session.execute(
-            update(StaticCopy)
-            .where(col(StaticCopy.target) == name)
-            .values(locked_until=None, **values)
+            update(StaticCopy).where(col(StaticCopy.target) == name).values(**values)
         )
 
 
@@ -176,11 +178,11 @@ async def _publish_target(
     manifest: dict[str, str] = json.loads(held.manifest or "{}")
     published = held.version
     try:
-        while True:
+        async with AsyncSession(engine) as session, session.begin():
+            version = await _content_version(session)
+        # Until no write committed meanwhile: each round publishes the newest version.
+        while version != published or full:
             async with AsyncSession(engine) as session, session.begin():
-                version = await _content_version(session)
-                if version == published and not full:
-                    break
                 documents = await documents_at(session, version, settings)
                 needed = set(documents) if full else target.needed(documents, manifest)
                 await _load_bodies(session, settings, documents, needed)
@@ -192,24 +194,24 @@ async def _publish_target(
             outcome.version, outcome.skipped = version, False
             outcome.written += written
             outcome.deleted += deleted
-            await _release(
+            async with AsyncSession(engine) as session, session.begin():
+                version = await _content_version(session)
+            await _record(
                 engine,
                 target.name,
-                version=version,
+                release=version == published,
+                version=published,
                 manifest=json.dumps(manifest, sort_keys=True),
                 published_at=utcnow(),
                 error=None,
             )
-            # Taken again for the next round, if a write committed meanwhile.
-            if await _acquire(engine, target.name) is None:
-                return outcome
+        if outcome.skipped:
+            await _record(engine, target.name, release=True)
     except Exception as exc:  # a target down, a full disk: pending, retried later
         reason = f"{type(exc).__name__}: {exc}"[:300]
         logger.warning("static copy %s not published: %s", target.name, reason)
         outcome.ok, outcome.error = False, reason
-        await _release(engine, target.name, error=reason)
-        return outcome
-    await _release(engine, target.name)
+        await _record(engine, target.name, release=True, error=reason)
     return outcome
 
 

@@ -43,8 +43,5 @@ def test_the_schedule_publishes_what_a_write_left_pending(invoke: Invoker, block
     result = invoke.raw(helpers.load_event("scheduled_event"))
     assert result["static"] == {"folder": "ok"}, result
     manifest = json.loads((blocked / "site" / "current" / "manifest.json").read_text())
-    assert (
-        b"Python"
-        in (blocked / "site" / "current" / "api" / "v1" / "skills" / "index.json").read_bytes()
-    )
+    assert b"Python" in (blocked / "site" / "current" / "api" / "v1" / "skills.json").read_bytes()
     assert "/api/v1/skills" in manifest["paths"]

@@ -51,8 +51,8 @@ async def test_a_write_publishes_every_document_as_the_api_answers(
     assert {f"/media/{photo().id}/{name}.webp" for name in ("320", "640", "1280", "full")} <= set(
         copy
     )
-    assert (publish_dir / CURRENT / "cv" / "index.html").is_file()
-    assert (publish_dir / CURRENT / "api" / "v1" / "resume" / "index.json").is_file()
+    assert (publish_dir / CURRENT / "cv.html").is_file()
+    assert (publish_dir / CURRENT / "api" / "v1" / "resume.json").is_file()
     await assert_as_the_api(client, copy)
     assert await _behind(folder_engine, folder_settings) == (0, None)
 
@@ -62,8 +62,8 @@ async def test_a_version_switches_whole_and_unchanged_files_are_shared(
 ) -> None:
     await seed(folder_engine)
     first = (publish_dir / CURRENT).resolve()
-    education = Path("api/v1/education/index.json")
-    projects = Path("api/v1/projects/index.json")
+    education = Path("api/v1/education.json")
+    projects = Path("api/v1/projects.json")
     async with make_sessionmaker(folder_engine)() as session:
         project = (await session.scalars(select(Project).order_by(Project.id))).first()
         assert project is not None
