@@ -20,7 +20,7 @@ import logging
 import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -81,7 +81,6 @@ class Outcome:
     skipped: bool = False
     """Another publisher held the target, or nothing was pending."""
     error: str | None = None
-    details: list[str] = field(default_factory=list)
 
 
 def targets_of(settings: Settings) -> list[Target]:

@@ -41,7 +41,7 @@ def test_the_static_site_is_optional_and_routes_what_the_copy_cannot_answer() ->
     [routing] = default["FunctionAssociations"]
     assert routing["EventType"] == "viewer-request"
     code = resources["StaticRouting"]["Properties"]["FunctionCode"]
-    for rule in ("querystring", "authorization", "request.method", "selectRequestOriginById"):
+    for rule in ("querystring", "authorization", "x-api-key", "method", "selectRequestOriginById"):
         assert rule in code
     assert {b["PathPattern"]: b["TargetOriginId"] for b in config["CacheBehaviors"]}["/admin*"] == (
         "app"
