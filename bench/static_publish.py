@@ -40,9 +40,12 @@ from bench.conditions import conditions  # noqa: E402
 from bench.http_load import PATH, Server, _prepare, _wrk  # noqa: E402
 from cms.admin.accounts import create_admin  # noqa: E402
 from cms.content.models import Skill  # noqa: E402
+from cms.content.publish import ensure_published  # noqa: E402
+from cms.content.seeding import SEED_DIR, seed_database  # noqa: E402
 from cms.content.session import make_sessionmaker  # noqa: E402
 from cms.core.config import Settings  # noqa: E402
 from cms.core.db import create_engine  # noqa: E402
+from cms.core.migrate import upgrade_async  # noqa: E402
 from cms.main import create_app  # noqa: E402
 from cms.staticpub import outbox, static_copy_state  # noqa: E402
 
@@ -161,12 +164,7 @@ class PublishClock:
 
 async def _admin(settings: Settings) -> tuple[Any, Any, int]:
     engine = create_engine(settings)
-    from cms.core.migrate import upgrade_async
-
     await upgrade_async(engine)
-    from cms.content.publish import ensure_published
-    from cms.content.seeding import SEED_DIR, seed_database
-
     await ensure_published(engine)
     maker = make_sessionmaker(engine)
     async with maker() as session, session.begin():

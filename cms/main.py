@@ -45,7 +45,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     with lifespan off, so on Lambda this never runs (a schedule calls the check).
     """
     await ensure_published(app.state.engine)
-    async with rebuild_lifespan(app), publish_lifespan(app.state.engine):
+    async with rebuild_lifespan(app), publish_lifespan(app.state.engine, app.state.settings):
         yield
     if app.state.owns_engine:
         await app.state.engine.dispose()
@@ -94,7 +94,7 @@ def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None
     app.state.engine = engine
     app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
-    watch_commits(engine)  # static publishing after each committed write (cms.staticpub)
+    watch_commits(engine, settings)  # static publishing after each committed write (cms.staticpub)
     install_error_handlers(app)
     # Every body is capped before it is read; cms.admin.guard narrows the admin's by form.
     limits = {"/admin": settings.upload_max_bytes, RESUME: settings.resume_max_bytes}

@@ -72,7 +72,7 @@ def run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tru
 
     async def main() -> T:
         engine = create_engine(settings)
-        watch_commits(engine)  # static publishing after each committed write
+        watch_commits(engine, settings)  # static publishing after each committed write
         try:
             async with make_sessionmaker(engine)() as session:
                 if not transaction:

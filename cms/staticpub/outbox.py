@@ -250,9 +250,18 @@ async def static_copy_state(
 _watched: weakref.WeakSet[Any] = weakref.WeakSet()
 
 
-def watch_commits(engine: AsyncEngine) -> None:
+def _settings_of(engine: AsyncEngine, fallback: Settings | None) -> Settings | None:
+    """The engine's settings (what its writes follow), or ``fallback`` for an engine made
+    elsewhere."""
+    try:
+        return engine_settings(engine)
+    except LookupError:
+        return fallback
+
+
+def watch_commits(engine: AsyncEngine, settings: Settings | None = None) -> None:
     """Publish after each committed write on ``engine`` (once per engine; nothing when its
-    settings name no target).
+    settings, or ``settings`` for an engine made elsewhere, name no target).
 
     The listener runs after the commit, inside the writer's ``await session.commit()``: the
     save returns once the copy is published or the attempt failed, which is recorded and left
@@ -260,13 +269,14 @@ def watch_commits(engine: AsyncEngine) -> None:
     of :func:`publish_pending`.
     """
     sync_engine = engine.sync_engine
-    if sync_engine in _watched or not targets_of(engine_settings(engine)):
+    watched = _settings_of(engine, settings)
+    if sync_engine in _watched or watched is None or not targets_of(watched):
         return
     _watched.add(sync_engine)
 
     def after_commit() -> None:
         try:
-            await_only(publish_pending(engine))
+            await_only(publish_pending(engine, watched))
         except MissingGreenlet:
             return  # not from a session's commit: the next caller publishes it
         except Exception:  # never the writer's failure: the row keeps it pending
@@ -276,14 +286,18 @@ def watch_commits(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def publish_lifespan(engine: AsyncEngine) -> AsyncIterator[None]:
+async def publish_lifespan(
+    engine: AsyncEngine, settings: Settings | None = None
+) -> AsyncIterator[None]:
     """Under a long-running server: publish what is pending now, then every
-    ``PUBLISH_RETRY_SECONDS`` while the app runs."""
-    settings = engine_settings(engine)
-    interval = settings.publish_retry_seconds
-    if not targets_of(settings) or interval <= 0:
+    ``PUBLISH_RETRY_SECONDS`` while the app runs (the engine's settings, or ``settings`` for an
+    engine made elsewhere)."""
+    found = _settings_of(engine, settings)
+    if found is None or not targets_of(found) or found.publish_retry_seconds <= 0:
         yield
         return
+
+    settings, interval = found, found.publish_retry_seconds
 
     async def tick() -> None:
         while True:
