@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 from pathlib import Path
@@ -110,3 +111,16 @@ async def test_a_folder_that_cannot_be_written_never_fails_the_save(
         await assert_as_the_api(client, folder_copy(blocked / "site"))
     finally:
         await writer.dispose()
+
+
+async def test_one_publisher_at_a_time_holds_a_target(
+    engine: AsyncEngine, folder_settings: Settings, publish_dir: Path, client: httpx.AsyncClient
+) -> None:
+    await seed(engine)  # written by an engine that does not publish: pending
+    outcomes = await asyncio.gather(
+        publish_pending(engine, folder_settings), publish_pending(engine, folder_settings)
+    )
+    done = sorted((outcome.skipped, outcome.ok) for [outcome] in outcomes)
+    assert done == [(False, True), (True, True)]  # one published, the other found it held
+    await assert_as_the_api(client, folder_copy(publish_dir))
+    assert await _behind(engine, folder_settings) == (0, None)
