@@ -56,6 +56,8 @@ LEASE = timedelta(minutes=2)
 
 
 class Target(Protocol):
+    """Where a static copy goes (:class:`FolderTarget`, :class:`S3Target`)."""
+
     name: str
 
     def needed(self, documents: dict[str, Document], manifest: dict[str, str]) -> set[str]: ...
