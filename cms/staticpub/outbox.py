@@ -185,6 +185,8 @@ async def _publish_target(
         while version != published or full:
             async with AsyncSession(engine) as session, session.begin():
                 documents = await documents_at(session, version, settings)
+                if not documents:  # never wipe a copy for a set that is not stored (yet)
+                    raise LookupError(f"no public responses stored for content version {version}")
                 needed = set(documents) if full else target.needed(documents, manifest)
                 await _load_bodies(session, settings, documents, needed)
             written, deleted = await asyncio.to_thread(

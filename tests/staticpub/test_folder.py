@@ -8,7 +8,7 @@ import os
 from pathlib import Path
 
 import httpx
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Project
@@ -124,3 +124,18 @@ async def test_one_publisher_at_a_time_holds_a_target(
     assert done == [(False, True), (True, True)]  # one published, the other found it held
     await assert_as_the_api(client, folder_copy(publish_dir))
     assert await _behind(engine, folder_settings) == (0, None)
+
+
+async def test_a_version_without_stored_responses_never_wipes_the_copy(
+    folder_engine: AsyncEngine, folder_settings: Settings, publish_dir: Path
+) -> None:
+    await seed(folder_engine)
+    before = folder_copy(publish_dir)
+    async with folder_engine.begin() as connection:  # as a migration that drops the set does
+        await connection.execute(text("DELETE FROM stored_responses"))
+        await connection.execute(text("UPDATE content_version SET version = version + 1"))
+    [outcome] = await publish_pending(folder_engine)
+    assert not outcome.ok and outcome.error and "no public responses stored" in outcome.error
+    assert folder_copy(publish_dir) == before
+    behind, _error = await _behind(folder_engine, folder_settings)
+    assert behind == 1

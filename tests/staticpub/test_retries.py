@@ -111,3 +111,24 @@ async def test_the_dashboard_says_how_far_behind_the_copy_is(
     page = (await admin_client.get("/admin/")).text
     assert "The static copy is up to date." in page
     assert json.loads((await admin_client.get("/api/v1/skills")).content)
+
+
+async def test_cms_publish_fails_while_a_target_cannot_be_written(
+    database_url: str,
+    engine: AsyncEngine,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    await seed(engine)
+    blocked = tmp_path / "blocked"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("ENVIRONMENT", "test")
+    monkeypatch.setenv("PUBLISH_DIR", str(blocked / "site"))
+    get_settings.cache_clear()
+    try:
+        failed = await asyncio.to_thread(CliRunner().invoke, cms_app, ["publish"])
+    finally:
+        get_settings.cache_clear()
+    assert failed.exit_code == 1
+    assert "folder: not published (NotADirectoryError" in failed.output
