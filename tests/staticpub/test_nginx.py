@@ -113,6 +113,9 @@ async def test_nginx_serves_every_document_as_the_api_answers(
         filtered = await web.get("/api/v1/projects", params={"featured": "true"})
         assert filtered.headers["x-cache"] in {"HIT", "MISS"}
         assert filtered.content == (await client.get("/api/v1/projects?featured=true")).content
+        for token in ({"Authorization": "Bearer not-ours"}, {"X-Api-Key": "not-ours"}):
+            held = await web.get("/api/v1/resume", headers=token)  # the app decides
+            assert "x-cache" in held.headers and held.content == copy["/api/v1/resume"][0]
         write = await web.put("/api/v1/resume", content=b"{}")
         assert write.status_code == 405 and "GET" in write.headers["allow"]
         assert (await web.get("/admin/", follow_redirects=False)).status_code in {302, 303}
