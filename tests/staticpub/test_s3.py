@@ -13,9 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Project
 from cms.content.session import make_sessionmaker
+from cms.main import create_app
 from cms.public.readpath import ReadPath
 from cms.staticpub import publish_pending, static_copy_state
 from tests.databases import make_settings
+from tests.media.helpers import add_with_image, photo
 from tests.servers import free_port
 from tests.staticpub.conftest import seed, watching
 from tests.staticpub.helpers import whole_cv_paths
@@ -192,4 +194,33 @@ async def test_changed_paths_are_invalidated_on_cloudfront(
         assert {"/api/v1/projects", "/api/projects", "/api/v1/resume", "/cv"} <= paths
         assert "/api/v1/education" not in paths
     finally:
+        await writer.dispose()
+
+
+async def test_images_kept_in_s3_are_copied_with_their_bytes(
+    database_url: str, engine: AsyncEngine, s3_endpoint: str, s3: Any, bucket: str
+) -> None:
+    media = f"cms-media-{uuid.uuid4().hex[:12]}"
+    s3.create_bucket(Bucket=media)
+    settings = make_settings(
+        database_url,
+        media_storage="s3",
+        media_s3_bucket=media,
+        media_s3_endpoint_url=s3_endpoint,
+        publish_s3_bucket=bucket,
+        publish_s3_endpoint_url=s3_endpoint,
+    )
+    writer = await watching(settings)
+    app = create_app(settings, writer)
+    try:
+        async with make_sessionmaker(writer)() as session:
+            await add_with_image(session, Project(name="Lens", slug="lens"), photo())
+        objects = _objects(s3, bucket, "")
+        variants = {path for path in objects if path.startswith("/media/")}
+        assert variants == {f"/media/{photo().id}/{v.name}.webp" for v in photo().variants}
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            await _assert_as_the_api(client, objects)
+    finally:
+        await app.database.close()
         await writer.dispose()
