@@ -121,3 +121,5 @@ async def test_nginx_serves_every_document_as_the_api_answers(
         assert (await web.get("/admin/", follow_redirects=False)).status_code in {302, 303}
         assert (await web.get("/health")).json()["status"] == "ok"
         assert (await web.get("/api/v1/nothing-here")).status_code == 404
+        manifest = (await web.get("/manifest.json")).json()
+        assert manifest["paths"]["/api/v1/resume"]["etag"] == copy["/api/v1/resume"][1]["etag"]
