@@ -30,6 +30,7 @@ from cms.public.routes import router as api_router
 from cms.public.sync import RESUME
 from cms.public.sync import router as sync_router
 from cms.rebuild import rebuild_lifespan, scheduled_rebuild
+from cms.staticpub import publish_lifespan, publish_pending, watch_commits
 
 __all__ = ["create_app", "create_full_app", "on_schedule"]
 
@@ -37,13 +38,14 @@ __all__ = ["create_app", "create_full_app", "on_schedule"]
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Under uvicorn: publish the running code's responses if the stored ones are older, then
-    poll for content changes and call the build hooks (``cms.rebuild``).
+    poll for content changes and call the build hooks (``cms.rebuild``), and retry static
+    copies that are behind (``cms.staticpub``).
 
     On shutdown, close the database connections of an engine the app made itself. Mangum runs
     with lifespan off, so on Lambda this never runs (a schedule calls the check).
     """
     await ensure_published(app.state.engine)
-    async with rebuild_lifespan(app):
+    async with rebuild_lifespan(app), publish_lifespan(app.state.engine, app.state.settings):
         yield
     if app.state.owns_engine:
         await app.state.engine.dispose()
@@ -51,12 +53,16 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def on_schedule(state: Any) -> dict[str, Any]:
     """The scheduled event on Lambda, where no lifespan runs: publish this release's responses
-    if the stored ones were rendered by other code, then the rebuild check.
+    if the stored ones were rendered by other code, the rebuild check, then the static copies
+    that are behind.
 
     ``state`` is the full app's (engine, sessionmaker, settings).
     """
     published = await ensure_published(state.engine)
-    return {**await scheduled_rebuild(state.sessionmaker, state.settings), "published": published}
+    rebuilt = await scheduled_rebuild(state.sessionmaker, state.settings)
+    copies = await publish_pending(state.engine, state.settings)
+    static = {copy.target: copy.error or "ok" for copy in copies}
+    return {**rebuilt, "published": published, "static": static}
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> ReadPath:
@@ -88,6 +94,7 @@ def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None
     app.state.engine = engine
     app.state.owns_engine = owns_engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    watch_commits(engine, settings)  # static publishing after each committed write (cms.staticpub)
     install_error_handlers(app)
     # Every body is capped before it is read; cms.admin.guard narrows the admin's by form.
     limits = {"/admin": settings.upload_max_bytes, RESUME: settings.resume_max_bytes}

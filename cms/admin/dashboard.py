@@ -20,6 +20,7 @@ from cms.content.sections import SECTIONS
 from cms.core.config import Settings
 from cms.core.models import AuditLog
 from cms.rebuild import RebuildStatus, rebuild_status
+from cms.staticpub import static_copy_state
 
 __all__ = ["CMSAdmin", "SectionCount"]
 
@@ -76,6 +77,7 @@ class CMSAdmin(Admin):
                 ).all()
             )
             rebuild: RebuildStatus = await rebuild_status(session)
+            static_behind, static_error = await static_copy_state(session, self.settings)
         # Mounted at /admin (behind any API Gateway stage): the public paths are beside it.
         site_root = request.scope.get("root_path", "").removesuffix("/admin")
         context = {
@@ -85,6 +87,8 @@ class CMSAdmin(Admin):
             "rebuild": rebuild,
             "site_url": self.settings.site_url,
             "hooks": bool(self.settings.build_hook_urls),
+            "static_behind": static_behind,
+            "static_error": static_error,
             "format_time": format_time,
         }
         return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from cms.content.session import make_sessionmaker
 from cms.core.config import Settings, get_settings
 from cms.core.db import create_engine
+from cms.staticpub import watch_commits
 
 if TYPE_CHECKING:
     from cms.content.jsonresume import Problem
@@ -71,6 +72,7 @@ def run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tru
 
     async def main() -> T:
         engine = create_engine(settings)
+        watch_commits(engine, settings)  # static publishing after each committed write
         try:
             async with make_sessionmaker(engine)() as session:
                 if not transaction:
@@ -92,4 +94,4 @@ def run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tru
 
 
 # Each module adds its commands to ``app`` (imported last: they import the helpers above).
-from cms.cli import accounts, content, cv, server, tokens  # noqa: E402, F401
+from cms.cli import accounts, content, cv, server, static, tokens  # noqa: E402, F401

@@ -103,6 +103,22 @@ class Settings(BaseSettings):
     """How often a long-running server (uvicorn) checks for content to rebuild; 0: never.
     On Lambda nothing runs between requests: a schedule calls the check instead."""
 
+    publish_dir: str | None = None
+    """Static publishing: a folder every committed write copies the public documents to
+    (``cms.staticpub``; serve its ``current`` link with nginx, Caddy, any static host)."""
+    publish_s3_bucket: str | None = None
+    """Static publishing: an S3 bucket every committed write copies the public documents to."""
+    publish_s3_prefix: str = ""
+    """A prefix of every key in ``PUBLISH_S3_BUCKET`` (empty: the bucket's root)."""
+    publish_s3_endpoint_url: str | None = None
+    """Another S3-compatible service for ``PUBLISH_S3_BUCKET`` (MinIO, R2, a test server)."""
+    publish_cloudfront_distribution_id: str | None = None
+    """The CloudFront distribution in front of ``PUBLISH_S3_BUCKET``: changed paths are
+    invalidated after each publish."""
+    publish_retry_seconds: float = Field(default=30.0, ge=0)
+    """How often a long-running server (uvicorn) retries a static copy that is behind; 0:
+    never. On Lambda the schedule retries."""
+
     @field_validator(*(item.name for item in dataclasses.fields(ReadSettings)), mode="before")
     @classmethod
     def _read_like_the_read_path(cls, value: Any, info: ValidationInfo) -> Any:

@@ -19,6 +19,7 @@ from sqlmodel.sql.sqltypes import AutoString
 
 import cms.content.models  # noqa: F401  (registers every table on SQLModel.metadata)
 import cms.core.models  # noqa: F401
+import cms.staticpub.models  # noqa: F401
 from cms.core.config import Settings
 from cms.core.db import create_migration_engine, normalize_database_url
 
