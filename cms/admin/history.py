@@ -141,7 +141,8 @@ class EntryHistoryView(AppPage):
         return response
 
     def _back(self, request: Request, section: Section, entry_id: int, code: str) -> Response:
-        url = URL(str(request.url_for("admin:history", section=section.name, entry_id=entry_id)))
+        found = request.url_for("admin:view-history", section=section.name, entry_id=entry_id)
+        url = URL(str(found))
         return RedirectResponse(url.include_query_params(outcome=code), status_code=303)
 
 
@@ -164,7 +165,7 @@ class TrashView(AppPage):
         if request.method == "POST":
             outcome, problem, restored = await self._restore(request)
             if problem is None:
-                url = URL(str(request.url_for("admin:trash")))
+                url = URL(str(request.url_for("admin:view-trash")))
                 query: dict[str, Any] = {"outcome": outcome}
                 if restored is not None:
                     query["entry"] = restored
@@ -187,9 +188,9 @@ class TrashView(AppPage):
 
     def _history_url(self, request: Request) -> Callable[[Any], str]:
         def url(item: Any) -> str:
-            return str(
-                request.url_for("admin:history", section=item.section.name, entry_id=item.entry_id)
-            )
+            name = item.section.name
+            found = request.url_for("admin:view-history", section=name, entry_id=item.entry_id)
+            return str(found)
 
         return url
 

@@ -24,7 +24,7 @@ from cms.admin.preview import preview_link
 from cms.admin.rebuild import RebuildView
 from cms.admin.resume import ResumeView
 from cms.admin.sections import ALL_VIEWS
-from cms.admin.versions import VersionsView
+from cms.admin.versions import VersionRestoreView, VersionsView
 from cms.admin.views import write_problems
 from cms.content.session import make_sessionmaker
 from cms.content.write import WriteError
@@ -80,7 +80,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     pages_sessions = make_sessionmaker(engine)
     admin.add_view(RebuildView.bound(settings=settings, sessionmaker=pages_sessions))
     admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))
-    for history_view in (VersionsView, TrashView, EntryHistoryView):
+    for history_view in (VersionsView, TrashView, EntryHistoryView, VersionRestoreView):
         admin.add_view(history_view.bound(settings=settings, sessionmaker=pages_sessions))
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)

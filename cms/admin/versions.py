@@ -26,7 +26,7 @@ from cms.content.revert import VersionError, changes_at, document_at, revert_wit
 from cms.content.transfer import BackupError, changes, describe_changes
 from cms.core.db import current_content_version
 
-__all__ = ["OUTCOMES", "VersionsView", "document_diff"]
+__all__ = ["OUTCOMES", "VersionRestoreView", "VersionsView", "document_diff"]
 
 OUTCOMES: dict[str, tuple[str, str]] = {
     "restored": ("success", "Restored: the CV is as it was at that version, as a new version."),
@@ -104,6 +104,17 @@ class VersionsView(AppPage):
         response.status_code = 404 if problem else 200
         return response
 
+
+class VersionRestoreView(AppPage):
+    """The confirmation of restoring the CV as of a version, and the restore (POST)."""
+
+    name = "Restore a version"
+    icon = "fa-solid fa-code-compare"
+
+    def is_visible(self, request: Request) -> bool:
+        """Reached from the Versions page, not from the menu."""
+        return False
+
     @expose("/versions/{version:int}/restore", methods=["GET", "POST"], identity="version-restore")
     async def restore_page(self, request: Request) -> Response:
         """Confirm what restoring the CV as of a version changes; on POST, restore it."""
@@ -147,5 +158,5 @@ class VersionsView(AppPage):
             return response
         else:
             outcome = "restored" if changed else "unchanged"
-        url = URL(str(request.url_for("admin:versions")))
+        url = URL(str(request.url_for("admin:view-versions")))
         return RedirectResponse(url.include_query_params(outcome=outcome), status_code=303)

@@ -23,8 +23,9 @@ from sqlalchemy.schema import Table
 from sqlmodel import SQLModel, col
 
 from cms.content.history import Rows, earliest_version, entry_state_at, label_of, state_at
-from cms.content.jsonresume import export_resume
+from cms.content.jsonresume import render_resume
 from cms.content.publish import PUBLISHED, Rendered, render
+from cms.content.read import load_cv
 from cms.content.record import Section
 from cms.content.revisions import REVISED_TABLES, decode_row, row_key, written_by
 from cms.content.transfer import changes, current_document, describe_changes, write_backup
@@ -300,11 +301,13 @@ async def _as_of(session: AsyncSession, version: int) -> None:
 
 
 async def document_at(engine: AsyncEngine, version: int, *, drafts: bool) -> dict[str, Any]:
-    """The CV as a JSON Resume document as of ``version``, nothing written."""
+    """The CV as a JSON Resume document as of ``version`` (without ``meta.lastModified``,
+    which only says when), nothing written."""
     async with engine.connect() as connection, connection.begin() as transaction:
         async with AsyncSession(bind=connection) as session:
             await _as_of(session, version)
-            document = await export_resume(session, include_drafts=drafts)
+            content = await load_cv(session, include_drafts=drafts)
+            document = render_resume(content, include_drafts=drafts)
         await transaction.rollback()
     return document
 
@@ -323,7 +326,7 @@ async def changes_at(engine: AsyncEngine, version: int) -> list[str]:
     """What restoring the CV as of ``version`` changes, one line per section (drafts too)."""
     then = await document_at(engine, version, drafts=True)
     async with AsyncSession(engine) as session:
-        now = await export_resume(session, include_drafts=True)
+        now = render_resume(await load_cv(session, include_drafts=True), include_drafts=True)
     return describe_changes(changes(now, then))
 
 
