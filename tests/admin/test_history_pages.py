@@ -77,7 +77,7 @@ async def test_the_form_links_to_the_history_which_diffs_and_restores(
     page = await admin_client.get(f"/admin/history/work/{work.id}")
 
     assert page.status_code == 200
-    versions = re.findall(r'class="card mb-3 cms-revision" data-version="(\d+)"', page.text)
+    versions = re.findall(r'class="card cms-revision" data-version="(\d+)"', page.text)
     assert versions == [str(first + 1), str(first)]
     newest = page.text.split('data-version="', 2)[1]
     assert 'data-field="position"' in newest and "Backend engineer" in newest
