@@ -32,6 +32,7 @@ __all__ = [
     "deleted_entries",
     "earliest_version",
     "entry_history",
+    "current_rows",
     "entry_state_at",
     "label_of",
     "list_versions",
@@ -159,9 +160,16 @@ async def _current(session: AsyncSession, table_name: str, where: Any = None) ->
     }
 
 
-async def state_at(session: AsyncSession, version: int) -> Rows:
-    """Every content row as it was when version ``version`` was committed."""
-    state: Rows = {name: await _current(session, name) for name in REVISED_TABLES}
+async def current_rows(session: AsyncSession) -> Rows:
+    """Every content row as it is."""
+    return {name: await _current(session, name) for name in REVISED_TABLES}
+
+
+async def state_at(session: AsyncSession, version: int, current: Rows | None = None) -> Rows:
+    """Every content row as it was when version ``version`` was committed (from ``current``,
+    the rows as they are, if the caller holds them already)."""
+    now = current if current is not None else await current_rows(session)
+    state: Rows = {name: dict(rows) for name, rows in now.items()}
     statement = (
         select(Revision)
         .where(col(Revision.version) > version)

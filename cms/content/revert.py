@@ -22,7 +22,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 from sqlalchemy.schema import Table
 from sqlmodel import SQLModel, col
 
-from cms.content.history import Rows, earliest_version, entry_state_at, label_of, state_at
+from cms.content.history import (
+    Rows,
+    current_rows,
+    earliest_version,
+    entry_state_at,
+    label_of,
+    state_at,
+)
 from cms.content.jsonresume import render_resume
 from cms.content.publish import PUBLISHED, Rendered, render
 from cms.content.read import load_cv
@@ -64,10 +71,10 @@ async def _check_version(session: AsyncSession, version: int) -> None:
         raise VersionError(f"Version {version} is older than the history kept ({oldest}).")
 
 
-async def rows_at(session: AsyncSession, version: int) -> Rows:
+async def rows_at(session: AsyncSession, version: int, current: Rows | None = None) -> Rows:
     """Every content row as of ``version``; :class:`VersionError` if it cannot be known."""
     await _check_version(session, version)
-    return await state_at(session, version)
+    return await state_at(session, version, current)
 
 
 def _where_keys(table: Table, keys: list[str]) -> Any:
@@ -189,8 +196,8 @@ def _audit(actor: str, action: str, table_name: str, label: str, **changes: Any)
 
 async def revert_cv(session: AsyncSession, *, version: int, actor: str) -> int:
     """Restore the whole CV as of ``version`` in the caller's transaction; rows changed."""
-    target = await rows_at(session, version)
-    current = await state_at(session, await current_content_version(session))
+    current = await current_rows(session)
+    target = await rows_at(session, version, current)
     written_by(session, actor)
     changed = await apply_rows(session, target, current)
     if changed:
@@ -288,8 +295,8 @@ async def _bring_back_technologies(session: AsyncSession, target: Rows) -> dict[
 
 async def _as_of(session: AsyncSession, version: int) -> None:
     """Make what ``session`` sees the CV as of ``version``, its time included (rolled back)."""
-    target = await rows_at(session, version)
-    current = await state_at(session, await current_content_version(session))
+    current = await current_rows(session)
+    target = await rows_at(session, version, current)
     await apply_rows(session, target, current, lasting=False)
     then = await session.scalar(
         select(func.max(Revision.created_at)).where(col(Revision.version) <= version)
