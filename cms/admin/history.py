@@ -28,6 +28,7 @@ from cms.content.record import Section
 from cms.content.revert import VersionError, restore_entry
 from cms.content.sections import SECTIONS
 from cms.content.write import WriteError
+from cms.core.dburl import MAX_ID
 
 __all__ = ["OUTCOMES", "EntryHistoryView", "TrashView", "history_link", "shown"]
 
@@ -98,11 +99,13 @@ class EntryHistoryView(AppPage):
         if section is None:
             return Response("Not Found", status_code=404, media_type="text/plain")
         entry_id = int(request.path_params["entry_id"])
+        if entry_id > MAX_ID:
+            return Response("Not Found", status_code=404, media_type="text/plain")
         problem = None
         if request.method == "POST":
             form = await request.form()
             version = str(form.get("version", ""))
-            if not version.isdigit():
+            if not (version.isascii() and version.isdigit()) or len(version) > 18:
                 return Response("Bad Request", status_code=400, media_type="text/plain")
             try:
                 async with self.sessionmaker() as session, session.begin():
@@ -198,7 +201,8 @@ class TrashView(AppPage):
         form = await request.form()
         section = SECTIONS.get(str(form.get("section", "")))
         entry_id = str(form.get("entry_id", ""))
-        if section is None or not entry_id.isdigit():
+        wellformed = entry_id.isascii() and entry_id.isdigit() and len(entry_id) <= 10
+        if section is None or not wellformed or int(entry_id) > MAX_ID:
             return "gone", None, None
         async with self.sessionmaker() as session:
             items = await deleted_entries(session, days=self.settings.trash_days)

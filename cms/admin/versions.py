@@ -54,7 +54,8 @@ def document_diff(old: dict[str, Any], new: dict[str, Any]) -> list[tuple[str, s
 
 
 def _version(text: str | None) -> int | None:
-    return int(text) if text is not None and text.isdigit() and len(text) < 19 else None
+    wellformed = text is not None and text.isascii() and text.isdigit() and len(text) < 19
+    return int(text) if wellformed and text is not None else None
 
 
 class VersionsView(AppPage):

@@ -221,7 +221,10 @@ async def restore_entry(
     if row is None:
         raise VersionError(f"This entry did not exist at version {version}.")
     values = decode_row(section.table.__table__, row)  # type: ignore[attr-defined]
-    if problems := check(section.schema, values).problems:
+    # The rules of today, but values kept as written (a URL without a scheme) come back as they
+    # were: only what the write schema refuses outright stops a restore.
+    lenient = section.schema.model_fields.keys()
+    if problems := check(section.schema, values, lenient=lenient).problems:
         raise WriteError(problems, "Not restored")
     noun = section.admin.label.lower()
     if problems := await unique_problems(

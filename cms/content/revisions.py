@@ -46,7 +46,7 @@ from sqlmodel import col
 from cms.content.models import CONTENT_TABLES
 from cms.content.tracking import TRACKED
 from cms.core.db import engine_settings
-from cms.core.models import ContentVersion, Revision, utcnow
+from cms.core.models import ContentVersion, Revision, as_utc, utcnow
 
 __all__ = [
     "REVISED_TABLES",
@@ -372,6 +372,12 @@ def prune(connection: Connection, keep_days: int) -> int:
     """Delete revisions older than ``keep_days``: at most a few dozen whole versions a call,
     so a write after a long pause stays quick (the next writes take the rest)."""
     cutoff = utcnow() - dt.timedelta(days=keep_days)
+    # The oldest revision by id (the primary key's index: no scan) says whether any is due.
+    oldest = connection.execute(
+        select(col(Revision.created_at)).order_by(col(Revision.id)).limit(1)
+    ).scalar()
+    if oldest is None or as_utc(oldest) >= cutoff:
+        return 0
     versions = (
         select(col(Revision.version))
         .where(col(Revision.created_at) < cutoff)

@@ -162,3 +162,28 @@ async def test_versions_list_compare_and_restore_after_confirmation(
     assert sorted(tech.name for tech in back.technologies) == ["Go", "Python"]
     assert (await audit_entries(engine))[-1].action == "revert"
     assert list((Path(settings.backup_dir)).glob("cv-backup-*.json"))
+
+
+async def test_malformed_requests_are_refused_without_writing(
+    admin_client: httpx.AsyncClient, engine: AsyncEngine
+) -> None:
+    work, _ = await _edited_work(admin_client, engine)
+    version = await content_version(engine)
+
+    bad_version = await admin_client.post(
+        f"/admin/history/work/{work.id}", data={"version": "²"}, headers=SAME_ORIGIN
+    )
+    unknown_section = await admin_client.get(f"/admin/history/nothing/{work.id}")
+    huge_id = await admin_client.get(f"/admin/history/work/{2**40}")
+    junk = await admin_client.post(
+        "/admin/trash", data={"section": "work", "entry_id": "9" * 5000}, headers=SAME_ORIGIN
+    )
+    future = await admin_client.post(
+        f"/admin/history/work/{work.id}", data={"version": "999999"}, headers=SAME_ORIGIN
+    )
+
+    assert bad_version.status_code == 400
+    assert unknown_section.status_code == 404 and huge_id.status_code == 404
+    assert junk.status_code == 303 and "outcome=gone" in junk.headers["location"]
+    assert future.status_code == 303  # as of a future version: the entry as it is, no write
+    assert await content_version(engine) == version
