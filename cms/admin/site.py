@@ -16,6 +16,7 @@ from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
 from cms.admin.guard import AdminGuard, csp_nonce
+from cms.admin.history import EntryHistoryView, TrashView, history_link
 from cms.admin.images import image_preview
 from cms.admin.passkey_login import PasskeyLogin
 from cms.admin.passkey_pages import PasskeysView
@@ -23,6 +24,7 @@ from cms.admin.preview import preview_link
 from cms.admin.rebuild import RebuildView
 from cms.admin.resume import ResumeView
 from cms.admin.sections import ALL_VIEWS
+from cms.admin.versions import VersionRestoreView, VersionsView
 from cms.admin.views import write_problems
 from cms.content.session import make_sessionmaker
 from cms.content.write import WriteError
@@ -72,11 +74,14 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     admin.templates.env.globals["csp_nonce"] = csp_nonce
     admin.templates.env.globals["image_preview"] = image_preview
     admin.templates.env.globals["preview_link"] = preview_link(settings)
+    admin.templates.env.globals["history_link"] = history_link
     for view in ALL_VIEWS:
         admin.add_view(view)
     pages_sessions = make_sessionmaker(engine)
     admin.add_view(RebuildView.bound(settings=settings, sessionmaker=pages_sessions))
     admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))
+    for history_view in (VersionsView, TrashView, EntryHistoryView, VersionRestoreView):
+        admin.add_view(history_view.bound(settings=settings, sessionmaker=pages_sessions))
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)
     admin.add_view(PasskeysView.bound(settings=settings, sessionmaker=pages_sessions, auth=auth))

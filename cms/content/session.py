@@ -24,6 +24,7 @@ from sqlmodel import col
 
 from cms.content.models import CONTENT_TABLES
 from cms.content.publish import store_for_commit
+from cms.content.revisions import forget, note_flush, note_new, note_statement, record
 from cms.content.sections import LIST_SECTIONS, SECTIONS
 from cms.content.tracking import TRACKED, audit_values, technology_names
 from cms.core.db import notify_content_commit
@@ -74,6 +75,7 @@ def _bump_content_version(session: Session, tables: set[str]) -> None:
 
 
 def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    note_flush(session)
     if tables := _changed_tables(session):
         _bump_content_version(session, tables)
     tracked = [
@@ -90,6 +92,11 @@ def _on_bulk_write(state: Any) -> None:
         table is not None and table.name in _CONTENT_TABLE_NAMES
     ):
         _bump_content_version(state.session, {table.name})
+        note_statement(state)
+
+
+def _after_flush(session: Session, _context: Any) -> None:
+    note_new(session)
 
 
 def _after_flush_postexec(session: Session, _context: Any) -> None:
@@ -118,6 +125,7 @@ def _before_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint: the documents are stored once, when the transaction commits
     session.flush()  # SQLAlchemy flushes after this hook: the responses must see every change
+    record(session)
     if changed := session.info.pop("changed_tables", None):
         if changed & _ILLUSTRATED_TABLES:
             if removed := sync_media(session, _IMAGE_REFERENCES):
@@ -139,6 +147,7 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session) -> None:
+    forget(session)
     keys = ("content_changed", "content_version_bumped", "changed_tables", "tracked")
     for key in (*keys, "media_removed"):
         session.info.pop(key, None)
@@ -152,6 +161,7 @@ class ContentSession(Session):
 _RULES: dict[str, Callable[..., None]] = {
     "before_flush": _before_flush,
     "do_orm_execute": _on_bulk_write,
+    "after_flush": _after_flush,
     "after_flush_postexec": _after_flush_postexec,
     "before_commit": _before_commit,
     "after_commit": _after_commit,

@@ -39,6 +39,7 @@ from sqlmodel import col
 from cms.content.models import Technology
 from cms.content.read import CVContent, public_order
 from cms.content.record import Section
+from cms.content.revisions import written_by
 from cms.content.sections import LIST_SECTIONS, SECTIONS
 from cms.content.tracking import track
 from cms.core.models import AuditLog, utcnow
@@ -246,6 +247,7 @@ async def replace_cv(session: AsyncSession, *, content: CVContent, actor: str) -
     (``…/<id>/full.webp``) refers to that image again. Images no row refers to afterwards are
     deleted when the transaction commits (:func:`cms.media.storage.sync_media`).
     """
+    written_by(session, actor)
     session.add_all(await new_images(session, content.media))
     await session.flush()
     await _link_images(session, content)

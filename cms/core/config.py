@@ -69,6 +69,10 @@ class Settings(BaseSettings):
     replace (files readable by their owner only)."""
     backup_retention: int = Field(default=20, ge=1)
     """How many backup files ``BACKUP_DIR`` keeps: older ones are deleted after each backup."""
+    history_keep_days: int = Field(default=365, ge=1)
+    """Days the revisions of content writes are kept (``cms history``, reverts, the Trash)."""
+    trash_days: int = Field(default=30, ge=1)
+    """Days a deleted entry stays in the back office's Trash, restorable."""
 
     public_base_url: str | None = None
     """Where this app is reached from outside, e.g. ``https://cms.example.com``: image URLs in the

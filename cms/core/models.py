@@ -8,7 +8,7 @@ Also the column helpers and naming convention every table shares (the CV's table
 from datetime import UTC, datetime
 from typing import Any, overload
 
-from sqlalchemy import JSON, BigInteger, DateTime, LargeBinary, Text, func
+from sqlalchemy import JSON, BigInteger, DateTime, Index, LargeBinary, Text, func
 from sqlmodel import Field, SQLModel
 
 __all__ = [
@@ -23,6 +23,7 @@ __all__ = [
     "PasskeyChallenge",
     "RecoveryCode",
     "RebuildState",
+    "Revision",
     "StoredResponse",
     "as_utc",
     "json_dict_field",
@@ -222,6 +223,30 @@ class AuditLog(SQLModel, table=True):
 
     def __str__(self) -> str:
         return f"{self.username} {self.action} {self.table_name} #{self.record_id}"
+
+
+class Revision(SQLModel, table=True):
+    """One row as one content version changed it (``cms.content.revisions``).
+
+    ``before`` and ``after`` hold the whole row when it was deleted or created, and only the
+    changed columns when it was updated; ``row_key`` is its primary key (``"12"``, or
+    ``"3:7"`` for a link row). Not content: writing it does not move the version.
+    """
+
+    __tablename__ = "revisions"
+    __table_args__ = (Index("ix_revisions_table_row", "table_name", "row_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    version: int = Field(index=True)
+    """The content version the write made."""
+    table_name: str = Field(max_length=100)
+    row_key: str = Field(max_length=100)
+    action: str = Field(max_length=10)
+    """``create``, ``update`` or ``delete``."""
+    before: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    after: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    username: str = Field(max_length=100)
+    created_at: datetime = timestamp_field()
 
 
 # --- build hooks ----------------------------------------------------------------------

@@ -66,6 +66,7 @@ from cms.public.httpcache import health_payload, is_under, request_path, with_cu
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
 from cms.public.media import MEDIA_PREFIX, VARIANT_SQL, serve_media
 from cms.public.methods import allowed_methods, refusal
+from cms.public.versionquery import asks_version
 
 __all__ = ["HEALTH_PATH", "ReadPath"]
 
@@ -359,7 +360,13 @@ class ReadPath:
             await (self._cors if vary else self.app)(scope, receive, send)
             return
         if isinstance(wanted, queries.Invalid):
-            response = error_response(422, "Invalid request", details=wanted.details)
+            # ``?version=`` is for token holders (cms.public.oldversions): not here at all.
+            versioned = asks_version(request_path(scope), query)
+            response = (
+                error_response(404, "Not Found")
+                if versioned
+                else error_response(422, "Invalid request", details=wanted.details)
+            )
             await self._send(response, head, send, vary)
             return
         current = current or await self.cache.current()

@@ -24,8 +24,10 @@ from cms.content.response import Published
 from cms.core.deps import SessionDep
 from cms.core.jsonerror import error_response
 from cms.public.instancecache import page_headers
+from cms.public.oldversions import VERSION_PARAMETER, answer_version
 from cms.public.openapi import ANONYMOUS_TOO, IF_NONE_MATCH, TOKEN, read_responses
 from cms.public.preview import NO_STORE, DraftsDep
+from cms.public.versionquery import RESUME_PATH, asks_version
 
 __all__ = ["router"]
 
@@ -36,6 +38,8 @@ async def _answer(
     published: Published, path: str, request: Request, session: Any, drafts: bool
 ) -> Response:
     query = request.scope.get("query_string", b"").decode("latin-1")
+    if asks_version(path, query):  # an earlier version, for token holders (cms.public.oldversions)
+        return await answer_version(request, session, drafts)
     wanted = queries.ask(path, query, {published.path: published.rules}.get)
     if wanted is None:
         return error_response(404, "Not Found")
@@ -66,6 +70,9 @@ def _add_routes(published: Published) -> None:
     html = published.model is None
     filters = [item.parameter() for item in published.rules.filters]
     missing = None if published.missing == "Not Found" else published.missing
+    if published.path == RESUME_PATH:
+        filters.append(VERSION_PARAMETER)
+        missing = "No such version (or no token: earlier versions are for token holders)"
     router.add_api_route(
         published.path,
         answer,

@@ -149,6 +149,16 @@ async def test_back_office_pages_have_no_serious_violations(
 
             await page.goto(f"{base}/admin/passkeys")
             problems["passkeys"] = await _violations(page, axe_source)
+
+            await page.goto(edit_url.replace("/admin/work/edit/", "/admin/history/work/"))
+            await playwright_api.expect(page.locator(".cms-revision").first).to_be_visible()
+            problems["history"] = await _violations(page, axe_source)
+            await page.goto(f"{base}/admin/versions")
+            await page.locator("#versions tbody tr").last.get_by_text("Compare with now").click()
+            await playwright_api.expect(page.locator("#version-diff")).to_be_visible()
+            problems["versions with a difference"] = await _violations(page, axe_source)
+            await page.goto(f"{base}/admin/trash")
+            problems["trash"] = await _violations(page, axe_source)
         finally:
             await browser.close()
     failing = {name: found for name, found in problems.items() if found}

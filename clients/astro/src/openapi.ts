@@ -2073,7 +2073,10 @@ export interface operations {
     };
     get_resume: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description With a read-drafts token: the CV as published at this content version (`X-Content-Version`), for diffs in CI; without a token, or a version older than the history kept: 404. */
+                version?: number;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -2111,6 +2114,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description No such version (or no token: earlier versions are for token holders) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
