@@ -92,4 +92,4 @@ def run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tru
 
 
 # Each module adds its commands to ``app`` (imported last: they import the helpers above).
-from cms.cli import accounts, content, cv, server, tokens  # noqa: E402, F401
+from cms.cli import accounts, content, cv, schedule, server, tokens  # noqa: E402, F401
