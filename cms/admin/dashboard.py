@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cms.admin.formatters import format_time
+from cms.admin.schedule import format_in_zone
 from cms.admin.sections import SingleRowView
+from cms.content.schedule import scheduled_changes
 from cms.content.sections import SECTIONS
 from cms.core.config import Settings
 from cms.core.models import AuditLog
@@ -62,7 +64,8 @@ class CMSAdmin(Admin):
 
     @login_required
     async def index(self, request: Request) -> Response:
-        """The dashboard: counts per section, recent changes, the content version, the site."""
+        """The dashboard: counts per section, scheduled changes to come, recent changes, the
+        content version, the site."""
         maker: async_sessionmaker[AsyncSession] = self.session_maker  # type: ignore[assignment]
         async with maker() as session:
             counts = await _counts(session)
@@ -76,6 +79,7 @@ class CMSAdmin(Admin):
                 ).all()
             )
             rebuild: RebuildStatus = await rebuild_status(session)
+            coming = (await scheduled_changes(session))[:RECENT_CHANGES]
         # Mounted at /admin (behind any API Gateway stage): the public paths are beside it.
         site_root = request.scope.get("root_path", "").removesuffix("/admin")
         context = {
@@ -86,6 +90,8 @@ class CMSAdmin(Admin):
             "site_url": self.settings.site_url,
             "hooks": bool(self.settings.build_hook_urls),
             "format_time": format_time,
+            "coming": coming,
+            "format_scheduled": lambda when: format_in_zone(when, self.settings.owner_zone),
         }
         return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)
 
