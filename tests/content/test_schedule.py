@@ -212,3 +212,23 @@ async def test_two_instances_at_once_apply_an_entry_once(
     async with make_sessionmaker(engine)() as session:
         audited = (await session.scalars(select(AuditLog.record_id))).all()
     assert sorted(map(int, audited)) == applied
+
+
+async def test_a_backup_carries_the_schedule_and_import_reads_it_back(engine: AsyncEngine) -> None:
+    from cms.content.jsonresume import parse_resume, render_resume
+    from cms.content.read import load_cv
+
+    when = datetime(2027, 7, 1, 8, 30, 15, 250000, tzinfo=UTC)
+    await _add(engine, Skill(name="Rust", is_published=False, publish_at=when))
+    async with make_sessionmaker(engine)() as session:
+        content = await load_cv(session, include_drafts=True)
+    backup = render_resume(content, include_drafts=True)
+    public = render_resume(content)
+
+    assert backup["skills"] == [
+        {"name": "Rust", "published": False, "publishAt": "2027-07-01T08:30:15.250000+00:00"}
+    ]
+    assert public.get("skills", []) == []
+    (entry,) = parse_resume(backup).sections["skills"]
+    assert entry.row.publish_at == when and entry.row.unpublish_at is None
+    assert entry.row.extra == {}
