@@ -14,7 +14,8 @@ one, the way a visitor would: the delay is the time it first appears minus its `
   the new content version within ``CACHE_VERSION_CHECK_INTERVAL`` (5 s). Entries fall at random
   times over ``--minutes``, plus one just after each lookahead window (the worst case).
   Target: every delay ≤ 60 s.
-- **serve**: ``cms serve`` with its defaults (tick every 30 s) applies the changes itself.
+- **serve**: ``cms serve`` with its defaults (tick every 30 s) applies the changes itself;
+  this process writes the entries, so the server hears of them only by looking.
   Half the entries are written more than one interval ahead of their time (a regular turn
   learns of them, then the tick wakes at their time), half 1 s ahead of it (the worst case: the
   tick learns of them at its next regular turn). Target: every delay ≤ 31 s.

@@ -11,7 +11,8 @@ the rules refuse is reported and retried, and never holds the others back.
 
 Three callers apply what is due: ``cms publish-due``, a tick beside a long-running server
 (:func:`publish_due_lifespan`, every ``PUBLISH_DUE_POLL_SECONDS``, sooner when a change is due
-before that) and the Lambda's scheduled event (:func:`scheduled_publish_due`).
+before that or this process commits content) and the Lambda's scheduled event
+(:func:`scheduled_publish_due`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from cms.content.sections import LIST_SECTIONS
 from cms.content.tracking import track
 from cms.content.write import WriteError, check
 from cms.core.config import Settings
+from cms.core.db import on_content_commit
 from cms.core.models import as_utc, utcnow
 
 __all__ = [
@@ -207,26 +209,45 @@ async def run_publish_due_ticker(
 ) -> None:
     """Apply due changes every ``publish_due_poll_seconds`` until ``stop`` is set.
 
-    When the next change is due sooner, the tick comes at its time instead, so an entry
-    scheduled before the last tick is public at its time; one scheduled since is public
+    The tick also comes at the time of the next change it knows of, and looks again after each
+    content commit of this process (an owner's save may schedule one sooner). So a change is
+    applied at its time, unless another process scheduled it less than one interval ahead: then
     within one interval.
     """
     interval = settings.publish_due_poll_seconds
     if interval <= 0:
         return
-    while not stop.is_set():
-        wait = interval
-        try:
-            result = await publish_due(sessionmaker)
-            if result.next_at is not None:
-                until = (result.next_at - utcnow()).total_seconds()
-                wait = max(_SHORTEST_WAIT, min(interval, until))
-        except Exception:  # a database hiccup must not end the loop
-            logger.exception("scheduled publishing failed")
-        try:
-            await asyncio.wait_for(stop.wait(), timeout=wait)
-        except TimeoutError:
-            pass
+    loop = asyncio.get_running_loop()
+    written = asyncio.Event()
+
+    def heard() -> None:  # a commit may come from another thread: hand it to this loop
+        loop.call_soon_threadsafe(written.set)
+
+    unsubscribe = on_content_commit(sessionmaker.kw["bind"], heard)
+    try:
+        while not stop.is_set():
+            wait = interval
+            try:
+                result = await publish_due(sessionmaker)
+                if result.next_at is not None:
+                    until = (result.next_at - utcnow()).total_seconds()
+                    wait = max(_SHORTEST_WAIT, min(interval, until))
+            except Exception:  # a database hiccup must not end the loop
+                logger.exception("scheduled publishing failed")
+            written.clear()  # this run's own commits
+            await _first_of(stop, written, timeout=wait)
+    finally:
+        unsubscribe()
+
+
+async def _first_of(*events: asyncio.Event, timeout: float) -> None:
+    """Wait until one of ``events`` is set, at most ``timeout`` seconds."""
+    waiters = [asyncio.ensure_future(event.wait()) for event in events]
+    try:
+        await asyncio.wait(waiters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for waiter in waiters:
+            waiter.cancel()
 
 
 @asynccontextmanager

@@ -34,11 +34,12 @@ async def _until_public(client: httpx.AsyncClient, name: str, *, seconds: float)
     return names
 
 
-async def test_the_servers_tick_publishes_at_the_time_and_picks_up_new_schedules(
+async def test_the_servers_tick_publishes_at_the_time_and_hears_new_schedules(
     settings: Settings, engine: AsyncEngine
 ) -> None:
-    # The interval bounds schedules made after a tick; earlier ones are applied at their time.
-    settings = settings.model_copy(update={"publish_due_poll_seconds": 0.5})
+    # A long interval: every change here is applied at its time, because the tick knows of it
+    # (written before the server started) or hears the commit that scheduled it.
+    settings = settings.model_copy(update={"publish_due_poll_seconds": 300})
     async with make_sessionmaker(engine)() as session, session.begin():
         session.add(Skill(name="Early", is_published=False, publish_at=utcnow() + timedelta(1)))
         session.add(Skill(name="Known", is_published=False, publish_at=utcnow()))
@@ -69,3 +70,27 @@ async def test_the_servers_tick_publishes_at_the_time_and_picks_up_new_schedules
         early = await session.scalar(select(Skill).where(Skill.name == "Early"))
     assert set(actors) == {SCHEDULE_ACTOR} and len(actors) == 3
     assert early is not None and not early.is_published, "a day ahead: not yet"
+
+
+async def test_a_schedule_written_elsewhere_is_applied_at_the_next_regular_tick(
+    settings: Settings, engine: AsyncEngine, database_url: str
+) -> None:
+    from cms.core.db import create_engine
+    from tests.databases import make_settings
+
+    settings = settings.model_copy(update={"publish_due_poll_seconds": 0.5})
+    app = create_app(settings, engine)
+    transport = httpx.ASGITransport(app=app)
+    elsewhere = create_engine(make_settings(database_url))  # another instance's engine
+    try:
+        async with (
+            app.app.router.lifespan_context(app.app),
+            httpx.AsyncClient(transport=transport, base_url="http://testserver") as client,
+        ):
+            await asyncio.sleep(0.2)  # the first tick has run and sleeps
+            async with make_sessionmaker(elsewhere)() as session, session.begin():
+                session.add(Skill(name="Remote", is_published=False, publish_at=utcnow()))
+            assert "Remote" in await _until_public(client, "Remote", seconds=15)
+    finally:
+        await elsewhere.dispose()
+        await app.database.close()
