@@ -65,3 +65,32 @@ def test_the_template_runs_the_schedule_every_minute_with_or_without_build_hooks
     assert "Type: Schedule" in rule and "State: ENABLED" in rule
     assert re.search(r"RebuildSchedule:\n    Type: String\n    Default: rate\(1 minute\)", template)
     assert "OWNER_TIMEZONE: !Ref OwnerTimezone" in template
+
+
+def test_an_applied_change_moves_the_version_the_build_hooks_follow(
+    container: Any, database_url: str, engine: Any
+) -> None:
+    from cms.main import create_app
+    from tests.databases import make_settings
+    from tests.receiver import hook_settings, running_receiver
+
+    with running_receiver() as receiver:
+        settings = hook_settings(
+            make_settings(database_url, service_name="cms-lambda-scheduled"),
+            receiver.url("/hook"),
+            build_hook_debounce_seconds=0,
+        )
+        invoke = Invoker(container, create_app(settings))
+        try:
+            invoke.container.run(_schedule(invoke.app.state.sessionmaker, seconds=-1, name="Due"))
+            result: dict[str, Any] = invoke.raw(helpers.load_event("scheduled_event"))
+        finally:
+            container.run(invoke.app.state.engine.dispose())
+
+    assert [change["label"] for change in result["publish_due"]["applied"]] == ["Due"]
+    assert result["status"] == "success", result
+    (hook,) = receiver.requests
+    assert hook["json"]["client_payload"] == {
+        "content_version": result["content_version"],
+        "trigger": "schedule",
+    }
