@@ -11,8 +11,9 @@ Mangum runs with ``lifespan="off"`` (with it on, startup and shutdown would run 
 invocation), and every invocation runs on the loop created here, so the engine's asyncpg
 connections never meet a foreign loop. The engine pre-pings pooled connections, which
 survives the container being frozen and the server dropping idle connections meanwhile.
-Events from the EventBridge schedule (template.yaml) skip Mangum: they run the rebuild check
-(:func:`cms.rebuild.scheduled_rebuild`) on the same loop and return its result.
+Events from the EventBridge schedule (template.yaml) skip Mangum: they apply scheduled
+publishing and run the rebuild check (:func:`cms.main.on_schedule`) on the same loop and return
+the result.
 """
 
 from __future__ import annotations
@@ -105,6 +106,15 @@ def _scheduled_rebuild(asgi_app: FastAPI | ReadPath) -> dict[str, Any]:
     if result["status"] in {"failed", "partial"}:
         metrics.add_metric(name="PublishFailures", unit=MetricUnit.Count, value=1)
     logger.info("scheduled rebuild", status=result["status"], reason=result["reason"])
+    due = result["publish_due"]
+    if due["applied"] or due["failed"]:
+        metrics.add_metric(
+            name="ScheduledChanges", unit=MetricUnit.Count, value=len(due["applied"])
+        )
+        metrics.add_metric(
+            name="ScheduledFailures", unit=MetricUnit.Count, value=len(due["failed"])
+        )
+        logger.info("scheduled publishing", applied=due["applied"], failed=due["failed"])
     return result
 
 

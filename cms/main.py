@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cms import __version__
 from cms.admin import mount_admin
 from cms.content.publish import ensure_published
+from cms.content.schedule import publish_due_lifespan, scheduled_publish_due
 from cms.content.session import make_sessionmaker
 from cms.core.bodylimit import BodyLimit, limits_by_path
 from cms.core.config import Settings, get_settings
@@ -38,14 +39,19 @@ __all__ = ["create_app", "create_full_app", "on_schedule"]
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Under uvicorn: publish the running code's responses if the stored ones are older, then
-    poll for content changes and call the build hooks (``cms.rebuild``), and retry static
-    copies that are behind (``cms.staticpub``).
+    apply scheduled publishing when due (``cms.content.schedule``), poll for content changes to
+    call the build hooks (``cms.rebuild``), and retry static copies that are behind
+    (``cms.staticpub``).
 
     On shutdown, close the database connections of an engine the app made itself. Mangum runs
     with lifespan off, so on Lambda this never runs (a schedule calls the check).
     """
     await ensure_published(app.state.engine)
-    async with rebuild_lifespan(app), publish_lifespan(app.state.engine, app.state.settings):
+    async with (
+        publish_due_lifespan(app),
+        rebuild_lifespan(app),
+        publish_lifespan(app.state.engine, app.state.settings),
+    ):
         yield
     if app.state.owns_engine:
         await app.state.engine.dispose()
@@ -53,16 +59,17 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 async def on_schedule(state: Any) -> dict[str, Any]:
     """The scheduled event on Lambda, where no lifespan runs: publish this release's responses
-    if the stored ones were rendered by other code, the rebuild check, then the static copies
-    that are behind.
+    if the stored ones were rendered by other code, apply the scheduled changes that are due,
+    the rebuild check, then the static copies that are behind.
 
     ``state`` is the full app's (engine, sessionmaker, settings).
     """
     published = await ensure_published(state.engine)
+    due = await scheduled_publish_due(state.sessionmaker, state.settings)
     rebuilt = await scheduled_rebuild(state.sessionmaker, state.settings)
     copies = await publish_pending(state.engine, state.settings)
     static = {copy.target: copy.error or "ok" for copy in copies}
-    return {**rebuilt, "published": published, "static": static}
+    return {**rebuilt, "published": published, "publish_due": due, "static": static}
 
 
 def create_app(settings: Settings | None = None, engine: AsyncEngine | None = None) -> ReadPath:

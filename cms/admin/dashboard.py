@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cms.admin.formatters import format_time
+from cms.admin.schedule import format_in_zone
 from cms.admin.sections import SingleRowView
+from cms.content.schedule import scheduled_changes
 from cms.content.sections import SECTIONS
 from cms.core.config import Settings
 from cms.core.models import AuditLog
@@ -63,7 +65,8 @@ class CMSAdmin(Admin):
 
     @login_required
     async def index(self, request: Request) -> Response:
-        """The dashboard: counts per section, recent changes, the content version, the site."""
+        """The dashboard: counts per section, scheduled changes to come, recent changes, the
+        content version, the site."""
         maker: async_sessionmaker[AsyncSession] = self.session_maker  # type: ignore[assignment]
         async with maker() as session:
             counts = await _counts(session)
@@ -78,6 +81,7 @@ class CMSAdmin(Admin):
             )
             rebuild: RebuildStatus = await rebuild_status(session)
             static_behind, static_error = await static_copy_state(session, self.settings)
+            coming = (await scheduled_changes(session))[:RECENT_CHANGES]
         # Mounted at /admin (behind any API Gateway stage): the public paths are beside it.
         site_root = request.scope.get("root_path", "").removesuffix("/admin")
         context = {
@@ -90,6 +94,8 @@ class CMSAdmin(Admin):
             "static_behind": static_behind,
             "static_error": static_error,
             "format_time": format_time,
+            "coming": coming,
+            "format_scheduled": lambda when: format_in_zone(when, self.settings.owner_zone),
         }
         return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)
 

@@ -16,7 +16,8 @@ from starlette.requests import Request
 from cms.admin.backoffice import OWN_VIEWS
 from cms.admin.formatters import date_formatter, flag_formatter, names_formatter, time_formatter
 from cms.admin.images import IllustratedView, preview_formatter
-from cms.admin.views import CMSModelView, EntryView, TechnologyAdmin
+from cms.admin.schedule import SchedulingView
+from cms.admin.views import CMSModelView, TechnologyAdmin
 from cms.content.record import Section
 from cms.content.sections import SECTIONS
 
@@ -138,7 +139,7 @@ def section_view(section: Section) -> type[CMSModelView]:
         details["image_media_id"] = preview_formatter
     if details:
         attributes["column_formatters_detail"] = details
-    base: type[CMSModelView] = EntryView if entry else SingleRowView
+    base: type[CMSModelView] = SchedulingView if entry else SingleRowView
     bases = (IllustratedView, base) if section.illustrated else (base,)
     name = f"{section.table.__name__}Admin"
     return types.new_class(

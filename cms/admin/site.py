@@ -23,6 +23,7 @@ from cms.admin.passkey_pages import PasskeysView
 from cms.admin.preview import preview_link
 from cms.admin.rebuild import RebuildView
 from cms.admin.resume import ResumeView
+from cms.admin.schedule import SchedulingView, schedule_note
 from cms.admin.sections import ALL_VIEWS
 from cms.admin.versions import VersionRestoreView, VersionsView
 from cms.admin.views import write_problems
@@ -75,8 +76,14 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     admin.templates.env.globals["image_preview"] = image_preview
     admin.templates.env.globals["preview_link"] = preview_link(settings)
     admin.templates.env.globals["history_link"] = history_link
+    admin.templates.env.globals["schedule_note"] = lambda row: schedule_note(
+        row, settings.owner_zone
+    )
     for view in ALL_VIEWS:
         admin.add_view(view)
+    for instance in admin.views:
+        if isinstance(instance, SchedulingView):
+            instance.owner_zone = settings.owner_zone
     pages_sessions = make_sessionmaker(engine)
     admin.add_view(RebuildView.bound(settings=settings, sessionmaker=pages_sessions))
     admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))

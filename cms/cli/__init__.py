@@ -94,4 +94,4 @@ def run(work: Callable[[AsyncSession], Awaitable[T]], *, transaction: bool = Tru
 
 
 # Each module adds its commands to ``app`` (imported last: they import the helpers above).
-from cms.cli import accounts, content, cv, history, server, static, tokens  # noqa: E402, F401
+from cms.cli import accounts, content, cv, history, schedule, server, static, tokens  # noqa: E402, F401

@@ -1,11 +1,11 @@
 """The building blocks of the CV's tables: checked URLs, dated periods, list entries, rows."""
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, ClassVar
 
 from pydantic import AfterValidator, StringConstraints, model_validator
 from pydantic_core import PydanticCustomError
-from sqlalchemy import CheckConstraint, Enum
+from sqlalchemy import CheckConstraint, DateTime, Enum
 from sqlmodel import AutoString, Field, SQLModel
 
 from cms.content.dates import DatePrecision
@@ -25,6 +25,7 @@ __all__ = [
     "end_after_start",
     "long_text",
     "precision_field",
+    "scheduled_time",
 ]
 
 
@@ -117,11 +118,39 @@ class Illustrated(SQLModel):
         return self
 
 
+def _in_utc(value: datetime | None) -> datetime | None:
+    # The database keeps UTC; SQLite gives its values back without a zone, meaning UTC.
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+ScheduledTime = Annotated[datetime | None, AfterValidator(_in_utc)]
+"""A moment at which an entry's published state changes, in UTC."""
+
+
+def scheduled_time(description: str) -> Any:
+    """A column holding a :data:`ScheduledTime` (``None``: nothing scheduled)."""
+    return Field(default=None, sa_type=DateTime(timezone=True), description=description)
+
+
 class ListEntry(SQLModel):
-    """Fields every list entry has: manual order and draft/published state."""
+    """Fields every list entry has: manual order, draft/published state and its schedule.
+
+    ``publish_at`` and ``unpublish_at`` are changes of ``is_published`` to come
+    (:mod:`cms.content.schedule` applies them, then clears them).
+    """
 
     sort_order: int = Field(default=0, ge=-(2**31), le=2**31 - 1)  # an INTEGER column
     is_published: bool = True
+    publish_at: ScheduledTime = scheduled_time("When the entry becomes published (UTC).")
+    unpublish_at: ScheduledTime = scheduled_time("When the entry becomes a draft again (UTC).")
+
+    @model_validator(mode="after")
+    def _check_schedule(self) -> "ListEntry":
+        if self.publish_at is not None and self.publish_at == self.unpublish_at:
+            raise ValueError("unpublish_at must differ from publish_at")
+        return self
 
 
 class ContentRow(SQLModel):

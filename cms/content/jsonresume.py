@@ -28,6 +28,8 @@ false``, ``"published": true``); a project without ``slug`` gets one made from i
 numbers come back as integers (``5.0`` → ``5``); ``meta.lastModified`` is the last change. URLs
 and emails come back as written, ``""`` included (import reports malformed ones as warnings;
 a link with a scheme other than http, https, mailto or tel refuses the document).
+With drafts (a backup), an entry's scheduled publishing comes along as ``"publishAt"`` and
+``"unpublishAt"`` (UTC times), which import reads back.
 """
 
 from __future__ import annotations
@@ -182,6 +184,10 @@ class _Parser:
         if "published" in item:
             data["is_published"] = item["published"]
             origin["is_published"] = (*parts, "published")
+        for key, column in _SCHEDULE_KEYS:
+            if key in item:
+                data[column] = item[key]
+                origin[column] = (*parts, key)
         if section.name == "projects" and "slug" not in data:
             data["slug"] = "pending"  # replaced by check_slugs
         values = self.validate(section, data, origin, parts)
@@ -274,8 +280,12 @@ class _Parser:
         return values
 
 
+_SCHEDULE_KEYS = (("publishAt", "publish_at"), ("unpublishAt", "unpublish_at"))
+"""Where a backup keeps an entry's scheduled publishing (ISO 8601 UTC times)."""
+
+
 def _known(section: Section) -> frozenset[str]:
-    return frozenset(f.key for f in section.resume) | {"published"}
+    return frozenset(f.key for f in section.resume) | {"published"} | {k for k, _ in _SCHEDULE_KEYS}
 
 
 @dataclass(frozen=True, slots=True)
@@ -373,6 +383,9 @@ def _render_entry(section: Section, entry: Entry, *, include_drafts: bool) -> di
     rendered = _render_fields(section.resume, entry.row, entry)
     if include_drafts and not entry.row.is_published:
         rendered["published"] = False
+    for key, column in _SCHEDULE_KEYS if include_drafts else ():
+        if (when := getattr(entry.row, column)) is not None:
+            rendered[key] = as_utc(when).isoformat()
     extra = {k: v for k, v in (entry.row.extra or {}).items() if k not in _known(section)}
     return _with_extra(rendered, extra)
 

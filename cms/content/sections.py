@@ -80,6 +80,7 @@ WORK = Section(
         form=(
             *words("company position url location description summary highlights technologies"),
             *words("start_date start_precision end_date end_precision sort_order is_published"),
+            *words("publish_at unpublish_at"),
         ),
     ),
 )
@@ -347,7 +348,7 @@ PROJECTS = Section(
         form=(
             *words("name slug description highlights technologies url github_url demo_url"),
             *words("image_url image_alt roles entity type start_date start_precision end_date"),
-            *words("end_precision is_featured sort_order is_published"),
+            *words("end_precision is_featured sort_order is_published publish_at unpublish_at"),
         ),
         help={
             "slug": "Part of the project's public URL, e.g. my-project.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from functools import lru_cache
 from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -122,6 +123,31 @@ class Settings(BaseSettings):
     publish_retry_seconds: float = Field(default=30.0, ge=0)
     """How often a long-running server (uvicorn) retries a static copy that is behind; 0:
     never. On Lambda the schedule retries."""
+    owner_timezone: str = "UTC"
+    """The owner's IANA time zone (``Europe/Lisbon``): the back office shows and reads the times
+    of scheduled publishing in it; the database keeps UTC."""
+    publish_due_poll_seconds: float = Field(default=30.0, ge=0)
+    """How often a long-running server applies due scheduled changes (0: never; on Lambda the
+    scheduled event does)."""
+    publish_due_lookahead_seconds: float = Field(default=10.0, ge=0)
+    """The Lambda's scheduled event also waits for changes due this many seconds after it, so
+    that a change is public within a minute of its time (keep it below the function timeout)."""
+
+    @field_validator("owner_timezone")
+    @classmethod
+    def _known_time_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"{value!r} is not an IANA time zone (e.g. Europe/Lisbon, America/New_York, UTC)"
+            ) from None
+        return value
+
+    @property
+    def owner_zone(self) -> ZoneInfo:
+        """The owner's time zone (:attr:`owner_timezone`)."""
+        return ZoneInfo(self.owner_timezone)
 
     @field_validator(*(item.name for item in dataclasses.fields(ReadSettings)), mode="before")
     @classmethod

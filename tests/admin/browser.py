@@ -70,10 +70,12 @@ async def _prepare_database(settings: Settings) -> None:
 
 @contextlib.contextmanager
 def serving(
-    tmp_path_factory: pytest.TempPathFactory, database_url: str | None = None
+    tmp_path_factory: pytest.TempPathFactory,
+    database_url: str | None = None,
+    **settings_values: Any,
 ) -> Iterator[str]:
     """The app under uvicorn in a background thread, on a fresh SQLite file (or on the empty
-    database of ``database_url``)."""
+    database of ``database_url``; ``settings_values``: settings beyond the defaults)."""
     import uvicorn
 
     from cms.main import create_app
@@ -82,7 +84,10 @@ def serving(
     database = tmp_path_factory.mktemp("browser") / "cms.db"
     url = database_url or f"sqlite+aiosqlite:///{database}"
     settings = Settings(
-        environment="test", database_url=url, backup_dir=str(database.parent / "backups")
+        environment="test",
+        database_url=url,
+        backup_dir=str(database.parent / "backups"),
+        **settings_values,
     )
     port = _free_port()
     server = uvicorn.Server(

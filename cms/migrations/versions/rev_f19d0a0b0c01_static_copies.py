@@ -1,7 +1,7 @@
 """static copies: the outbox of static publishing, one row per target
 
 Revision ID: f19d0a0b0c01
-Revises: f19b0a1e5701
+Revises: f19c5c4ed001
 Create Date: 2026-12-06 09:45:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "f19d0a0b0c01"
-down_revision: str | Sequence[str] | None = "f19b0a1e5701"
+down_revision: str | Sequence[str] | None = "f19c5c4ed001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
