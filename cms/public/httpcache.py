@@ -59,14 +59,21 @@ def request_key(scope: Scope) -> str:
     return path + "?" + query.decode("latin-1") if query else path
 
 
-async def health_payload(service: str, cache: InstanceCache) -> tuple[dict[str, Any], int]:
+async def health_payload(
+    service: str, cache: InstanceCache, *, details: bool = False
+) -> tuple[dict[str, Any], int]:
     """The ``/health`` body (``cms.public.health.HealthResponse``'s shape) and its status code.
 
     The database status is ``cache``'s content-version check (free when recently confirmed).
+    Without ``details`` (anyone's request) the body is the status alone: the service, version
+    and cache figures are for the owner's read-drafts token.
     """
     database = "unavailable" if await cache.version() is None else "ok"
+    status = "ok" if database == "ok" else "degraded"
+    if not details:
+        return {"status": status}, 200 if database == "ok" else 503
     body = {
-        "status": "ok" if database == "ok" else "degraded",
+        "status": status,
         "service": service,
         "timestamp": datetime.now(UTC).isoformat(),
         "version": __version__,

@@ -317,7 +317,8 @@ class ReadPath:
         elif request_path(scope) == CV_PATH:
             await self._answer_api(scope, receive, send)  # a stored page, without CORS
         elif request_path(scope) == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
-            await self._health(scope, receive, send)
+            # The details are the owner's: a token's request goes to the app, which checks it.
+            await (self.app if _has_token(scope) else self._health)(scope, receive, send)
         elif is_under(scope, MEDIA_PREFIX):
             await serve_media(self, scope, receive, send)
         else:
