@@ -43,7 +43,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -74,6 +73,7 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/health"
 CV_PATH = "/cv"  # the printable CV, a stored response
 _PAGES = (HEALTH_PATH, CV_PATH)
+_API_SLASH = API_PREFIX + "/"
 _RESPONSES_QUERY = (
     "SELECT path, status, etag, body, media_type, rules FROM stored_responses WHERE version = {}"
 )
@@ -291,8 +291,9 @@ class ReadPath:
             await self.app(scope, receive, send)
             return
         scope = with_current_version(scope)
-        if self._any_host and (is_under(scope, API_PREFIX) or request_path(scope) in _PAGES):
-            await self._route(scope, receive, send)  # no redirect here: nothing to make relative
+        path = request_path(scope)
+        if self._any_host and (_in_api(path) or path in _PAGES):
+            await self._route(scope, receive, send, path)  # no redirect: nothing to make relative
         else:
             await self._host_guard(scope, receive, send)
 
@@ -306,17 +307,19 @@ class ReadPath:
 
         await self.app(scope, receive, closing)
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if is_under(scope, API_PREFIX):
-            plain = scope["method"] in ("GET", "HEAD") and not _has_origin(scope)
-            if plain and not _has_token(scope):
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, path: str | None = None
+    ) -> None:
+        path = request_path(scope) if path is None else path
+        if _in_api(path):
+            if scope["method"] in ("GET", "HEAD") and _plain(scope):
                 # All CORS would add is "Vary: Origin": added here, the hit path stays short.
-                await self._answer_api(scope, receive, send, vary=True)
+                await self._answer_api(scope, receive, send, vary=True, path=path, anonymous=True)
             else:
                 await self._cors(scope, receive, send)
-        elif request_path(scope) == CV_PATH:
-            await self._answer_api(scope, receive, send)  # a stored page, without CORS
-        elif request_path(scope) == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+        elif path == CV_PATH:
+            await self._answer_api(scope, receive, send, path=path)  # a stored page, no CORS
+        elif path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
             # The details are the owner's: a token's request goes to the app, which checks it.
             await (self.app if _has_token(scope) else self._health)(scope, receive, send)
         elif is_under(scope, MEDIA_PREFIX):
@@ -325,17 +328,25 @@ class ReadPath:
             await self.app(scope, receive, send)
 
     async def _answer_api(
-        self, scope: Scope, receive: Receive, send: Send, *, vary: bool = False
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        vary: bool = False,
+        path: str | None = None,
+        anonymous: bool = False,
     ) -> None:
+        """Answer a public read from stored documents (``anonymous``: known to carry no token)."""
         method = scope["method"]
-        if _has_token(scope) and method != "OPTIONS":
+        path = request_path(scope) if path is None else path
+        if not anonymous and _has_token(scope) and method != "OPTIONS":
             # The owner's preview and resume sync: answered by the full app, never stored
             # (cms.public.preview, cms.public.sync); a write without a token stays a 405 here.
             await self.app(scope, receive, send)
             return
         if method not in ("GET", "HEAD"):
             response: Response
-            path = request_path(scope)
             allow = {"Allow": allowed_methods(path)}
             if method == "OPTIONS":
                 response = Response(status_code=204, headers=allow)
@@ -355,7 +366,7 @@ class ReadPath:
                 await self._unavailable(head, send, vary)
                 return
             known = current.snapshot
-        wanted = queries.ask(request_path(scope), query, known.rules_of)
+        wanted = queries.ask(path, query, known.rules_of)
         if wanted is None:  # nothing published there: the app's 404s and redirects, with CORS
             await (self._cors if vary else self.app)(scope, receive, send)
             return
@@ -367,11 +378,11 @@ class ReadPath:
         if current is None:
             await self._unavailable(head, send, vary)
             return
-        found = self._find(current, wanted, request_path(scope) + "?" + query)
+        found = self._find(current, wanted, path + "?" + query)
         if isinstance(found, str):
             await self._send(error_response(404, found), head, send, vary)
             return
-        condition = Headers(scope=scope).get("if-none-match")
+        condition = _if_none_match(scope)
         await self.cache.respond(found, current.label, head, condition, send, vary=vary)
 
     def _find(
@@ -420,8 +431,26 @@ class ReadPath:
         await self._send(JSONResponse(body, status_code=status), scope["method"] == "HEAD", send)
 
 
-def _has_origin(scope: Scope) -> bool:
-    return any(name == b"origin" for name, _ in scope["headers"])
+def _in_api(path: str) -> bool:
+    return path == API_PREFIX or path.startswith(_API_SLASH)
+
+
+def _plain(scope: Scope) -> bool:
+    """No ``Origin`` and no credentials header: a request the hit path answers without CORS.
+
+    (A credentials header that holds no token of ours is answered anonymously by the CORS path.)
+    """
+    for name, _ in scope["headers"]:
+        if name == b"origin" or name == b"authorization" or name == b"x-api-key":
+            return False
+    return True
+
+
+def _if_none_match(scope: Scope) -> str | None:
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return value.decode("latin-1")
+    return None
 
 
 def _has_token(scope: Scope) -> bool:
