@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "health_payload",
+    "if_none_match_header",
+    "is_plain",
     "is_under",
     "request_key",
     "request_path",
@@ -44,6 +46,25 @@ def with_current_version(scope: Scope) -> Scope:
     scope = {**scope, "path": versioned}
     scope.pop("raw_path", None)  # the original bytes no longer name this path
     return scope
+
+
+def is_plain(scope: Scope) -> bool:
+    """No ``Origin`` and no credentials header: a request the hit path answers without CORS.
+
+    (A credentials header that holds no token of ours is answered anonymously by the CORS path.)
+    """
+    for name, _ in scope["headers"]:
+        if name == b"origin" or name == b"authorization" or name == b"x-api-key":
+            return False
+    return True
+
+
+def if_none_match_header(scope: Scope) -> str | None:
+    """The request's first ``If-None-Match`` value (without building a headers object)."""
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return value.decode("latin-1")
+    return None
 
 
 def is_under(scope: Scope, prefix: str) -> bool:

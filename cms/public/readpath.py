@@ -61,7 +61,14 @@ from cms.core.jsonerror import error_response
 from cms.core.readsettings import ReadSettings
 from cms.core.tokenhash import presented_token
 from cms.public.cors import API_PREFIX, ApiCORSMiddleware, api_cors_options
-from cms.public.httpcache import health_payload, is_under, request_path, with_current_version
+from cms.public.httpcache import (
+    health_payload,
+    if_none_match_header,
+    is_plain,
+    is_under,
+    request_path,
+    with_current_version,
+)
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
 from cms.public.media import MEDIA_PREFIX, VARIANT_SQL, serve_media
 from cms.public.methods import allowed_methods, refusal
@@ -73,7 +80,7 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/health"
 CV_PATH = "/cv"  # the printable CV, a stored response
 _PAGES = (HEALTH_PATH, CV_PATH)
-_API_SLASH = API_PREFIX + "/"
+_ROUTED = (*_PAGES, API_PREFIX)
 _RESPONSES_QUERY = (
     "SELECT path, status, etag, body, media_type, rules FROM stored_responses WHERE version = {}"
 )
@@ -292,7 +299,7 @@ class ReadPath:
             return
         scope = with_current_version(scope)
         path = request_path(scope)
-        if self._any_host and (_in_api(path) or path in _PAGES):
+        if self._any_host and (path.startswith(API_PREFIX + "/") or path in _ROUTED):
             await self._route(scope, receive, send, path)  # no redirect: nothing to make relative
         else:
             await self._host_guard(scope, receive, send)
@@ -311,8 +318,8 @@ class ReadPath:
         self, scope: Scope, receive: Receive, send: Send, path: str | None = None
     ) -> None:
         path = request_path(scope) if path is None else path
-        if _in_api(path):
-            if scope["method"] in ("GET", "HEAD") and _plain(scope):
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            if scope["method"] in ("GET", "HEAD") and is_plain(scope):
                 # All CORS would add is "Vary: Origin": added here, the hit path stays short.
                 await self._answer_api(scope, receive, send, vary=True, path=path, anonymous=True)
             else:
@@ -382,7 +389,7 @@ class ReadPath:
         if isinstance(found, str):
             await self._send(error_response(404, found), head, send, vary)
             return
-        condition = _if_none_match(scope)
+        condition = if_none_match_header(scope)
         await self.cache.respond(found, current.label, head, condition, send, vary=vary)
 
     def _find(
@@ -429,28 +436,6 @@ class ReadPath:
     async def _health(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, status = await health_payload(self.settings.service_name, self.cache)
         await self._send(JSONResponse(body, status_code=status), scope["method"] == "HEAD", send)
-
-
-def _in_api(path: str) -> bool:
-    return path == API_PREFIX or path.startswith(_API_SLASH)
-
-
-def _plain(scope: Scope) -> bool:
-    """No ``Origin`` and no credentials header: a request the hit path answers without CORS.
-
-    (A credentials header that holds no token of ours is answered anonymously by the CORS path.)
-    """
-    for name, _ in scope["headers"]:
-        if name == b"origin" or name == b"authorization" or name == b"x-api-key":
-            return False
-    return True
-
-
-def _if_none_match(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == b"if-none-match":
-            return value.decode("latin-1")
-    return None
 
 
 def _has_token(scope: Scope) -> bool:
