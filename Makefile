@@ -10,7 +10,7 @@ PORT ?= 8000
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install run test pytest lint format migration
+.PHONY: help install run test pytest lint format migration bench
 
 help: ## Show the targets
 	@echo "Portfolio CMS: make targets"
@@ -46,6 +46,11 @@ lint: $(STAMP) ## Check the code: ruff check (whole repo), mypy (cms/), cfn-lint
 	$(BIN)/mypy cms
 	@echo "==> Checking the SAM template with cfn-lint"
 	$(BIN)/cfn-lint template.yaml
+
+bench: $(STAMP) ## The speed targets: cold starts from the Lambda zip, warm hits, HTTP hits (needs wrk)
+	@echo "==> Benchmarks (figures with their conditions; see the README's table)"
+	$(BIN)/python bench/cold_start.py
+	$(BIN)/python -m bench.http_load --hits-only
 
 format: $(STAMP) ## Format the code with ruff and apply its safe fixes
 	@echo "==> Formatting with ruff"

@@ -2,11 +2,17 @@
 
 Runtime dependencies come as manylinux2014 wheels for the target (``--only-binary=:all:``),
 so no wheel needs a newer glibc than Lambda has, and nothing is compiled for this machine.
-The zip ships ``.pyc`` files compiled by the target's Python version with
-``unchecked-hash`` invalidation: Lambda's code directory is read-only, and zip timestamps
-(2-second resolution) would make timestamp-checked bytecode look stale, so without this
-every cold start would recompile everything in memory. Left out: tests, dev tools, the CLI
-(typer/rich, alembic: run those from your machine), botocore/boto3 (the runtime has them).
+The zip ships bytecode only: each module as a sourceless ``.pyc`` compiled by the target's
+Python version in place of its ``.py`` (Lambda's code directory is read-only, so bytecode
+beside sources would only be checked against them at every cold start, and the sources
+double the size). Third-party bytecode is compiled without docstrings (``-OO``); the app's
+keeps them (its OpenAPI document is written in them), and the fingerprint of the rendering
+code (:func:`cms.content.publish.code_digest`) is computed from the sources here and shipped
+as a file. Native libraries lose their debug sections (``llvm-strip``, or binutils' ``strip``
+for the target), which halves the zip. Left out: tests, dev tools, the CLI (typer/rich,
+alembic: run those from your machine), botocore/boto3 (the runtime has them), and parts no
+code path imports (listed below; tests/aws/test_package.py serves requests, the admin's login
+included, from the unpacked zip).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import argparse
 import glob
 import os
+import platform
 import re
 import shutil
 import subprocess
@@ -44,6 +51,14 @@ EXCLUDED_TOP_LEVEL = {
     "alembic",
     "mako",
     "pygments",
+    # email-validator's deliverability check (DNS) is never asked for: pydantic checks syntax.
+    "dns",
+    "dnspython",
+    # python-jose's pure-Python backends: it uses cryptography's when installed.
+    "ecdsa",
+    "rsa",
+    # cffi's C parser: the argon2 bindings are compiled out-of-line, nothing is parsed at run time.
+    "pycparser",
 }
 # Parts of packages the app never imports (checked by tests/lambda/test_package.py, which
 # imports the handler from the zip and serves requests with it).
@@ -55,13 +70,51 @@ PRUNED_PATHS = [
     "sqlalchemy/ext/mypy",
     "aws_lambda_powertools/event_handler",
     "aws_lambda_powertools/utilities/*",
+    # Pillow: the app reads JPEG, PNG and WebP and writes WebP: no AVIF, no fonts, no other
+    # formats' plugins (Image.init() skips a plugin it cannot import).
+    "PIL/_avif.*",
+    "PIL/_imagingft.*",
+    "PIL/_imagingtk.*",
+    "pillow.libs/libavif*",
+    "pillow.libs/libfreetype*",
+    "pillow.libs/libharfbuzz*",
+    "pillow.libs/libbrotli*",
+    "pillow.libs/libpng*",
+    *(
+        f"PIL/{name}ImagePlugin.py"
+        for name in (
+            "Avif Blp Bufr Cur Dcx Dds Eps Fits Fli Ftex Gbr Grib Hdf5 Icns Ico Im Imt "
+            "Mcidas Mic Msp Palm Pcd Pcx Pixar Psd Qoi Sgi Spider Sun Tga Wmf Xbm Xpm Xvthumb"
+        ).split()
+    ),
+    # pydantic's v1 compatibility layer, passlib's other hashes and helpers (argon2 only), and
+    # the ASN.1 modules of RFCs other than X.509's (passkeys' Android attestation).
+    "pydantic/v1",
+    "passlib/ext",
+    "passlib/_data",
+    "passlib/apache.py",
+    "passlib/apps.py",
+    "passlib/hosts.py",
+    "passlib/pwd.py",
+    "passlib/totp.py",
+    "passlib/handlers/*.py",
+    "pyasn1_modules/rfc*.py",
+    # cbor2's C speedups: its pure-Python decoder reads the few passkey attestations.
+    "_cbor2.*",
 ]
 KEPT_PATHS = {
+    "passlib/handlers/__init__.py",
+    "passlib/handlers/argon2.py",
+    "pyasn1_modules/rfc5280.py",
     "aws_lambda_powertools/utilities/__init__.py",
     "aws_lambda_powertools/utilities/typing",
     "aws_lambda_powertools/utilities/jmespath_utils",
 }
 APP_PATHS = ["lambda_handler.py", "cms", "templates", "static"]
+APP_PACKAGES = {"cms", "lambda_handler.py"}
+"""Compiled with their docstrings: FastAPI's OpenAPI document reads the routes' ones."""
+DIGEST_FILE = "cms/content/rendering.digest"
+STRIPPERS = {"arm64": "aarch64-linux-gnu-strip", "x86_64": "x86_64-linux-gnu-strip"}
 
 
 def _requirements() -> list[str]:
@@ -104,7 +157,19 @@ def _prune(target: Path) -> None:
                 shutil.rmtree(path)
             else:
                 path.unlink()
-    for pattern in ("**/__pycache__", "**/tests", "**/*.pyi", "bin"):
+    for pattern in (
+        "**/__pycache__",
+        "**/tests",
+        "**/*.pyi",
+        "**/*.pyx",
+        "**/*.pxd",
+        "**/*.c",
+        "**/*.h",
+        "**/*.cpp",
+        "**/*.hpp",
+        "**/py.typed",
+        "bin",
+    ):
         for path in target.glob(pattern):
             if path.is_dir():
                 shutil.rmtree(path, ignore_errors=True)
@@ -122,6 +187,89 @@ def _copy_app(target: Path) -> None:
             shutil.copytree(source, target / relative, ignore=ignore, dirs_exist_ok=True)
         elif source.exists():
             shutil.copy2(source, target / relative)
+
+
+def _compile(target: Path, python: str) -> None:
+    """Each module's bytecode in place of its source: sourceless ``.pyc`` files.
+
+    Python imports ``name.pyc`` found where ``name.py`` would be when there is no source.
+    Third-party modules are compiled with ``-OO`` (no docstrings, no asserts).
+    """
+    app = [target / name for name in APP_PACKAGES]
+    others = [
+        path
+        for path in target.iterdir()
+        if path.name not in APP_PACKAGES and (path.is_dir() or path.suffix == ".py")
+    ]
+    command = [python, "-m", "compileall", "-q", "-b", "-j", "0"]
+    subprocess.run([*command, *map(str, app)], check=True)
+    subprocess.run([*command, "-o", "2", *map(str, others)], check=True)
+    for source in target.rglob("*.py"):
+        if source.with_suffix(".pyc").is_file():
+            source.unlink()
+
+
+def _stripper(arch: str) -> str | None:
+    """A ``strip`` that can read the target's ELF files: llvm's, the cross one, or the host's."""
+    host = {"x86_64": "x86_64", "aarch64": "arm64", "arm64": "arm64"}.get(platform.machine())
+    return (
+        shutil.which("llvm-strip")
+        or shutil.which(STRIPPERS[arch])
+        or (shutil.which("strip") if host == arch else None)
+    )
+
+
+def _strip_debug(target: Path, arch: str) -> None:
+    """Drop native libraries' debug sections and local symbols (most wheels ship them).
+
+    A library whose loadable segments would no longer be page-aligned (what ``patchelf``, run by
+    auditwheel on some wheels, leaves strip tools to trip over) is kept as it was.
+    """
+    tool = _stripper(arch)
+    if tool is None:
+        print(
+            f"warning: no llvm-strip or {STRIPPERS[arch]}: native libraries keep their debug "
+            "sections (Debian: apt-get install llvm, or binutils-aarch64-linux-gnu)",
+            file=sys.stderr,
+        )
+        return
+    for path in sorted(target.rglob("*.so*")):
+        if not path.is_file() or path.open("rb").read(4) != b"\x7fELF":
+            continue
+        original = path.read_bytes()
+        # Extension modules need only their dynamic symbols (.dynsym), which this keeps.
+        subprocess.run([tool, "--strip-unneeded", str(path)], check=True)
+        if not _loadable(path.read_bytes()):
+            path.write_bytes(original)
+
+
+def _loadable(elf: bytes) -> bool:
+    """Whether every loadable segment of a 64-bit little-endian ELF file can be mapped.
+
+    The loader needs each ``PT_LOAD`` segment's file offset and address to agree modulo its
+    alignment; otherwise: "ELF load command address/offset not page-aligned".
+    """
+    number = int.from_bytes
+    offset, size, count = (number(elf[a:b], "little") for a, b in ((32, 40), (54, 56), (56, 58)))
+    for index in range(count):
+        header = elf[offset + index * size : offset + (index + 1) * size]
+        kind, file_offset, address = (
+            number(header[a:b], "little") for a, b in ((0, 4), (8, 16), (16, 24))
+        )
+        align = number(header[48:56], "little")
+        if kind == 1 and align > 1 and file_offset % align != address % align:
+            return False
+    return True
+
+
+def _write_digest(target: Path) -> None:
+    """The rendering code's fingerprint, from the sources, for the pydantic the zip ships."""
+    sys.path.insert(0, str(ROOT))
+    from cms.content.publish import code_digest
+
+    (info,) = target.glob("pydantic-*.dist-info")
+    pydantic = info.name.removeprefix("pydantic-").removesuffix(".dist-info")
+    (target / DIGEST_FILE).write_text(code_digest(pydantic).hex() + "\n", encoding="ascii")
 
 
 def build(arch: str, python_version: str, output: Path, *, pyc: bool = True) -> Path:
@@ -154,24 +302,13 @@ def build(arch: str, python_version: str, output: Path, *, pyc: bool = True) -> 
         )
         _prune(target)
         _copy_app(target)
+        _strip_debug(target, arch)
         if pyc:
-            subprocess.run(
-                [
-                    _find_python(python_version),
-                    "-m",
-                    "compileall",
-                    "-q",
-                    "-j",
-                    "0",
-                    "--invalidation-mode",
-                    "unchecked-hash",
-                    str(target),
-                ],
-                check=True,
-            )
+            _write_digest(target)
+            _compile(target, _find_python(python_version))
         output.parent.mkdir(parents=True, exist_ok=True)
         output.unlink(missing_ok=True)
-        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
             for path in sorted(target.rglob("*")):
                 if path.is_file():
                     archive.write(path, path.relative_to(target).as_posix())

@@ -50,6 +50,7 @@ from cms.core.models import ContentVersion, StoredResponse, utcnow
 __all__ = [
     "PUBLISHED",
     "Rendered",
+    "code_digest",
     "fingerprint",
     "ensure_published",
     "publish_release",
@@ -62,6 +63,9 @@ _RENDERING_INPUTS = (
     Path(__file__).parents[1] / "media" / "urls.py",  # image URLs
     CV_TEMPLATES_DIR,
 )
+_SHIPPED_DIGEST = Path(__file__).with_name("rendering.digest")
+""":func:`code_digest` of the sources, written by ``scripts/build_lambda.py``: the Lambda zip
+ships bytecode only, and must fingerprint its rendering as the sources it came from do."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,23 +141,33 @@ def _input_files() -> Iterable[Path]:
         if place.is_file():
             yield place
         else:
-            yield from sorted(p for p in place.rglob("*") if p.is_file() and p.suffix != ".pyc")
+            yield from sorted(
+                p
+                for p in place.rglob("*")
+                if p.is_file() and p.suffix != ".pyc" and p != _SHIPPED_DIGEST
+            )
 
 
 @cache
-def _code_digest() -> bytes:
-    """The rendering code and templates, hashed once: they do not change under a process."""
+def code_digest(pydantic: str | None = None) -> bytes:
+    """The rendering code and templates, hashed once: they do not change under a process.
+
+    ``pydantic``: the version of the package it will run with (default: this one's, or the
+    digest shipped beside the bytecode).
+    """
+    if pydantic is None and _SHIPPED_DIGEST.is_file():
+        return bytes.fromhex(_SHIPPED_DIGEST.read_text(encoding="ascii").strip())
     digest = hashlib.sha256()
     root = Path(__file__).parents[2]
     for path in _input_files():
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update(f"pydantic {package_version('pydantic')}".encode())
+    digest.update(f"pydantic {pydantic or package_version('pydantic')}".encode())
     return digest.digest()
 
 
 def fingerprint(public_base_url: str | None) -> str:
     """What renders the responses, as one hash: a different value renders differently."""
-    return hashlib.sha256(_code_digest() + (public_base_url or "").encode()).hexdigest()
+    return hashlib.sha256(code_digest() + (public_base_url or "").encode()).hexdigest()
 
 
 def _fingerprint_of(session: AsyncSession) -> str:

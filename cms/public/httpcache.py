@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "health_payload",
+    "if_none_match_header",
+    "is_plain",
     "is_under",
     "request_key",
     "request_path",
@@ -46,6 +48,25 @@ def with_current_version(scope: Scope) -> Scope:
     return scope
 
 
+def is_plain(scope: Scope) -> bool:
+    """No ``Origin`` and no credentials header: a request the hit path answers without CORS.
+
+    (A credentials header that holds no token of ours is answered anonymously by the CORS path.)
+    """
+    for name, _ in scope["headers"]:
+        if name == b"origin" or name == b"authorization" or name == b"x-api-key":
+            return False
+    return True
+
+
+def if_none_match_header(scope: Scope) -> str | None:
+    """The request's first ``If-None-Match`` value (without building a headers object)."""
+    for name, value in scope["headers"]:
+        if name == b"if-none-match":
+            return value.decode("latin-1")
+    return None
+
+
 def is_under(scope: Scope, prefix: str) -> bool:
     """Whether the request path, without any ``root_path`` (API Gateway stage), is in ``prefix``."""
     path = request_path(scope)
@@ -59,14 +80,21 @@ def request_key(scope: Scope) -> str:
     return path + "?" + query.decode("latin-1") if query else path
 
 
-async def health_payload(service: str, cache: InstanceCache) -> tuple[dict[str, Any], int]:
+async def health_payload(
+    service: str, cache: InstanceCache, *, details: bool = False
+) -> tuple[dict[str, Any], int]:
     """The ``/health`` body (``cms.public.health.HealthResponse``'s shape) and its status code.
 
     The database status is ``cache``'s content-version check (free when recently confirmed).
+    Without ``details`` (anyone's request) the body is the status alone: the service, version
+    and cache figures are for the owner's read-drafts token.
     """
     database = "unavailable" if await cache.version() is None else "ok"
+    status = "ok" if database == "ok" else "degraded"
+    if not details:
+        return {"status": status}, 200 if database == "ok" else 503
     body = {
-        "status": "ok" if database == "ok" else "degraded",
+        "status": status,
         "service": service,
         "timestamp": datetime.now(UTC).isoformat(),
         "version": __version__,

@@ -43,7 +43,6 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import quote
 
-from starlette.datastructures import Headers
 from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -62,7 +61,14 @@ from cms.core.jsonerror import error_response
 from cms.core.readsettings import ReadSettings
 from cms.core.tokenhash import presented_token
 from cms.public.cors import API_PREFIX, ApiCORSMiddleware, api_cors_options
-from cms.public.httpcache import health_payload, is_under, request_path, with_current_version
+from cms.public.httpcache import (
+    health_payload,
+    if_none_match_header,
+    is_plain,
+    is_under,
+    request_path,
+    with_current_version,
+)
 from cms.public.instancecache import CacheEntry, Current, InstanceCache, StoredRow
 from cms.public.media import MEDIA_PREFIX, VARIANT_SQL, serve_media
 from cms.public.methods import allowed_methods, refusal
@@ -75,6 +81,7 @@ logger = logging.getLogger(__name__)
 HEALTH_PATH = "/health"
 CV_PATH = "/cv"  # the printable CV, a stored response
 _PAGES = (HEALTH_PATH, CV_PATH)
+_ROUTED = (*_PAGES, API_PREFIX)
 _RESPONSES_QUERY = (
     "SELECT path, status, etag, body, media_type, rules FROM stored_responses WHERE version = {}"
 )
@@ -292,8 +299,9 @@ class ReadPath:
             await self.app(scope, receive, send)
             return
         scope = with_current_version(scope)
-        if self._any_host and (is_under(scope, API_PREFIX) or request_path(scope) in _PAGES):
-            await self._route(scope, receive, send)  # no redirect here: nothing to make relative
+        path = request_path(scope)
+        if self._any_host and (path.startswith(API_PREFIX + "/") or path in _ROUTED):
+            await self._route(scope, receive, send, path)  # no redirect: nothing to make relative
         else:
             await self._host_guard(scope, receive, send)
 
@@ -307,35 +315,46 @@ class ReadPath:
 
         await self.app(scope, receive, closing)
 
-    async def _route(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if is_under(scope, API_PREFIX):
-            plain = scope["method"] in ("GET", "HEAD") and not _has_origin(scope)
-            if plain and not _has_token(scope):
+    async def _route(
+        self, scope: Scope, receive: Receive, send: Send, path: str | None = None
+    ) -> None:
+        path = request_path(scope) if path is None else path
+        if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+            if scope["method"] in ("GET", "HEAD") and is_plain(scope):
                 # All CORS would add is "Vary: Origin": added here, the hit path stays short.
-                await self._answer_api(scope, receive, send, vary=True)
+                await self._answer_api(scope, receive, send, vary=True, path=path, anonymous=True)
             else:
                 await self._cors(scope, receive, send)
-        elif request_path(scope) == CV_PATH:
-            await self._answer_api(scope, receive, send)  # a stored page, without CORS
-        elif request_path(scope) == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
-            await self._health(scope, receive, send)
+        elif path == CV_PATH:
+            await self._answer_api(scope, receive, send, path=path)  # a stored page, no CORS
+        elif path == HEALTH_PATH and scope["method"] in ("GET", "HEAD"):
+            # The details are the owner's: a token's request goes to the app, which checks it.
+            await (self.app if _has_token(scope) else self._health)(scope, receive, send)
         elif is_under(scope, MEDIA_PREFIX):
             await serve_media(self, scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
     async def _answer_api(
-        self, scope: Scope, receive: Receive, send: Send, *, vary: bool = False
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        *,
+        vary: bool = False,
+        path: str | None = None,
+        anonymous: bool = False,
     ) -> None:
+        """Answer a public read from stored documents (``anonymous``: known to carry no token)."""
         method = scope["method"]
-        if _has_token(scope) and method != "OPTIONS":
+        path = request_path(scope) if path is None else path
+        if not anonymous and _has_token(scope) and method != "OPTIONS":
             # The owner's preview and resume sync: answered by the full app, never stored
             # (cms.public.preview, cms.public.sync); a write without a token stays a 405 here.
             await self.app(scope, receive, send)
             return
         if method not in ("GET", "HEAD"):
             response: Response
-            path = request_path(scope)
             allow = {"Allow": allowed_methods(path)}
             if method == "OPTIONS":
                 response = Response(status_code=204, headers=allow)
@@ -355,7 +374,7 @@ class ReadPath:
                 await self._unavailable(head, send, vary)
                 return
             known = current.snapshot
-        wanted = queries.ask(request_path(scope), query, known.rules_of)
+        wanted = queries.ask(path, query, known.rules_of)
         if wanted is None:  # nothing published there: the app's 404s and redirects, with CORS
             await (self._cors if vary else self.app)(scope, receive, send)
             return
@@ -373,11 +392,11 @@ class ReadPath:
         if current is None:
             await self._unavailable(head, send, vary)
             return
-        found = self._find(current, wanted, request_path(scope) + "?" + query)
+        found = self._find(current, wanted, path + "?" + query)
         if isinstance(found, str):
             await self._send(error_response(404, found), head, send, vary)
             return
-        condition = Headers(scope=scope).get("if-none-match")
+        condition = if_none_match_header(scope)
         await self.cache.respond(found, current.label, head, condition, send, vary=vary)
 
     def _find(
@@ -424,10 +443,6 @@ class ReadPath:
     async def _health(self, scope: Scope, receive: Receive, send: Send) -> None:
         body, status = await health_payload(self.settings.service_name, self.cache)
         await self._send(JSONResponse(body, status_code=status), scope["method"] == "HEAD", send)
-
-
-def _has_origin(scope: Scope) -> bool:
-    return any(name == b"origin" for name, _ in scope["headers"])
 
 
 def _has_token(scope: Scope) -> bool:

@@ -2,7 +2,10 @@
 real ``astro build`` of examples/astro-site against the product served by uvicorn, and the site's
 preview pages rendered on request by its built Node server (live collections, drafts included).
 
-Needs Node.js ≥ 20.3 with npm. Without them these tests skip with a message, unless
+The site is built with the current Astro major (its lock file) and with the previous one (a copy
+of the site with that major's ``astro`` and ``@astrojs/node``): :data:`ASTRO_MAJORS`. Needs npm;
+a Node.js new enough for the current Astro is taken from the npm registry when the machine's is
+older (``scripts/astro_node.py``). Without npm these tests skip with a message, unless
 ``CMS_REQUIRE_ASTRO=1`` (CI), which turns a missing toolchain into a failure.
 """
 
@@ -37,6 +40,7 @@ from cms.core.db import create_engine
 from cms.core.migrate import upgrade
 from cms.core.tokens import create_token, revoke_token
 from cms.media.processing import process_image
+from scripts.astro_node import node_bin, node_version
 from tests.media.images import jpeg_photo, png_image
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -45,29 +49,35 @@ SITE = ROOT / "examples" / "astro-site"
 REQUIRE = os.environ.get("CMS_REQUIRE_ASTRO") == "1"
 NPM_CI = ["ci", "--prefer-offline", "--no-audit", "--no-fund"]
 ACCESS_LINE = re.compile(r'"GET (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})')
-
-
-def _node_problem() -> str | None:
-    npm, node = shutil.which("npm"), shutil.which("node")
-    if npm is None or node is None:
-        return "Node.js and npm are not installed"
-    version = subprocess.run([node, "--version"], capture_output=True, text=True).stdout.strip()
-    major, minor = (int(part) for part in version.lstrip("v").split(".")[:2])
-    if (major, minor) < (20, 3):
-        return f"Node.js {version} is too old (the loader needs >= 20.3)"
-    return None
+ASTRO_MAJORS = {
+    "current": None,  # examples/astro-site as committed: astro 7 and @astrojs/node 11
+    "previous": {"astro": "6.4.8", "@astrojs/node": "10.1.4"},
+}
+"""The Astro versions the site is built with (the client declares ``^5 || ^6 || ^7``)."""
+LOCALES = "en,de"
+"""The CMS's ``LOCALES`` in these tests: the site builds ``/`` and ``/de/``."""
 
 
 @pytest.fixture(scope="module")
-def npm() -> str:
-    """The npm executable, or a skip (a failure with CMS_REQUIRE_ASTRO=1) without Node.js."""
-    problem = _node_problem()
-    if problem:
-        message = f"{problem}: skipping the Astro tests (CMS_REQUIRE_ASTRO=1 makes this fail)"
+def npm() -> Iterator[str]:
+    """npm, with a Node.js new enough for the current Astro first on PATH (for this module).
+
+    A skip (a failure with CMS_REQUIRE_ASTRO=1) without npm or a usable Node.js.
+    """
+    folder = node_bin() if shutil.which("npm") else None
+    if folder is None:
+        message = (
+            "npm and a Node.js >= 22.23.4 (or one from the npm registry) are needed: skipping "
+            "the Astro tests (CMS_REQUIRE_ASTRO=1 makes this fail)"
+        )
         if REQUIRE:
             pytest.fail(message)
         pytest.skip(message)
-    return shutil.which("npm") or "npm"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("PATH", f"{folder}{os.pathsep}{os.environ['PATH']}")
+        version = ".".join(map(str, node_version(str(folder / "node")) or ()))
+        print(f"Node.js {version} from {folder}")
+        yield shutil.which("npm") or "npm"
 
 
 def run(command: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
@@ -93,11 +103,35 @@ def client_package(npm: str) -> Path:
     return CLIENT
 
 
-@pytest.fixture(scope="module")
-def site(npm: str, client_package: Path) -> Path:
-    """examples/astro-site installed from its lock file (a copy of the freshly built client)."""
-    run([npm, *NPM_CI], SITE)
-    return SITE
+@pytest.fixture(scope="module", params=list(ASTRO_MAJORS))
+def site(
+    request: pytest.FixtureRequest,
+    npm: str,
+    client_package: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Path:
+    """examples/astro-site installed with each Astro major of :data:`ASTRO_MAJORS`.
+
+    The current one from the site's lock file (a copy of the freshly built client); the previous
+    one in a copy of the site whose ``package.json`` names that major's packages.
+    """
+    versions = ASTRO_MAJORS[request.param]
+    if versions is None:
+        run([npm, *NPM_CI], SITE)
+        folder = SITE
+    else:
+        folder = tmp_path_factory.mktemp(f"astro-{request.param}") / "site"
+        shutil.copytree(
+            SITE, folder, ignore=shutil.ignore_patterns("node_modules", "dist", ".astro")
+        )
+        (folder / "package-lock.json").unlink()
+        manifest = json.loads((folder / "package.json").read_text())
+        manifest["dependencies"] |= {**versions, "@portfolio-cms/astro": f"file:{CLIENT}"}
+        (folder / "package.json").write_text(json.dumps(manifest, indent=2))
+        run([npm, "install", "--no-audit", "--no-fund"], folder)
+    installed = json.loads((folder / "node_modules" / "astro" / "package.json").read_text())
+    print(f"Astro {installed['version']} ({request.param} major) in {folder}")
+    return folder
 
 
 def fresh_store(site: Path) -> None:
@@ -107,7 +141,9 @@ def fresh_store(site: Path) -> None:
 
 def test_client_package_tests_pass(client_package: Path) -> None:
     # dist/ was just built by `npm ci` (prepare): run the node:test suite on it directly.
-    output = run([shutil.which("node") or "node", "--test", "test/"], client_package)
+    tests = sorted(str(path.relative_to(client_package)) for path in CLIENT.glob("test/*.test.mjs"))
+    node = shutil.which("node") or "node"
+    output = run([node, "--test", "--test-reporter=tap", *tests], client_package)
     assert re.search(r"^# fail 0$", output, re.MULTILINE), output[-2000:]
     assert re.search(r"^# pass [1-9]\d*$", output, re.MULTILINE)
 
@@ -142,6 +178,7 @@ class Server:
             # Edits come from another process: check the content version on every request.
             "CACHE_VERSION_CHECK_INTERVAL": "0",
             "PUBLIC_BASE_URL": f"http://127.0.0.1:{self.port}",
+            "LOCALES": LOCALES,
             "PYTHONUNBUFFERED": "1",
         }
         self._log_file = log.open("w")
@@ -164,14 +201,22 @@ class Server:
                 pytest.fail(f"the CMS did not start:\n{log.read_text()[-3000:]}")
             time.sleep(0.2)
 
-    def api_requests(self) -> Counter[tuple[str, int]]:
-        """(path, status) of the API requests logged since the last call."""
+    def api_requests(self, *, every_locale: bool = False) -> Counter[tuple[str, int]]:
+        """(path, status) of the API requests logged since the last call.
+
+        Only the default locale's collections (no ``locale=``, not the list of locales) unless
+        ``every_locale``.
+        """
         text = self.log.read_text()
         new, self._offset = text[self._offset :], len(text)
         return Counter(
             (match["path"], int(match["status"]))
             for match in ACCESS_LINE.finditer(new)
             if match["path"].startswith("/api/")
+            and (
+                every_locale
+                or ("locale=" not in match["path"] and match["path"] != "/api/v1/locales")
+            )
         )
 
     def stop(self) -> None:
@@ -271,18 +316,18 @@ def heading(text: str) -> str:
 
 
 def build(
-    npm: str, api_url: str, preview_token: str | None = None
+    npm: str, site: Path, api_url: str, preview_token: str | None = None
 ) -> tuple[subprocess.CompletedProcess[str], str]:
-    """``npm run build`` (astro build) of the example site; returns the process and the page."""
+    """``npm run build`` (astro build) of the site at ``site``; returns the process and the page."""
     env = {k: v for k, v in os.environ.items() if k != "CMS_PREVIEW_TOKEN"}
     env |= {"CMS_API_URL": api_url, "ASTRO_TELEMETRY_DISABLED": "1"}
     if preview_token is not None:
         env["CMS_PREVIEW_TOKEN"] = preview_token
     done = subprocess.run(
-        [npm, "run", "build"], cwd=SITE, env=env, capture_output=True, text=True, timeout=300
+        [npm, "run", "build"], cwd=site, env=env, capture_output=True, text=True, timeout=300
     )
     # With the Node adapter, prerendered pages go to dist/client/ and the server to dist/server/.
-    page = SITE / "dist" / "client" / "index.html"
+    page = site / "dist" / "client" / "index.html"
     text = html.unescape(page.read_text(encoding="utf-8")) if page.exists() else ""
     return done, text
 
@@ -294,7 +339,7 @@ def test_astro_build_end_to_end(npm: str, site: Path, seeded_server: tuple[Serve
     fresh_store(site)
 
     # 1. First build: everything fetched (200), seeded content on the page, no draft.
-    done, page = build(npm, server.url)
+    done, page = build(npm, site, server.url)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     for text in (facts["name"], facts["company"], facts["technology"], facts["skill"]):
         assert text in page, f"{text!r} missing from the built page"
@@ -316,7 +361,7 @@ def test_astro_build_end_to_end(npm: str, site: Path, seeded_server: tuple[Serve
     slug, old_name = facts["featured"][0]["slug"], facts["featured"][0]["name"]
     new_name = f"{old_name} (renamed for the e2e test)"
     asyncio.run(_rename_project(server, database_url, slug, new_name))
-    done, page = build(npm, server.url)
+    done, page = build(npm, site, server.url)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert heading(new_name) in page
     assert heading(old_name) not in page
@@ -325,7 +370,7 @@ def test_astro_build_end_to_end(npm: str, site: Path, seeded_server: tuple[Serve
     assert sum(count for (_, status), count in second.items() if status == 304) == 3, second
 
     # 3. A build without changes: every collection answered 304, the page is the same.
-    done, again = build(npm, server.url)
+    done, again = build(npm, site, server.url)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert again == page
     third = server.api_requests()
@@ -333,7 +378,7 @@ def test_astro_build_end_to_end(npm: str, site: Path, seeded_server: tuple[Serve
     assert "304 Not Modified" in done.stdout
 
     # 4. The API unreachable: the build fails with a readable message, not an empty site.
-    done, _ = build(npm, f"http://127.0.0.1:{free_port()}")
+    done, _ = build(npm, site, f"http://127.0.0.1:{free_port()}")
     output = done.stdout + done.stderr
     assert done.returncode != 0
     assert "Portfolio CMS: cannot reach http://127.0.0.1:" in output
@@ -367,7 +412,7 @@ async def _revoke_token(database_url: str, name: str) -> None:
 
 
 @contextlib.contextmanager
-def serving_site(api_url: str, token: str, log: Path) -> Iterator[str]:
+def serving_site(site: Path, api_url: str, token: str, log: Path) -> Iterator[str]:
     """The built site's own server (``node dist/server/entry.mjs``); yields its base URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -376,7 +421,7 @@ def serving_site(api_url: str, token: str, log: Path) -> Iterator[str]:
     with log.open("w") as out:
         process = subprocess.Popen(
             [shutil.which("node") or "node", "dist/server/entry.mjs"],
-            cwd=SITE,
+            cwd=site,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -416,14 +461,14 @@ def test_preview_pages_show_drafts_on_request(
     fresh_store(site)
 
     # 1. The static build (no token) publishes no draft, even one marked featured.
-    done, page = build(npm, server.url)
+    done, page = build(npm, site, server.url)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert heading(published["name"]) in page
     assert draft["name"] not in page
     server.api_requests()
 
     site_log = tmp_path / "site.log"
-    with serving_site(server.url, token, site_log) as url:
+    with serving_site(site, server.url, token, site_log) as url:
         # 2. The preview pages read the API on request with the token: the draft is there, marked.
         preview = httpx.get(f"{url}/preview/", timeout=30)
         text = html.unescape(preview.text)
@@ -463,7 +508,7 @@ def test_preview_pages_show_drafts_on_request(
 
     # 5. A preview build: CMS_PREVIEW_TOKEN at build time puts drafts on the static pages.
     build_token = asyncio.run(_read_drafts_token(database_url, "preview-build"))
-    done, page = build(npm, server.url, preview_token=build_token)
+    done, page = build(npm, site, server.url, preview_token=build_token)
     assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
     assert heading(renamed) in page
     assert "(preview: drafts included)" in done.stdout
@@ -472,3 +517,31 @@ def test_preview_pages_show_drafts_on_request(
     # The tokens are never logged, by the API, the site's server or the build.
     logs = server.log.read_text() + site_log.read_text() + done.stdout + done.stderr
     assert token not in logs and build_token not in logs
+
+
+# --- one page per locale -----------------------------------------------------------------------
+
+
+def test_site_builds_each_locale(npm: str, site: Path, seeded_server: tuple[Server, str]) -> None:
+    """With ``LOCALES=en,de`` the site builds ``/`` and ``/de/``, each from its own collections.
+
+    Needs the CMS's locales (``GET /api/v1/locales``, ``?locale=`` on every public GET).
+    """
+    server, _ = seeded_server
+    fresh_store(site)
+
+    done, page = build(npm, site, server.url)
+    assert done.returncode == 0, (done.stdout + done.stderr)[-4000:]
+    german = site / "dist" / "client" / "de" / "index.html"
+    requests = server.api_requests(every_locale=True)
+    assert requests[("/api/v1/locales", 200)] >= 1, requests
+    assert german.exists(), "no /de/ page was built"
+    text = html.unescape(german.read_text(encoding="utf-8"))
+    assert '<html lang="en">' in page and '<html lang="de">' in text
+    # Nothing is translated in the seed: every text falls back to the default locale's.
+    assert seed_facts()["name"] in text
+    for project in seed_facts()["featured"]:
+        assert heading(project["name"]) in text
+    for path in ("personal-info", "experience", "skills", "projects?featured=true&"):
+        asked = f"/api/v1/{path}{'' if path.endswith('&') else '?'}locale=de"
+        assert requests[(asked, 200)] == 1, (asked, requests)

@@ -22,8 +22,8 @@ from typing import Any
 def main() -> None:
     """Run the actions read from stdin."""
     here = Path(__file__).resolve().parent
-    # Next to lambda_handler.py in an unpacked deployment zip, or in the repository's tests.
-    root = here if (here / "lambda_handler.py").exists() else here.parents[1]
+    # Next to lambda_handler.pyc in an unpacked deployment zip, or in the repository's tests.
+    root = here if (here / "lambda_handler.pyc").exists() else here.parents[1]
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     import lambda_handler

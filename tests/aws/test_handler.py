@@ -26,9 +26,7 @@ def test_health_through_each_integration(invoke: Invoker, kind: str) -> None:
     assert response.status == 200, response.body
     assert response.headers["content-type"] == "application/json"
     assert not response.base64_encoded
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == "ok"
+    assert response.json() == {"status": "ok"}  # the details need a read-drafts token
 
 
 @pytest.mark.parametrize("kind", EVENT_KINDS)

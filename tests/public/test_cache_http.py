@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Basics
+from cms.content.session import make_sessionmaker
 from cms.core.etags import if_none_match, make_etag
+from cms.core.tokens import create_token
 from cms.public.instancecache import DERIVED_MAX_ENTRIES
 from tests.public.cache_helpers import AppFactory, add_skill, cache_of, count_reads
 
@@ -303,7 +305,11 @@ async def test_health_reports_the_cache_state(engine: AsyncEngine, make_app: App
     await client.get(SKILLS)
     await client.get(SKILLS)
 
-    health = await client.get("/health")
+    async with make_sessionmaker(engine)() as session, session.begin():
+        _, token = await create_token(
+            session, name="health", scope="read-drafts", expires_in_days=None, actor="owner"
+        )
+    health = await client.get("/health", headers={"X-API-Key": token})  # the details: the owner's
 
     assert health.status_code == 200
     cache = health.json()["cache"]

@@ -27,6 +27,13 @@ export type Technology = Schemas["TechnologyPublic"];
 export type Resume = Schemas["ResumePublic"];
 export type ApiErrorBody = Schemas["ErrorResponse"];
 
+/** `GET /api/v1/locales`: the languages the CV is written in, the default first. */
+export interface CmsLocales {
+  /** The tag answered when a request names no locale. */
+  default: string;
+  locales: { tag: string; name: string }[];
+}
+
 /** Every API path that answers GET with JSON. */
 export type GetPath = {
   [P in keyof paths]: paths[P] extends { get: { responses: { 200: unknown } } } ? P : never;
@@ -78,6 +85,13 @@ export interface CmsClientOptions {
    * `null` sends none even when that variable is set. The token is never logged.
    */
   previewToken?: string | null;
+  /**
+   * A locale tag of the CMS (its `LOCALES` setting, e.g. `"de"`), sent as `?locale=<tag>` on
+   * every request: texts in that language, each falling back to the default locale's where
+   * it has no translation. A tag the CMS does not know fails with its 404. Default: none,
+   * the CMS's default locale.
+   */
+  locale?: string;
   /** A `fetch` implementation. Default: the global one (Node 18+). */
   fetch?: typeof fetch;
 }
@@ -165,7 +179,7 @@ export function resolveBaseUrl(baseUrl?: string): string {
   return parsed.toString().replace(/\/+$/, "");
 }
 
-function buildUrl(base: string, path: string, params?: unknown, query?: unknown): string {
+function buildUrl(base: string, path: string, params?: unknown, query?: unknown, locale?: string): string {
   const filled = path.replace(/\{(\w+)\}/g, (_, name: string) => {
     const value = (params as Record<string, unknown> | undefined)?.[name];
     if (value === undefined || value === null || value === "") {
@@ -177,6 +191,7 @@ function buildUrl(base: string, path: string, params?: unknown, query?: unknown)
   for (const [key, value] of Object.entries((query ?? {}) as Record<string, unknown>)) {
     if (value !== undefined && value !== null) search.append(key, String(value));
   }
+  if (locale) search.set("locale", locale);
   const qs = search.toString();
   return `${base}${filled}${qs ? `?${qs}` : ""}`;
 }
@@ -214,6 +229,8 @@ export interface CmsClient {
   readonly baseUrl: string;
   /** Whether requests carry a preview token (answers then include drafts). */
   readonly preview: boolean;
+  /** The locale every request asks for (`?locale=`), if one was given. */
+  readonly locale: string | undefined;
   /** The absolute URL a GET of `path` with these options asks for. */
   url<P extends GetPath>(path: P, options?: Pick<RequestOptions<P>, "query" | "params">): string;
   /** GET a path; with `etag`, a 304 answer comes back as `{ notModified: true }`. */
@@ -234,6 +251,8 @@ export interface CmsClient {
   references(): Promise<Reference[]>;
   technologies(): Promise<Technology[]>;
   resume(): Promise<Resume>;
+  /** The CMS's locales (`GET /api/v1/locales`), the default one named. */
+  locales(): Promise<CmsLocales>;
 }
 
 /** Create a client; the base URL defaults to the `CMS_API_URL` environment variable. */
@@ -245,6 +264,7 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
   const doFetch = options.fetch ?? globalThis.fetch;
   // Kept in this closure only: never a property of the client, so logging the client shows none.
   const previewToken = resolvePreviewToken(options.previewToken);
+  const locale = options.locale?.trim() || undefined;
 
   async function once(url: string, headers: Record<string, string>, signal?: AbortSignal) {
     const timeout = AbortSignal.timeout(timeoutMs);
@@ -277,11 +297,17 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
     }
   }
 
-  async function get<P extends GetPath>(
-    path: P,
-    request: RequestOptions<P> = {},
-  ): Promise<CmsResponse<ResponseOf<P>>> {
-    const url = buildUrl(baseUrl, path, request.params, request.query);
+  function get<P extends GetPath>(path: P, request: RequestOptions<P> = {}): Promise<CmsResponse<ResponseOf<P>>> {
+    const url = buildUrl(baseUrl, path, request.params, request.query, locale);
+    return fetchJson<ResponseOf<P>>(url, request.etag, request.signal);
+  }
+
+  async function fetchJson<T>(
+    url: string,
+    etag: string | null | undefined,
+    signal: AbortSignal | undefined,
+  ): Promise<CmsResponse<T>> {
+    const request = { etag, signal };
     const headers: Record<string, string> = { Accept: "application/json", ...options.headers };
     if (previewToken) headers["X-API-Key"] = previewToken;
     if (request.etag) headers["If-None-Match"] = request.etag;
@@ -301,9 +327,9 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
         await sleep(retryDelayMs * 2 ** attempt);
         continue;
       }
-      const etag = response.headers.get("etag");
+      const answered = response.headers.get("etag");
       if (response.status === 304) {
-        return { notModified: true, status: 304, etag: etag ?? request.etag ?? null, url };
+        return { notModified: true, status: 304, etag: answered ?? request.etag ?? null, url };
       }
       if (!response.ok) {
         const detail = await errorDetail(response);
@@ -321,9 +347,9 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
           response.status,
         );
       }
-      let data: ResponseOf<P>;
+      let data: T;
       try {
-        data = (await response.json()) as ResponseOf<P>;
+        data = (await response.json()) as T;
       } catch (error) {
         throw new CmsApiError(
           `Portfolio CMS: GET ${url} did not return JSON (is CMS_API_URL the CMS, not a web page?).`,
@@ -333,7 +359,7 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
           { cause: error },
         );
       }
-      return { notModified: false, status: response.status, data, etag, url };
+      return { notModified: false, status: response.status, data, etag: answered, url };
     }
   }
 
@@ -348,7 +374,8 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
   return {
     baseUrl,
     preview: previewToken !== undefined,
-    url: (path, request) => buildUrl(baseUrl, path, request?.params, request?.query),
+    locale,
+    url: (path, request) => buildUrl(baseUrl, path, request?.params, request?.query, locale),
     get,
     personalInfo: () => data("/api/v1/personal-info"),
     experience: () => data("/api/v1/experience"),
@@ -366,5 +393,11 @@ export function createCmsClient(options: CmsClientOptions = {}): CmsClient {
     references: () => data("/api/v1/references"),
     technologies: () => data("/api/v1/technologies"),
     resume: () => data("/api/v1/resume"),
+    locales: async () => {
+      // The list of locales is the same in every locale: asked without one.
+      const response = await fetchJson<CmsLocales>(buildUrl(baseUrl, "/api/v1/locales"), null, undefined);
+      if (response.notModified) throw new CmsApiError("Portfolio CMS: unexpected 304.", "http", response.url, 304);
+      return response.data;
+    },
   };
 }

@@ -3,8 +3,11 @@
  * that moment instead of at build time. With a `read-drafts` preview token (`previewToken`,
  * default `CMS_PREVIEW_TOKEN`) they show drafts: the owner's preview of an unpublished entry.
  *
- * Live collections need Astro 6+, or Astro 5.10+ with `experimental.liveContentCollections`,
- * and an adapter for on-demand rendering.
+ * Live collections need Astro 6+ (stable there), or Astro 5.10+ with
+ * `experimental.liveContentCollections`, and an adapter for on-demand rendering.
+ *
+ * Every filter also takes a `locale` (`getLiveCollection("projects", { locale: "de" })`,
+ * `getLiveEntry("projects", { slug, locale })`), which wins over the loader's `locale` option.
  *
  * ```ts
  * // src/live.config.ts
@@ -40,10 +43,22 @@ export interface CmsLiveEntryFilter {
 /** A project is also found by `{ slug }`. */
 export type CmsLiveProjectFilter = CmsLiveEntryFilter | { slug: string };
 
+/** A locale tag of the CMS for one call (`?locale=`); default: the loader's `locale` option. */
+export interface CmsLiveLocaleFilter {
+  locale?: string;
+}
+
 /** The entry filter of section `N`. */
-export type CmsLiveEntryFilterOf<N extends SectionName> = N extends "projects"
+export type CmsLiveEntryFilterOf<N extends SectionName> = (N extends "projects"
   ? CmsLiveProjectFilter
-  : CmsLiveEntryFilter;
+  : CmsLiveEntryFilter) &
+  CmsLiveLocaleFilter;
+
+/** The collection filter of section `N`: the API's query parameters of it, and a locale. */
+export type CmsLiveCollectionFilterOf<N extends SectionName> = ([SectionFilter<N>] extends [never]
+  ? unknown
+  : SectionFilter<N>) &
+  CmsLiveLocaleFilter;
 
 /**
  * A live loader of section `N`: entries typed as the API's answers, the API's query parameters
@@ -53,7 +68,7 @@ export type CmsLiveEntryFilterOf<N extends SectionName> = N extends "projects"
 export type CmsLiveLoader<N extends SectionName> = LiveLoader<
   SectionData<N>,
   CmsLiveEntryFilterOf<N>,
-  SectionFilter<N>,
+  CmsLiveCollectionFilterOf<N>,
   CmsApiError
 >;
 
@@ -106,16 +121,29 @@ export function cmsLiveLoader<N extends SectionName>(
     );
   }
   const section = SECTIONS[name] as unknown as Section<GetPath, SectionData<N>, never>;
-  let client: CmsClient | undefined = options.client;
+  const clients = new Map<string, CmsClient>();
+  if (options.client) clients.set(options.client.locale ?? "", options.client);
+  const fallback = options.client?.locale ?? options.locale?.trim() ?? "";
   // Made on first use: a missing CMS_API_URL is then an error of the page, not of the server.
-  const cms = () => (client ??= createCmsClient(options));
+  function client(locale: string): CmsClient {
+    let found = clients.get(locale);
+    if (found === undefined) {
+      found = createCmsClient({ ...options, locale: locale || undefined });
+      clients.set(locale, found);
+    }
+    return found;
+  }
+  function localeOf(filter: Record<string, unknown> | undefined): string {
+    const asked = filter?.locale;
+    return typeof asked === "string" && asked.trim() ? asked.trim() : fallback;
+  }
 
-  async function list(filter?: Record<string, unknown>): Promise<Entry<SectionData<N>>[]> {
+  async function list(cms: CmsClient, filter?: Record<string, unknown>): Promise<Entry<SectionData<N>>[]> {
     const query = queryOf(section, filter);
-    const url = cms().url(section.path, { query: query as never });
+    const url = cms.url(section.path, { query: query as never });
     let data: unknown;
     try {
-      const response = await cms().get(section.path, { query: query as never });
+      const response = await cms.get(section.path, { query: query as never });
       // No ETag is sent, so the answer is never a 304.
       data = response.notModified ? undefined : response.data;
     } catch (error) {
@@ -129,11 +157,11 @@ export function cmsLiveLoader<N extends SectionName>(
     return (section.list ? (data as unknown[]) : [data]).map((item) => entryOf(section, item, url));
   }
 
-  async function one(key: string): Promise<Entry<SectionData<N>> | undefined> {
-    if (!section.one) return (await list()).find((entry) => entry.id === key);
-    const url = cms().url(section.path);
+  async function one(cms: CmsClient, key: string): Promise<Entry<SectionData<N>> | undefined> {
+    if (!section.one) return (await list(cms)).find((entry) => entry.id === key);
+    const url = cms.url(section.path);
     try {
-      const item = await section.one(cms(), key);
+      const item = await section.one(cms, key);
       return item === undefined ? undefined : entryOf(section, item, `${url}/${encodeURIComponent(key)}`);
     } catch (error) {
       if (error instanceof CmsApiError && error.status === 404) return undefined;
@@ -145,13 +173,15 @@ export function cmsLiveLoader<N extends SectionName>(
     name: `portfolio-cms:${section.name}`,
     async loadCollection({ filter }) {
       try {
-        return { entries: await list(filter as Record<string, unknown> | undefined) };
+        const asked = filter as Record<string, unknown> | undefined;
+        return { entries: await list(client(localeOf(asked)), asked) };
       } catch (error) {
         return failure(error);
       }
     },
     async loadEntry({ filter }) {
-      const key = keyOf(filter as Record<string, unknown>);
+      const asked = filter as unknown as Record<string, unknown>;
+      const key = keyOf(asked);
       if (key === undefined) {
         return failure(
           new CmsApiError(
@@ -163,7 +193,7 @@ export function cmsLiveLoader<N extends SectionName>(
         );
       }
       try {
-        return await one(key);
+        return await one(client(localeOf(asked)), key);
       } catch (error) {
         return failure(error);
       }

@@ -77,6 +77,20 @@ describe("live loader: collections", () => {
     );
   });
 
+  test("asks ?locale= of the loader's option, or of a filter's locale, which wins", async () => {
+    routes["/api/v1/projects"] = json(PROJECTS.slice(0, 1));
+    routes["/api/v1/projects/alpha"] = json(PROJECTS[0]);
+    const loader = cmsLiveLoader("projects", { baseUrl: base, locale: "de" });
+    await loader.loadCollection({ filter: { featured: true } });
+    await loader.loadCollection({ filter: { featured: true, locale: "fr" } });
+    const entry = await loader.loadEntry({ filter: { slug: "alpha", locale: "fr" } });
+    assert.equal(entry.id, "alpha");
+    assert.deepEqual(
+      requests.map((r) => r.url),
+      ["/api/v1/projects?featured=true&locale=de", "/api/v1/projects?featured=true&locale=fr", "/api/v1/projects/alpha?locale=fr"],
+    );
+  });
+
   test("a single document is one entry with a fixed id; not entered yet is no entries", async () => {
     const loader = cmsLiveLoader("personalInfo", { baseUrl: base, retries: 0 });
     assert.deepEqual(await loader.loadCollection({}), { entries: [] });

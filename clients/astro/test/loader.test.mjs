@@ -113,6 +113,21 @@ describe("loaders", () => {
     assert.equal(ctx.meta.get("etag"), '"v1"');
   });
 
+  test("a locale is asked on every request; its store is not another locale's", async () => {
+    routes["/api/v1/projects"] = json(PROJECTS, '"v1"');
+    routes["/api/v1/locales"] = json({ default: "en", locales: [{ tag: "en", name: "English" }, { tag: "de", name: "Deutsch" }] });
+    const ctx = context();
+    await projectsLoader({ baseUrl: base }).load(ctx);
+    await projectsLoader({ baseUrl: base, locale: "de", featured: true }).load(ctx);
+    const client = createCmsClient({ baseUrl: base, locale: "de" });
+    assert.equal(client.locale, "de");
+    assert.deepEqual((await client.locales()).locales.map((l) => l.tag), ["en", "de"]);
+    assert.deepEqual(
+      requests.map((r) => [r.url, r.ifNoneMatch]),
+      [["/api/v1/projects", null], ["/api/v1/projects?featured=true&locale=de", null], ["/api/v1/locales", null]],
+    );
+  });
+
   test("a second load sends the stored ETag and keeps the store on 304", async () => {
     routes["/api/v1/projects"] = json(PROJECTS, '"v1"');
     const ctx = context();
