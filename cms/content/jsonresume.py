@@ -46,6 +46,7 @@ from cms.content import write
 from cms.content.basics import BASICS, LOCATION_KEYS, PROFILES
 from cms.content.dates import format_partial_date, parse_partial_date
 from cms.content.images import image_url
+from cms.content.localized import reading_locale
 from cms.content.models import Technology
 from cms.content.read import CVContent, Entry, load_cv
 from cms.content.record import ResumeField, Section
@@ -424,4 +425,7 @@ async def export_resume(session: AsyncSession, *, include_drafts: bool = False) 
     if document and changed is not None:
         meta = document.setdefault("meta", {})
         meta["lastModified"] = as_utc(changed).strftime("%Y-%m-%dT%H:%M:%S")
+    locale = reading_locale()
+    if document and locale is not None:  # the language it is written in (an extension)
+        document.setdefault("meta", {})["locale"] = locale
     return document

@@ -21,7 +21,7 @@ a new version, without any content edit, so a release never serves an older rele
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version as package_version
@@ -37,6 +37,7 @@ from sqlmodel import col
 from cms.content import read
 from cms.content.basics import BASICS
 from cms.content.cv import CV_TEMPLATES_DIR
+from cms.content.localized import reading_in
 from cms.content.models import Technology
 from cms.content.queries import API_V1_PREFIX
 from cms.content.record import Section
@@ -45,6 +46,7 @@ from cms.content.sections import SECTIONS
 from cms.content.wholecv import WHOLE_CV
 from cms.core.db import engine_settings, notify_content_commit
 from cms.core.etags import make_etag
+from cms.core.locales import DEFAULT_LOCALES
 from cms.core.models import ContentVersion, StoredResponse, utcnow
 
 __all__ = [
@@ -151,40 +153,62 @@ def _code_digest() -> bytes:
     return digest.digest()
 
 
-def fingerprint(public_base_url: str | None) -> str:
-    """What renders the responses, as one hash: a different value renders differently."""
-    return hashlib.sha256(_code_digest() + (public_base_url or "").encode()).hexdigest()
+def fingerprint(public_base_url: str | None, locales: Sequence[str] = DEFAULT_LOCALES) -> str:
+    """What renders the responses, as one hash: a different value renders differently.
+
+    The locales count: adding one, or changing the default, renders every response again.
+    """
+    settings = (public_base_url or "") + "\0" + ",".join(locales)
+    return hashlib.sha256(_code_digest() + settings.encode()).hexdigest()
+
+
+def _locales_of(session: AsyncSession) -> tuple[str, ...]:
+    return tuple(engine_settings(session.get_bind()).locales)
 
 
 def _fingerprint_of(session: AsyncSession) -> str:
-    return fingerprint(engine_settings(session.get_bind()).public_base_url)
+    settings = engine_settings(session.get_bind())
+    return fingerprint(settings.public_base_url, settings.locales)
 
 
-async def _store(session: AsyncSession, responses: Iterable[Published], version: int) -> list[str]:
+Key = tuple[str, str]
+"""A stored response's path and locale."""
+
+
+async def _store(
+    session: AsyncSession, responses: Sequence[tuple[Published, str]], version: int
+) -> set[Key]:
+    """Render and insert ``responses`` (each in its locale) under ``version``."""
+    default = _locales_of(session)[0]
     rendered_at = utcnow()
     rows: list[dict[str, Any]] = []
-    for published in responses:
-        result = await render(session, published)
-        rows.append(
-            {
-                "path": published.path,
-                "version": version,
-                "status": result.status,
-                "etag": result.etag,
-                "body": result.body,
-                "media_type": result.media_type,
-                "rules": published.rules.to_json(),
-                "rendered_at": rendered_at,
-            }
-        )
+    for tag in dict.fromkeys(tag for _, tag in responses):
+        with reading_in(tag, default=tag == default):
+            for published, _ in (item for item in responses if item[1] == tag):
+                result = await render(session, published)
+                rows.append(
+                    {
+                        "path": published.path,
+                        "locale": tag,
+                        "version": version,
+                        "status": result.status,
+                        "etag": result.etag,
+                        "body": result.body,
+                        "media_type": result.media_type,
+                        "rules": published.rules.to_json(),
+                        "rendered_at": rendered_at,
+                    }
+                )
     if rows:
         await session.execute(insert(StoredResponse), rows)
-    return [row["path"] for row in rows]
+    return {(row["path"], row["locale"]) for row in rows}
 
 
-async def _paths_at(session: AsyncSession, version: int) -> set[str]:
-    statement = select(col(StoredResponse.path)).where(col(StoredResponse.version) == version)
-    return set((await session.scalars(statement)).all())
+async def _keys_at(session: AsyncSession, version: int) -> set[Key]:
+    statement = select(col(StoredResponse.path), col(StoredResponse.locale)).where(
+        col(StoredResponse.version) == version
+    )
+    return {(path, locale) for path, locale in (await session.execute(statement)).all()}
 
 
 async def _state(session: AsyncSession) -> tuple[int, str | None] | None:
@@ -204,17 +228,27 @@ async def _store_version(
         select(func.max(StoredResponse.version)).where(col(StoredResponse.version) < version)
     )
     carry = previous is not None and stored_by == code and not everything
-    kept = await _paths_at(session, previous) if carry and previous is not None else set()
-    fresh = [p for p in PUBLISHED if p.tables & changed or p.path not in kept]
+    kept = await _keys_at(session, previous) if carry and previous is not None else set()
+    fresh = [
+        (published, tag)
+        for tag in _locales_of(session)
+        for published in PUBLISHED
+        if published.tables & changed or (published.path, tag) not in kept
+    ]
     rendered = await _store(session, fresh, version)
-    carried = sorted(kept - set(rendered))
+    carried = kept - rendered
     if carried:
         rows = await session.scalars(
             select(StoredResponse).where(
-                col(StoredResponse.version) == previous, col(StoredResponse.path).in_(carried)
+                col(StoredResponse.version) == previous,
+                col(StoredResponse.path).in_({path for path, _ in carried}),
             )
         )
-        copies = [row.model_dump() | {"version": version} for row in rows]
+        copies = [
+            row.model_dump() | {"version": version}
+            for row in rows
+            if (row.path, row.locale) in carried
+        ]
         await session.execute(insert(StoredResponse), copies)
     if previous is not None:
         await session.execute(delete(StoredResponse).where(col(StoredResponse.version) < previous))
@@ -257,8 +291,9 @@ async def publish_release(session: AsyncSession) -> bool:
         await session.execute(insert(ContentVersion).values(id=1, version=0))
     version, stored_by = state or (0, None)
     code = _fingerprint_of(session)
-    present = await _paths_at(session, version)
-    if stored_by == code and present >= {p.path for p in PUBLISHED}:
+    present = await _keys_at(session, version)
+    wanted = {(p.path, tag) for tag in _locales_of(session) for p in PUBLISHED}
+    if stored_by == code and present >= wanted:
         return False
     if present:  # served already: the new set is a new version, which every reader loads
         await session.execute(

@@ -19,6 +19,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from cms.content.basics import BASICS
+from cms.content.localized import localized
 from cms.content.models import Technology
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS
@@ -122,7 +123,8 @@ async def list_entries(
     where: Mapping[str, Any] | None = None,
     include_drafts: bool = False,
 ) -> Sequence[Any]:
-    """A list section's rows in public order, filtered by ``where`` (text matches ignore case)."""
+    """A list section's rows in public order, filtered by ``where`` (text matches ignore case);
+    in the locale read in (:func:`cms.content.localized.reading_in`)."""
     table: Any = section.table
     statement = _entries(section, include_drafts=include_drafts).order_by(*public_order(section))
     for name, value in (where or {}).items():
@@ -133,7 +135,7 @@ async def list_entries(
             statement = statement.where(func.lower(column) == value.lower())
         else:
             statement = statement.where(column.is_(value))
-    return (await session.scalars(statement)).all()
+    return [localized(row) for row in (await session.scalars(statement)).all()]
 
 
 async def get_entry(
@@ -147,11 +149,12 @@ async def get_entry(
     statement = _entries(section, include_drafts=include_drafts).where(
         *(col(getattr(table, name)) == value for name, value in key.items())
     )
-    return (await session.scalars(statement)).first()
+    return localized((await session.scalars(statement)).first())
 
 
 async def get_basics(session: AsyncSession) -> Any:
-    """The owner's basics row (the first one, should there ever be several)."""
+    """The owner's basics row (the first one, should there ever be several), in the locale
+    read in."""
     table: Any = BASICS.table
     statement = (
         select(table)
@@ -159,7 +162,7 @@ async def get_basics(session: AsyncSession) -> Any:
         .order_by(col(table.id).asc())
         .limit(1)
     )
-    return (await session.scalars(statement)).first()
+    return localized((await session.scalars(statement)).first())
 
 
 async def load_cv(session: AsyncSession, *, include_drafts: bool = False) -> CVContent:

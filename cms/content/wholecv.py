@@ -1,4 +1,5 @@
-"""The public responses made of the whole CV rather than of one section's list.
+"""The public responses made of the whole CV rather than of one section's list (and the
+list of the locales it is written in).
 
 Each is declared once here (path, response schema, how it is rendered, which tables it reads:
 all of them unless said);
@@ -18,10 +19,12 @@ from cms.content import read
 from cms.content.basics import BASICS, PROFILES, PersonalInfoPublic
 from cms.content.cv import render_cv
 from cms.content.jsonresume import export_resume
+from cms.content.localedata import locales_document
 from cms.content.queries import API_V1_PREFIX
 from cms.content.response import Published
+from cms.core.db import engine_settings
 
-__all__ = ["WHOLE_CV", "ResumePublic", "TechnologyPublic"]
+__all__ = ["WHOLE_CV", "LocalePublic", "LocalesPublic", "ResumePublic", "TechnologyPublic"]
 
 
 class TechnologyPublic(BaseModel):
@@ -53,6 +56,24 @@ class ResumePublic(BaseModel):
     references: list[dict[str, Any]] | None = None
     projects: list[dict[str, Any]] | None = None
     meta: dict[str, Any] | None = None
+
+
+class LocalePublic(BaseModel):
+    """A language the CV is written in."""
+
+    tag: str = Field(description="Its BCP 47 tag, the value of `?locale=`.")
+    name: str = Field(description="Its name in its own language (CLDR), e.g. `Deutsch`.")
+
+
+class LocalesPublic(BaseModel):
+    """The languages the CV is written in (``LOCALES``), the default first."""
+
+    default: str = Field(description="The locale answered when a request names none.")
+    locales: list[LocalePublic]
+
+
+async def _locales(session: AsyncSession, drafts: bool) -> dict[str, Any]:
+    return locales_document(engine_settings(session.get_bind()).locales)
 
 
 async def _personal_info(session: AsyncSession, drafts: bool) -> PersonalInfoPublic | None:
@@ -116,6 +137,15 @@ WHOLE_CV: tuple[Published, ...] = (
         ResumePublic,
         exclude_unset=True,
         tag="resume",
+    ),
+    Published(
+        f"{API_V1_PREFIX}/locales",
+        "list_locales",
+        "The languages the CV is written in (`?locale=` of every read), the default first.",
+        _locales,
+        LocalesPublic,
+        tables=frozenset(),  # settings, not content: rendered again when LOCALES changes
+        tag="locales",
     ),
     Published(
         "/cv",
