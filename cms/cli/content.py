@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cms.cli import app, fail, fail_with_problems, load_settings, run
+from cms.cli.locales import LocaleOption, export_in, import_translated
 from cms.content import transfer
 from cms.content.jsonresume import (
     ResumeValidationError,
@@ -86,10 +87,21 @@ def import_(
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Accept a document with no content")
     ] = False,
+    locale: Annotated[
+        str | None,
+        typer.Option(
+            "--locale",
+            help="The document is the CV translated into this locale: only its texts are "
+            "written, entries matched by position",
+        ),
+    ] = None,
 ) -> None:
     """Replace the CV with a JSON Resume document: shows what changes, backs up, all or nothing."""
 
     document = _read_document(file)
+    if locale is not None:
+        import_translated(document, file, locale, yes=yes, dry_run=dry_run)
+        return
     checked = check_resume(document)
     if checked.problems:
         fail_with_problems(
@@ -124,10 +136,14 @@ def export(
     include_drafts: Annotated[
         bool, typer.Option("--include-drafts", help='Drafts too, marked "published": false')
     ] = False,
+    locale: LocaleOption = None,
 ) -> None:
     """Write the CV as a JSON Resume document (checked against the schema)."""
 
-    document = run(lambda session: export_resume(session, include_drafts=include_drafts))
+    if locale is None:
+        document = run(lambda session: export_resume(session, include_drafts=include_drafts))
+    else:
+        document = export_in(locale, include_drafts=include_drafts)
     # What import reads back: values kept as written are warnings here too, not refusals.
     checked = check_resume(document)
     if checked.problems:

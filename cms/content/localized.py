@@ -19,6 +19,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
+from pydantic import ValidationError
+
 from cms.content.record import Section
 from cms.content.sections import SECTIONS, section_of
 
@@ -28,7 +30,10 @@ __all__ = [
     "count_translations",
     "is_translated",
     "localized",
+    "TRANSLATIONS_KEY",
+    "apply_translations",
     "reading_in",
+    "translations_document",
     "reading_locale",
     "translated_values",
     "with_translation",
@@ -151,3 +156,80 @@ def count_translations(rows: Mapping[str, list[Any]], tags: list[str]) -> list[T
                         translated += field in texts
         counts.append(TranslationCount(tag, translated, total))
     return counts
+
+
+# --- backups ----------------------------------------------------------------------------
+
+TRANSLATIONS_KEY = "cmsTranslations"
+"""``meta`` property of a backup holding every row's translations, by section and position."""
+
+
+def translations_document(basics: Any, sections: Mapping[str, list[Any]]) -> dict[str, Any]:
+    """Every row's ``translations`` (``sections``: each list section's rows in the backup's
+    order), sections without any left out: what a backup carries in ``meta``."""
+    found: dict[str, Any] = {}
+    if basics is not None and basics.translations:
+        found["basics"] = basics.translations
+    for name, rows in sections.items():
+        if any(row.translations for row in rows):
+            found[name] = [row.translations or {} for row in rows]
+    return found
+
+
+def _field_problem(section: Section, name: str, value: Any) -> str | None:
+    if name not in section.translatable:
+        return "is not a translatable field"
+    try:
+        section.schema.__pydantic_validator__.validate_assignment(
+            section.schema.model_construct(), name, value
+        )
+    except ValidationError as exc:
+        errors = exc.errors()
+        return str(errors[0]["msg"]) if errors else "is not valid"
+    return None
+
+
+def _row_problems(section: Section, value: Any, parts: tuple[Any, ...]) -> list[Any]:
+    if not isinstance(value, Mapping):
+        return [(parts, "must be an object of locales")]
+    problems: list[Any] = []
+    for tag, texts in value.items():
+        if not isinstance(texts, Mapping):
+            problems.append(((*parts, tag), "must be an object of texts"))
+            continue
+        for name, text in texts.items():
+            problem = _field_problem(section, name, text)
+            if problem is not None:
+                problems.append(((*parts, tag, name), problem))
+    return problems
+
+
+def apply_translations(basics: Any, sections: Mapping[str, list[Any]], found: Any) -> list[Any]:
+    """Give the rows of a parsed backup their translations from ``meta.cmsTranslations``;
+    the problems, as (path parts, message)."""
+    where = ("meta", TRANSLATIONS_KEY)
+    if not isinstance(found, Mapping):
+        return [(where, "must be an object of sections")]
+    problems: list[Any] = []
+    for name, value in found.items():
+        if name == "basics":
+            if basics is None:
+                problems.append(((*where, name), "has no basics to translate"))
+                continue
+            problems += _row_problems(SECTIONS["basics"], value, (*where, name))
+            if not problems:
+                basics.translations = dict(value)
+            continue
+        rows = sections.get(name)
+        if name not in SECTIONS or rows is None or not isinstance(value, list):
+            problems.append(((*where, name), "must be a list as long as its section"))
+            continue
+        if len(value) != len(rows):
+            problems.append(((*where, name), f"has {len(value)} entries, the section {len(rows)}"))
+            continue
+        for index, (row, item) in enumerate(zip(rows, value, strict=True)):
+            found_here = _row_problems(SECTIONS[name], item, (*where, name, index))
+            problems += found_here
+            if not found_here:
+                row.translations = dict(item)
+    return problems

@@ -2,7 +2,8 @@
 
 A backup is the CV as a JSON Resume document with every draft (``"published": false``), in the
 owner's order, dates at their precision, technologies, unknown properties and the uploaded
-images (``meta.cmsMedia``, :mod:`cms.media.backup`): what import reads back. Backup, restore
+images (``meta.cmsMedia``, :mod:`cms.media.backup`) and every locale's texts
+(``meta.cmsTranslations``, :mod:`cms.content.localized`): what import reads back. Backup, restore
 into an empty database, backup again: the same bytes.
 """
 
@@ -23,6 +24,7 @@ from sqlmodel import col
 
 from cms.content import write
 from cms.content.jsonresume import parse_resume, render_resume
+from cms.content.localized import TRANSLATIONS_KEY, translations_document
 from cms.content.read import CVContent, load_cv
 from cms.content.record import Section
 from cms.content.sections import SECTIONS, sections_in_document
@@ -60,10 +62,14 @@ class SectionChanges:
 
 async def current_document(session: AsyncSession) -> dict[str, Any]:
     """The whole CV, drafts and images included, as the JSON Resume document a backup holds."""
-    document = render_resume(await load_cv(session, include_drafts=True), include_drafts=True)
+    content = await load_cv(session, include_drafts=True)
+    document = render_resume(content, include_drafts=True)
     images = await stored_images(session)
     if images:
         document.setdefault("meta", {})[MEDIA_KEY] = media_document(images)
+    rows = {name: [entry.row for entry in entries] for name, entries in content.sections.items()}
+    if translations := translations_document(content.basics, rows):
+        document.setdefault("meta", {})[TRANSLATIONS_KEY] = translations
     return document
 
 
@@ -236,8 +242,8 @@ def changes(current: dict[str, Any], new: dict[str, Any]) -> dict[str, SectionCh
 def _meta(document: dict[str, Any]) -> Any:
     """A document's ``meta`` without a backup's images (entries name the images they show)."""
     meta = document.get("meta")
-    if isinstance(meta, dict) and MEDIA_KEY in meta:
-        meta = {key: value for key, value in meta.items() if key != MEDIA_KEY} or None
+    if isinstance(meta, dict) and meta.keys() & {MEDIA_KEY, TRANSLATIONS_KEY}:
+        meta = {k: v for k, v in meta.items() if k not in (MEDIA_KEY, TRANSLATIONS_KEY)} or None
     return meta
 
 
