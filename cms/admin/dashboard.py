@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cms.admin.formatters import format_time
+from cms.admin.locales import translation_counts
 from cms.admin.sections import SingleRowView
 from cms.content.sections import SECTIONS
 from cms.core.config import Settings
@@ -76,6 +77,7 @@ class CMSAdmin(Admin):
                 ).all()
             )
             rebuild: RebuildStatus = await rebuild_status(session)
+            translations = await translation_counts(session, self.settings.locales[1:])
         # Mounted at /admin (behind any API Gateway stage): the public paths are beside it.
         site_root = request.scope.get("root_path", "").removesuffix("/admin")
         context = {
@@ -86,6 +88,7 @@ class CMSAdmin(Admin):
             "site_url": self.settings.site_url,
             "hooks": bool(self.settings.build_hook_urls),
             "format_time": format_time,
+            "translations": translations,
         }
         return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)
 

@@ -17,6 +17,7 @@ from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
 from cms.admin.guard import AdminGuard, csp_nonce
 from cms.admin.images import image_preview
+from cms.admin.locales import TranslationView, locale_switcher
 from cms.admin.passkey_login import PasskeyLogin
 from cms.admin.passkey_pages import PasskeysView
 from cms.admin.preview import preview_link
@@ -72,11 +73,13 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     admin.templates.env.globals["csp_nonce"] = csp_nonce
     admin.templates.env.globals["image_preview"] = image_preview
     admin.templates.env.globals["preview_link"] = preview_link(settings)
+    admin.templates.env.globals["locale_switcher"] = locale_switcher(settings)
     for view in ALL_VIEWS:
         admin.add_view(view)
     pages_sessions = make_sessionmaker(engine)
     admin.add_view(RebuildView.bound(settings=settings, sessionmaker=pages_sessions))
     admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))
+    admin.add_view(TranslationView.bound(settings=settings, sessionmaker=pages_sessions))
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)
     admin.add_view(PasskeysView.bound(settings=settings, sessionmaker=pages_sessions, auth=auth))
