@@ -149,8 +149,7 @@ class TranslationView(AppPage):
                 try:
                     set_translation(section, row, tag, given, actor=actor)
                     await session.commit()
-                except WriteError as exc:
-                    await session.rollback()
+                except WriteError as exc:  # refused before anything changed
                     problems = exc.problems
                 else:
                     url = URL(str(request.url)).include_query_params(outcome="saved")
