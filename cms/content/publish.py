@@ -275,7 +275,8 @@ async def _store_in_transaction(writer: AsyncSession, changed: frozenset[str]) -
     # keeps the order it had in memory, the responses must show the order that was written.
     connection = await writer.connection()
     async with AsyncSession(bind=connection) as session:
-        await _store_version(session, changed, _fingerprint_of(session))
+        with read.reads_remembered(session):
+            await _store_version(session, changed, _fingerprint_of(session))
 
 
 async def publish_release(session: AsyncSession) -> bool:
@@ -301,7 +302,8 @@ async def publish_release(session: AsyncSession) -> bool:
             .where(col(ContentVersion.id) == 1)
             .values(version=version + 1, updated_at=func.now())
         )
-    await _store_version(session, ALL_TABLES, code, everything=True)
+    with read.reads_remembered(session):
+        await _store_version(session, ALL_TABLES, code, everything=True)
     return True
 
 

@@ -8,7 +8,8 @@ whether it holds two rows or two hundred.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,6 +38,7 @@ __all__ = [
     "list_technology_usage",
     "load_cv",
     "public_order",
+    "reads_remembered",
 ]
 
 
@@ -94,6 +96,29 @@ class TechnologyUsage:
         return self.experience_count + self.project_count
 
 
+_REMEMBERED = "cms.read.remembered"
+
+
+@contextmanager
+def reads_remembered(session: AsyncSession) -> Iterator[None]:
+    """Within the block, a list read twice on ``session`` is queried once: publishing renders
+    every response in every locale from the same rows (nothing writes meanwhile)."""
+    session.info[_REMEMBERED] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_REMEMBERED, None)
+
+
+async def _rows(session: AsyncSession, key: Hashable, statement: Select[Any]) -> Sequence[Any]:
+    remembered: dict[Hashable, Sequence[Any]] | None = session.info.get(_REMEMBERED)
+    if remembered is None:
+        return (await session.scalars(statement)).all()
+    if key not in remembered:
+        remembered[key] = (await session.scalars(statement)).all()
+    return remembered[key]
+
+
 def public_order(section: Section) -> list[Any]:
     """The public order: the owner's ``sort_order``, then newest first, then latest added."""
     table: Any = section.table
@@ -135,7 +160,8 @@ async def list_entries(
             statement = statement.where(func.lower(column) == value.lower())
         else:
             statement = statement.where(column.is_(value))
-    return [localized(row) for row in (await session.scalars(statement)).all()]
+    key = (section.name, include_drafts, tuple(sorted((where or {}).items())))
+    return [localized(row) for row in await _rows(session, key, statement)]
 
 
 async def get_entry(
@@ -162,7 +188,8 @@ async def get_basics(session: AsyncSession) -> Any:
         .order_by(col(table.id).asc())
         .limit(1)
     )
-    return localized((await session.scalars(statement)).first())
+    rows = await _rows(session, ("basics",), statement)
+    return localized(rows[0] if rows else None)
 
 
 async def load_cv(session: AsyncSession, *, include_drafts: bool = False) -> CVContent:
