@@ -9,6 +9,10 @@ SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else (th
 ``/docs``, a path nothing is published at, a request with a token of ours) goes to the full app
 (``cms.main``), built on first need when not given.
 
+**Locales.** Responses are stored per locale; ``?locale=`` picks one (:mod:`cms.core.locales`),
+an unknown one is a ``404`` listing them. The snapshot is keyed by path and locale: a hit in any
+locale is one dictionary lookup; the answer carries ``Content-Language``.
+
 **Releases.** It serves the newest stored set whatever code rendered it: telling would take the
 rendering code (the imports a cold start avoids), and a set is complete and consistent in itself
 (its query rules are stored with it). A release publishes its own set on its deploy step
