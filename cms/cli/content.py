@@ -65,7 +65,7 @@ def _warn_about(warnings: list[Problem]) -> None:
         typer.secho(f"warning: {warning} (kept as written)", fg=typer.colors.YELLOW, err=True)
 
 
-def _replace(document: Any, *, actor: str) -> tuple[Path | None, str]:
+def _replace(document: Any, *, actor: str, restore: bool = False) -> tuple[Path | None, str]:
     """Replace the CV with ``document`` in one transaction, the current CV backed up first."""
     settings = load_settings()
     return run(
@@ -75,6 +75,7 @@ def _replace(document: Any, *, actor: str) -> tuple[Path | None, str]:
             backup_dir=Path(settings.backup_dir),
             keep=settings.backup_retention,
             actor=actor,
+            keep_translations=not restore,
         )
     )
 
@@ -177,7 +178,7 @@ def restore(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
 
     document = _read_document(file)
     try:
-        previous, summary = _replace(document, actor="cms restore")
+        previous, summary = _replace(document, actor="cms restore", restore=True)
     except ResumeValidationError as exc:
         fail_with_problems(exc.problems, f"{file}: nothing was restored.")
     except transfer.BackupError as exc:

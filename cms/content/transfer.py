@@ -265,9 +265,18 @@ def describe_changes(found: dict[str, SectionChanges]) -> list[str]:
 
 
 async def replace_with_backup(
-    session: AsyncSession, document: Any, *, backup_dir: Path, keep: int, actor: str
+    session: AsyncSession,
+    document: Any,
+    *,
+    backup_dir: Path,
+    keep: int,
+    actor: str,
+    keep_translations: bool = True,
 ) -> tuple[Path | None, str]:
     """Back the CV up (keeping the newest ``keep`` backups), then replace it with ``document``.
+
+    ``keep_translations``: entries the document keeps keep their texts in the other locales
+    (an import); off, the CV is exactly the document (a restore).
 
     All in the caller's transaction. Returns the backup's path (``None`` when the CV was empty)
     and a summary of the new CV. Raises :class:`~cms.content.jsonresume.ResumeValidationError`
@@ -276,5 +285,31 @@ async def replace_with_backup(
     content = parse_resume(document)
     current = await current_document(session)
     backup = write_backup(current, backup_dir, keep=keep) if current else None
+    if keep_translations:
+        await _keep_translations(session, content)
     await write.replace_cv(session, content=content, actor=actor)
     return backup, content.summary()
+
+
+def _row_key(section: Section, row: Any) -> tuple[Any, ...]:
+    """What names a row across an import: its first field and its dates (as :func:`_key`)."""
+    dates = [f.column for f in section.resume if f.kind in ("date", "full_date")]
+    return (getattr(row, section.resume[0].column), *(getattr(row, name) for name in dates))
+
+
+async def _keep_translations(session: AsyncSession, content: CVContent) -> None:
+    """An import of the default locale's document keeps the other locales' texts of the
+    entries it keeps (same first field and dates), unless it brings its own (a backup's)."""
+    old = await load_cv(session, include_drafts=True)
+    if content.basics is not None and old.basics is not None and not content.basics.translations:
+        content.basics.translations = dict(old.basics.translations or {})
+    for name, entries in content.sections.items():
+        section = SECTIONS[name]
+        before = {
+            _row_key(section, entry.row): entry.row.translations
+            for entry in old.sections.get(name, [])
+            if entry.row.translations
+        }
+        for entry in entries:
+            if not entry.row.translations:
+                entry.row.translations = dict(before.get(_row_key(section, entry.row), {}))

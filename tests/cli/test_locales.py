@@ -153,3 +153,21 @@ def test_render_cv_in_a_locale(cms_de: CliRunner, tmp_path: Path) -> None:
     html = page.read_text(encoding="utf-8")
     assert '<html lang="de">' in html
     assert ">Berufserfahrung</h2>" in html and "Juni 2021" in html
+
+
+def test_importing_the_default_document_keeps_the_translations_of_kept_entries(
+    cms_de: CliRunner, tmp_path: Path
+) -> None:
+    source = write_document(tmp_path, _translated(_export(cms_de, "--locale", "de")), "de.json")
+    assert cms_de.invoke(app, ["import", "--locale", "de", str(source), "--yes"]).exit_code == 0
+    edited = full_document()
+    edited["work"][0]["summary"] = "Leads the platform team and its on-call."
+    edited["work"][1]["name"] = "Renamed Ltd"  # another entry now: no German texts to keep
+
+    result = import_document(cms_de, tmp_path, edited, "--yes")
+
+    assert result.exit_code == 0, result.output
+    german = _export(cms_de, "--locale", "de")
+    assert german["work"][0]["position"] == "Leitender Ingenieur"
+    assert german["work"][0]["summary"] == "Leads the platform team and its on-call."
+    assert german["basics"]["location"]["city"] == "Lissabon"
