@@ -69,15 +69,18 @@ async def _prepare_database(settings: Settings) -> None:
 
 
 @contextlib.contextmanager
-def serving(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app under uvicorn in a background thread, on a fresh SQLite file."""
+def serving(tmp_path_factory: pytest.TempPathFactory, **overrides: Any) -> Iterator[str]:
+    """The app under uvicorn in a background thread, on a fresh SQLite file (``overrides``:
+    settings)."""
     import uvicorn
 
     from cms.main import create_app
 
     require_chromium()
     database = tmp_path_factory.mktemp("browser") / "cms.db"
-    settings = Settings(environment="test", database_url=f"sqlite+aiosqlite:///{database}")
+    settings = Settings(
+        environment="test", database_url=f"sqlite+aiosqlite:///{database}", **overrides
+    )
     port = _free_port()
     server = uvicorn.Server(
         uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
