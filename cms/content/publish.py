@@ -28,7 +28,7 @@ from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Integer, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_session
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
@@ -182,10 +182,16 @@ async def _store(
     default = _locales_of(session)[0]
     rendered_at = utcnow()
     rows: list[dict[str, Any]] = []
+    same: dict[str, Rendered] = {}  # responses that do not differ per locale, rendered once
     for tag in dict.fromkeys(tag for _, tag in responses):
         with reading_in(tag, default=tag == default):
             for published, _ in (item for item in responses if item[1] == tag):
-                result = await render(session, published)
+                if published.localized:
+                    result = await render(session, published)
+                elif published.path in same:
+                    result = same[published.path]
+                else:
+                    result = same[published.path] = await render(session, published)
                 rows.append(
                     {
                         "path": published.path,
@@ -237,19 +243,15 @@ async def _store_version(
     ]
     rendered = await _store(session, fresh, version)
     carried = kept - rendered
-    if carried:
-        rows = await session.scalars(
-            select(StoredResponse).where(
-                col(StoredResponse.version) == previous,
-                col(StoredResponse.path).in_({path for path, _ in carried}),
-            )
+    if carried:  # copied by the database: the bodies never travel through Python
+        table: Any = StoredResponse.__table__  # type: ignore[attr-defined]
+        others = [column for column in table.c if column.name != "version"]
+        copies = select(*others, literal(version, Integer).label("version")).where(
+            table.c.version == previous,
+            tuple_(table.c.path, table.c.locale).in_(sorted(carried)),
         )
-        copies = [
-            row.model_dump() | {"version": version}
-            for row in rows
-            if (row.path, row.locale) in carried
-        ]
-        await session.execute(insert(StoredResponse), copies)
+        names = [column.name for column in others] + ["version"]
+        await session.execute(insert(table).from_select(names, copies))
     if previous is not None:
         await session.execute(delete(StoredResponse).where(col(StoredResponse.version) < previous))
     await session.execute(

@@ -8,10 +8,10 @@ whether it holds two rows or two hundred.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -39,6 +39,7 @@ __all__ = [
     "load_cv",
     "public_order",
     "reads_remembered",
+    "remembered",
 ]
 
 
@@ -96,6 +97,7 @@ class TechnologyUsage:
         return self.experience_count + self.project_count
 
 
+T = TypeVar("T")
 _REMEMBERED = "cms.read.remembered"
 
 
@@ -110,13 +112,21 @@ def reads_remembered(session: AsyncSession) -> Iterator[None]:
         session.info.pop(_REMEMBERED, None)
 
 
+async def remembered(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    """``load()``, or what it gave for ``key`` already within :func:`reads_remembered`."""
+    kept: dict[Hashable, Any] | None = session.info.get(_REMEMBERED)
+    if kept is None:
+        return await load()
+    if key not in kept:
+        kept[key] = await load()
+    return kept[key]  # type: ignore[no-any-return]
+
+
 async def _rows(session: AsyncSession, key: Hashable, statement: Select[Any]) -> Sequence[Any]:
-    remembered: dict[Hashable, Sequence[Any]] | None = session.info.get(_REMEMBERED)
-    if remembered is None:
+    async def load() -> Sequence[Any]:
         return (await session.scalars(statement)).all()
-    if key not in remembered:
-        remembered[key] = (await session.scalars(statement)).all()
-    return remembered[key]
+
+    return await remembered(session, key, load)
 
 
 def public_order(section: Section) -> list[Any]:

@@ -20,6 +20,7 @@ from cms.content.basics import BASICS, PROFILES, PersonalInfoPublic
 from cms.content.cv import render_cv
 from cms.content.jsonresume import export_resume
 from cms.content.localedata import locales_document
+from cms.content.localized import reading_locale
 from cms.content.queries import API_V1_PREFIX
 from cms.content.response import Published
 from cms.core.db import engine_settings
@@ -99,11 +100,15 @@ async def _technologies(session: AsyncSession, drafts: bool) -> list[TechnologyP
 
 
 async def _resume(session: AsyncSession, drafts: bool) -> dict[str, Any]:
-    return await export_resume(session, include_drafts=drafts)
+    # /resume and /cv of one locale are made of one document: built once per publishing pass.
+    key = ("resume", reading_locale(), drafts)
+    return await read.remembered(
+        session, key, lambda: export_resume(session, include_drafts=drafts)
+    )
 
 
 async def _cv(session: AsyncSession, drafts: bool) -> bytes:
-    return render_cv(await export_resume(session, include_drafts=drafts))
+    return render_cv(await _resume(session, drafts))
 
 
 def _table_names(*sections: Any) -> frozenset[str]:
@@ -128,6 +133,7 @@ WHOLE_CV: tuple[Published, ...] = (
         _technologies,
         list[TechnologyPublic],
         tag="technologies",
+        localized=False,  # technologies are names: the same in every locale
     ),
     Published(
         f"{API_V1_PREFIX}/resume",
@@ -146,6 +152,7 @@ WHOLE_CV: tuple[Published, ...] = (
         LocalesPublic,
         tables=frozenset(),  # settings, not content: rendered again when LOCALES changes
         tag="locales",
+        localized=False,
     ),
     Published(
         "/cv",
