@@ -11,11 +11,16 @@ rendered, the others carried over from the previous version, and the set is stor
 new version. A failed render fails the write. The previous version's set stays for readers that
 have not seen the new one yet; older ones are deleted.
 
+**Locales.** Each response is stored once per locale of ``LOCALES``, rendered while reading in
+that locale (:func:`cms.content.localized.reading_in`); one publishing pass reads each list of
+the CV once for all of them, and a response that does not differ per locale is rendered once.
+
 **Following the code.** Each set records the :func:`fingerprint` of what rendered it (this
-package's code, the CV templates, pydantic's version, the public base URL). A write whose
-fingerprint differs renders every response; :func:`publish_release` (run by ``cms db upgrade``,
-``cms dev``, ``cms serve`` at start and the tests) stores a complete set for the running code as
-a new version, without any content edit, so a release never serves an older release's shapes.
+package's code, the CV templates, pydantic's version, the public base URL, ``LOCALES``). A
+write whose fingerprint differs renders every response; :func:`publish_release` (run by
+``cms db upgrade``, ``cms dev``, ``cms serve`` at start and the tests) stores a complete set for
+the running code as a new version, without any content edit, so a release never serves an
+older release's shapes.
 """
 
 from __future__ import annotations
