@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -76,6 +76,17 @@ def _parts(value: Any) -> tuple[int, int | None, int | None] | None:
 def format_month_year(value: Any, tag: str) -> str:
     """``2024-01-15`` or ``2024-01`` as the locale writes a month (``Jan 2024``); a year as it
     is; anything else verbatim."""
+    return _month_year(str(value or ""), tag)
+
+
+def format_full_date(value: Any, tag: str) -> str:
+    """``2023-06-14`` as the locale writes a day (``Jun 14, 2023``, ``14.06.2023``); a month
+    or a year at its own precision."""
+    return _full_date(str(value or ""), tag)
+
+
+@lru_cache(maxsize=4096)  # Babel matches the skeleton on every call (~0.3 ms); CVs repeat dates
+def _month_year(value: str, tag: str) -> str:
     parts = _parts(value)
     if parts is None or parts[1] is None:
         return str(value or "")
@@ -83,9 +94,8 @@ def format_month_year(value: Any, tag: str) -> str:
     return format_skeleton("yMMM", dt.date(parts[0], parts[1], 1), locale=locale)
 
 
-def format_full_date(value: Any, tag: str) -> str:
-    """``2023-06-14`` as the locale writes a day (``Jun 14, 2023``, ``14.06.2023``); a month
-    or a year at its own precision."""
+@lru_cache(maxsize=4096)
+def _full_date(value: str, tag: str) -> str:
     parts = _parts(value)
     if parts is None or parts[2] is None:
         return format_month_year(value, tag)
