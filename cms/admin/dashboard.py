@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cms.admin.formatters import format_time
+from cms.admin.locales import translation_counts
 from cms.admin.schedule import format_in_zone
 from cms.admin.sections import SingleRowView
 from cms.content.schedule import scheduled_changes
@@ -82,6 +83,7 @@ class CMSAdmin(Admin):
             rebuild: RebuildStatus = await rebuild_status(session)
             static_behind, static_error = await static_copy_state(session, self.settings)
             coming = (await scheduled_changes(session))[:RECENT_CHANGES]
+            translations = await translation_counts(session, self.settings.locales[1:])
         # Mounted at /admin (behind any API Gateway stage): the public paths are beside it.
         site_root = request.scope.get("root_path", "").removesuffix("/admin")
         context = {
@@ -96,6 +98,7 @@ class CMSAdmin(Admin):
             "format_time": format_time,
             "coming": coming,
             "format_scheduled": lambda when: format_in_zone(when, self.settings.owner_zone),
+            "translations": translations,
         }
         return await self.templates.TemplateResponse(request, "sqladmin/index.html", context)
 

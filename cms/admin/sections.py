@@ -42,7 +42,7 @@ _ENTRY_LABELS: dict[str, str] = {
     "level_label": "Level (text)",
 }
 _TECHNOLOGY_PICKER = {"technologies": {"fields": ("name",), "order_by": "name", "limit": 20}}
-_NOT_SHOWN = ["extra", "location_extra", "meta"]
+_NOT_SHOWN = ["extra", "location_extra", "meta", "translations"]  # translations: own form
 _NOT_EDITED = ["created_at", "updated_at", *_NOT_SHOWN]
 
 

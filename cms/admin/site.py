@@ -18,6 +18,7 @@ from cms.admin.errors import ErrorPages
 from cms.admin.guard import AdminGuard, csp_nonce
 from cms.admin.history import EntryHistoryView, TrashView, history_link
 from cms.admin.images import image_preview
+from cms.admin.locales import TranslationView, locale_switcher
 from cms.admin.passkey_login import PasskeyLogin
 from cms.admin.passkey_pages import PasskeysView
 from cms.admin.preview import preview_link
@@ -79,6 +80,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     admin.templates.env.globals["schedule_note"] = lambda row: schedule_note(
         row, settings.owner_zone
     )
+    admin.templates.env.globals["locale_switcher"] = locale_switcher(settings)
     for view in ALL_VIEWS:
         admin.add_view(view)
     for instance in admin.views:
@@ -89,6 +91,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     admin.add_view(ResumeView.bound(settings=settings, sessionmaker=pages_sessions))
     for history_view in (VersionsView, TrashView, EntryHistoryView, VersionRestoreView):
         admin.add_view(history_view.bound(settings=settings, sessionmaker=pages_sessions))
+    admin.add_view(TranslationView.bound(settings=settings, sessionmaker=pages_sessions))
     for account_view in account_views(sessionmaker=pages_sessions):
         admin.add_view(account_view)
     admin.add_view(PasskeysView.bound(settings=settings, sessionmaker=pages_sessions, auth=auth))

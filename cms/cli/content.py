@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from cms.cli import app, fail, fail_with_problems, load_settings, run
+from cms.cli.locales import LocaleOption, export_in, import_translated
 from cms.content import transfer
 from cms.content.jsonresume import (
     ResumeValidationError,
@@ -64,7 +65,7 @@ def _warn_about(warnings: list[Problem]) -> None:
         typer.secho(f"warning: {warning} (kept as written)", fg=typer.colors.YELLOW, err=True)
 
 
-def _replace(document: Any, *, actor: str) -> tuple[Path | None, str]:
+def _replace(document: Any, *, actor: str, restore: bool = False) -> tuple[Path | None, str]:
     """Replace the CV with ``document`` in one transaction, the current CV backed up first."""
     settings = load_settings()
     return run(
@@ -74,6 +75,7 @@ def _replace(document: Any, *, actor: str) -> tuple[Path | None, str]:
             backup_dir=Path(settings.backup_dir),
             keep=settings.backup_retention,
             actor=actor,
+            keep_translations=not restore,
         )
     )
 
@@ -86,10 +88,21 @@ def import_(
     allow_empty: Annotated[
         bool, typer.Option("--allow-empty", help="Accept a document with no content")
     ] = False,
+    locale: Annotated[
+        str | None,
+        typer.Option(
+            "--locale",
+            help="The document is the CV translated into this locale: only its texts are "
+            "written, entries matched by position",
+        ),
+    ] = None,
 ) -> None:
     """Replace the CV with a JSON Resume document: shows what changes, backs up, all or nothing."""
 
     document = _read_document(file)
+    if locale is not None:
+        import_translated(document, file, locale, yes=yes, dry_run=dry_run)
+        return
     checked = check_resume(document)
     if checked.problems:
         fail_with_problems(
@@ -124,10 +137,14 @@ def export(
     include_drafts: Annotated[
         bool, typer.Option("--include-drafts", help='Drafts too, marked "published": false')
     ] = False,
+    locale: LocaleOption = None,
 ) -> None:
     """Write the CV as a JSON Resume document (checked against the schema)."""
 
-    document = run(lambda session: export_resume(session, include_drafts=include_drafts))
+    if locale is None:
+        document = run(lambda session: export_resume(session, include_drafts=include_drafts))
+    else:
+        document = export_in(locale, include_drafts=include_drafts)
     # What import reads back: values kept as written are warnings here too, not refusals.
     checked = check_resume(document)
     if checked.problems:
@@ -161,7 +178,7 @@ def restore(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False)]) 
 
     document = _read_document(file)
     try:
-        previous, summary = _replace(document, actor="cms restore")
+        previous, summary = _replace(document, actor="cms restore", restore=True)
     except ResumeValidationError as exc:
         fail_with_problems(exc.problems, f"{file}: nothing was restored.")
     except transfer.BackupError as exc:

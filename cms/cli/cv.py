@@ -7,9 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cms.cli import app, fail, run
+from cms.cli import app, fail
+from cms.cli.locales import LocaleOption, export_in
 from cms.content.cv import PAPERS, Paper, render_cv
-from cms.content.jsonresume import export_resume
 
 __all__ = ["PDF_EXTRA_HINT", "render_cv_command"]
 
@@ -45,8 +45,9 @@ def render_cv_command(
     include_drafts: Annotated[
         bool, typer.Option("--include-drafts", help="Drafts too, marked as drafts")
     ] = False,
+    locale: LocaleOption = None,
 ) -> None:
-    """Render the printable CV to a PDF and/or an HTML file."""
+    """Render the printable CV to a PDF and/or an HTML file, in a locale of LOCALES."""
 
     if pdf is None and html is None:
         fail("Say where to write the CV: --pdf FILE, --html FILE, or both.")
@@ -58,9 +59,7 @@ def render_cv_command(
     # Before the database: a missing extra is reported without any other work.
     pdf_class = _weasyprint_html() if pdf is not None else None
 
-    resume: dict[str, Any] = run(
-        lambda session: export_resume(session, include_drafts=include_drafts)
-    )
+    resume: dict[str, Any] = export_in(locale, include_drafts=include_drafts)
     if html is not None:
         html.write_bytes(render_cv(resume, paper=size))
         typer.echo(f"Wrote the CV as HTML to {html}.", err=True)

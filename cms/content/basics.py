@@ -127,6 +127,7 @@ BASICS = Section(
         f("timezone"),
     ),
     public_model=PersonalInfoPublic,
+    translatable=("name", "label", "summary", "pronouns", "image_alt", "city", "region"),
     path="personal-info",
     admin=AdminHints(
         "Personal info",

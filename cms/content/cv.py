@@ -1,18 +1,21 @@
 """The printable CV: one HTML page rendered from a JSON Resume document (``templates/cv/``).
 
 Self-contained (CSS inline, no images, fonts or scripts from elsewhere), every value escaped,
-print CSS for A4 and Letter. Needs Jinja2 only: no FastAPI, SQLAlchemy or pydantic, so any
-face (the read path, the CLI's PDF) can call it.
+print CSS for A4 and Letter, written in the document's locale (headings and dates through
+:mod:`cms.content.localedata`, Babel). Needs Jinja2 and Babel only: no FastAPI, SQLAlchemy or
+pydantic, so any face (the read path, the CLI's PDF) can call it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Literal
 
 from cms.content.links import is_link
+from cms.content.localedata import format_full_date, format_month_year, gettext_for
+from cms.core.locales import canonical_tag
 
 if TYPE_CHECKING:
     from jinja2 import Environment
@@ -24,47 +27,19 @@ CV_TEMPLATES_DIR: Final = Path(__file__).resolve().parents[2] / "templates" / "c
 Paper = Literal["A4", "letter"]
 PAPERS: Final[tuple[Paper, ...]] = ("A4", "letter")
 
-_MONTHS: Final = (
-    "Jan",
-    "Feb",
-    "Mar",
-    "Apr",
-    "May",
-    "Jun",
-    "Jul",
-    "Aug",
-    "Sep",
-    "Oct",
-    "Nov",
-    "Dec",
-)
 
+def _period(tag: str) -> Callable[[Mapping[str, Any]], str]:
+    """An entry's ``startDate``–``endDate`` in locale ``tag`` (ongoing: "Present")."""
+    present = gettext_for(tag)("Present")
 
-def _month_year(value: Any) -> str:
-    """``2024-01-15`` or ``2024-01`` as ``Jan 2024``; ``2024`` as is; anything else verbatim."""
-    text = str(value or "")
-    parts = text.split("-")
-    if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit() and 1 <= int(parts[1]) <= 12:
-        return f"{_MONTHS[int(parts[1]) - 1]} {parts[0]}"
-    return text
+    def period(entry: Mapping[str, Any]) -> str:
+        start = format_month_year(entry.get("startDate"), tag)
+        if not start:
+            return format_month_year(entry.get("endDate"), tag)
+        end = format_month_year(entry.get("endDate"), tag) or present
+        return start if start == end else f"{start} – {end}"
 
-
-def _full_date(value: Any) -> str:
-    """``2023-06-14`` as ``14 Jun 2023``; a month or a year at its own precision."""
-    text = str(value or "")
-    parts = text.split("-")
-    if len(parts) == 3 and parts[2].isdigit():
-        return f"{int(parts[2])} {_month_year(text)}"
-    return _month_year(text)
-
-
-def _period(entry: Mapping[str, Any]) -> str:
-    """An entry's ``startDate``–``endDate`` (ongoing: "Present"); empty without a start."""
-    start = _month_year(entry.get("startDate"))
-    if not start:
-        return _month_year(entry.get("endDate"))
-    end = _month_year(entry.get("endDate")) or "Present"
-    return start if start == end else f"{start} – {end}"
+    return period
 
 
 def _href(value: Any) -> str | None:
@@ -83,18 +58,21 @@ def _shown_url(value: Any) -> str:
     return text.rstrip("/")
 
 
-def _skill_groups(skills: list[Mapping[str, Any]]) -> list[tuple[str, list[Mapping[str, Any]]]]:
+def _skill_groups(
+    skills: list[Mapping[str, Any]], other: str
+) -> list[tuple[str, list[Mapping[str, Any]]]]:
     """Skills by ``category`` in order of first appearance (one unnamed group if none has one)."""
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for skill in skills:
         groups.setdefault(str(skill.get("category") or ""), []).append(skill)
     if len(groups) > 1 and "" in groups:
-        groups["Other"] = groups.pop("")
+        groups[other] = groups.pop("")
     return list(groups.items())
 
 
 @cache
-def _environment() -> Environment:
+def _environment(tag: str) -> Environment:
+    """The templates in locale ``tag``: its headings (``_()``) and its dates."""
     # Jinja2 loads with the first CV rendered: an app that only serves stays without it.
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -105,22 +83,38 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
     )
+    gettext = gettext_for(tag)
+    environment.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext, lambda one, many, n: gettext(one if n == 1 else many), newstyle=True
+    )
+    environment.globals["lang"] = tag
     environment.filters.update(
-        month_year=_month_year,
-        full_date=_full_date,
-        period=_period,
+        month_year=lambda value: format_month_year(value, tag),
+        full_date=lambda value: format_full_date(value, tag),
+        period=_period(tag),
         href=_href,
         shown_url=_shown_url,
     )
     return environment
 
 
+def _locale_of(resume: Mapping[str, Any]) -> str:
+    meta = resume.get("meta")
+    locale = meta.get("locale") if isinstance(meta, Mapping) else None
+    try:
+        return canonical_tag(locale) if isinstance(locale, str) else "en"
+    except ValueError:
+        return "en"
+
+
 def render_cv(resume: Mapping[str, Any], *, paper: Paper | None = None) -> bytes:
     """The CV page (UTF-8 HTML) of a JSON Resume document as ``GET /api/v1/resume`` returns it.
 
-    ``paper`` fixes the page size (``A4`` or ``letter``, what a PDF needs); without it the
-    printer's paper is used and the layout fits both.
+    Written in the document's ``meta.locale`` (headings, dates; default ``en``). ``paper``
+    fixes the page size (``A4`` or ``letter``, what a PDF needs); without it the printer's
+    paper is used and the layout fits both.
     """
     if paper is not None and paper not in PAPERS:
         raise ValueError(f"Unknown paper {paper!r}: use one of {', '.join(PAPERS)}.")
@@ -141,10 +135,11 @@ def render_cv(resume: Mapping[str, Any], *, paper: Paper | None = None) -> bytes
         )
     }
     basics = resume.get("basics")
+    tag = _locale_of(resume)
     context = {
         "basics": basics if isinstance(basics, Mapping) else {},
         "paper": paper,
-        "skill_groups": _skill_groups(sections["skills"]),
+        "skill_groups": _skill_groups(sections["skills"], gettext_for(tag)("Other")),
         **sections,
     }
-    return _environment().get_template("cv.html").render(context).encode("utf-8")
+    return _environment(tag).get_template("cv.html").render(context).encode("utf-8")

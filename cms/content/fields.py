@@ -156,10 +156,12 @@ class ListEntry(SQLModel):
 class ContentRow(SQLModel):
     """Columns of every CV section table beyond its editable fields.
 
-    ``extra`` keeps the JSON Resume properties we have no column for, so export gives them back.
+    ``extra`` keeps the JSON Resume properties we have no column for, so export gives them back;
+    ``translations`` the texts in the other locales (:mod:`cms.content.localized`).
     """
 
     id: int | None = Field(default=None, primary_key=True)
     extra: dict[str, Any] = json_dict_field()
+    translations: dict[str, Any] = json_dict_field()
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(onupdate=True)

@@ -48,6 +48,7 @@ from cms.content import write
 from cms.content.basics import BASICS, LOCATION_KEYS, PROFILES
 from cms.content.dates import format_partial_date, parse_partial_date
 from cms.content.images import image_url
+from cms.content.localized import TRANSLATIONS_KEY, apply_translations, reading_locale
 from cms.content.models import Technology
 from cms.content.read import CVContent, Entry, load_cv
 from cms.content.record import ResumeField, Section
@@ -113,13 +114,16 @@ class _Parser:
         if not isinstance(document, dict):
             return content
         meta: dict[str, Any] = {}
+        given = document.get("meta")
+        backup: dict[str, Any] = given if isinstance(given, dict) else {}
         if "meta" in document:
             meta["meta"] = document["meta"]
-            if isinstance(document["meta"], dict) and MEDIA_KEY in document["meta"]:
-                # A backup's images: stored as images, not kept among the meta properties.
-                found = document["meta"][MEDIA_KEY]
-                content.media = parse_media(found, ("meta", MEDIA_KEY), self.problem)
-                rest = {k: v for k, v in document["meta"].items() if k != MEDIA_KEY}
+            if backup.keys() & {MEDIA_KEY, TRANSLATIONS_KEY}:
+                # A backup's images and translations: stored as such, not as meta properties.
+                if MEDIA_KEY in backup:
+                    found = backup[MEDIA_KEY]
+                    content.media = parse_media(found, ("meta", MEDIA_KEY), self.problem)
+                rest = {k: v for k, v in backup.items() if k not in (MEDIA_KEY, TRANSLATIONS_KEY)}
                 if rest:
                     meta["meta"] = rest
                 else:
@@ -146,6 +150,11 @@ class _Parser:
         projects = content.sections.get("projects", [])
         for parts, message in assign_slugs(projects, document.get("projects")):
             self.problem(parts, message)
+        if TRANSLATIONS_KEY in backup:
+            rows = {name: [e.row for e in entries] for name, entries in content.sections.items()}
+            found = apply_translations(content.basics, rows, backup[TRANSLATIONS_KEY])
+            for parts, message in found:
+                self.problem(parts, message)
         return content
 
     def basics(self, basics: dict[str, Any], meta: dict[str, Any]) -> Any:
@@ -437,4 +446,7 @@ async def export_resume(session: AsyncSession, *, include_drafts: bool = False) 
     if document and changed is not None:
         meta = document.setdefault("meta", {})
         meta["lastModified"] = as_utc(changed).strftime("%Y-%m-%dT%H:%M:%S")
+    locale = reading_locale()
+    if document and locale is not None:  # the language it is written in (an extension)
+        document.setdefault("meta", {})["locale"] = locale
     return document

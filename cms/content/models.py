@@ -104,6 +104,8 @@ class Basics(BasicsBase, table=True):
     location_extra: dict[str, Any] = json_dict_field()
     meta: dict[str, Any] = json_dict_field()
     """JSON Resume ``meta`` section and any unknown top-level properties (under ``"$document"``)."""
+    translations: dict[str, Any] = json_dict_field()
+    """Texts in the other locales: ``{"de": {"label": "…"}}`` (:mod:`cms.content.localized`)."""
     created_at: datetime = timestamp_field()
     updated_at: datetime = timestamp_field(onupdate=True)
 

@@ -11,24 +11,29 @@ rendered, the others carried over from the previous version, and the set is stor
 new version. A failed render fails the write. The previous version's set stays for readers that
 have not seen the new one yet; older ones are deleted.
 
+**Locales.** Each response is stored once per locale of ``LOCALES``, rendered while reading in
+that locale (:func:`cms.content.localized.reading_in`); one publishing pass reads each list of
+the CV once for all of them, and a response that does not differ per locale is rendered once.
+
 **Following the code.** Each set records the :func:`fingerprint` of what rendered it (this
-package's code, the CV templates, pydantic's version, the public base URL). A write whose
-fingerprint differs renders every response; :func:`publish_release` (run by ``cms db upgrade``,
-``cms dev``, ``cms serve`` at start and the tests) stores a complete set for the running code as
-a new version, without any content edit, so a release never serves an older release's shapes.
+package's code, the CV templates, pydantic's version, the public base URL, ``LOCALES``). A
+write whose fingerprint differs renders every response; :func:`publish_release` (run by
+``cms db upgrade``, ``cms dev``, ``cms serve`` at start and the tests) stores a complete set for
+the running code as a new version, without any content edit, so a release never serves an
+older release's shapes.
 """
 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Integer, delete, func, insert, literal, select, text, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_session
 from sqlalchemy.orm import Session
 from sqlalchemy.util import await_only
@@ -37,6 +42,7 @@ from sqlmodel import col
 from cms.content import read
 from cms.content.basics import BASICS
 from cms.content.cv import CV_TEMPLATES_DIR
+from cms.content.localized import reading_in
 from cms.content.models import Technology
 from cms.content.queries import API_V1_PREFIX
 from cms.content.record import Section
@@ -45,6 +51,7 @@ from cms.content.sections import SECTIONS
 from cms.content.wholecv import WHOLE_CV
 from cms.core.db import engine_settings, notify_content_commit
 from cms.core.etags import make_etag
+from cms.core.locales import DEFAULT_LOCALES
 from cms.core.models import ContentVersion, StoredResponse, utcnow
 
 __all__ = [
@@ -165,40 +172,68 @@ def code_digest(pydantic: str | None = None) -> bytes:
     return digest.digest()
 
 
-def fingerprint(public_base_url: str | None) -> str:
-    """What renders the responses, as one hash: a different value renders differently."""
-    return hashlib.sha256(code_digest() + (public_base_url or "").encode()).hexdigest()
+def fingerprint(public_base_url: str | None, locales: Sequence[str] = DEFAULT_LOCALES) -> str:
+    """What renders the responses, as one hash: a different value renders differently.
+
+    The locales count: adding one, or changing the default, renders every response again.
+    """
+    settings = (public_base_url or "") + "\0" + ",".join(locales)
+    return hashlib.sha256(code_digest() + settings.encode()).hexdigest()
+
+
+def _locales_of(session: AsyncSession) -> tuple[str, ...]:
+    return tuple(engine_settings(session.get_bind()).locales)
 
 
 def _fingerprint_of(session: AsyncSession) -> str:
-    return fingerprint(engine_settings(session.get_bind()).public_base_url)
+    settings = engine_settings(session.get_bind())
+    return fingerprint(settings.public_base_url, settings.locales)
 
 
-async def _store(session: AsyncSession, responses: Iterable[Published], version: int) -> list[str]:
+Key = tuple[str, str]
+"""A stored response's path and locale."""
+
+
+async def _store(
+    session: AsyncSession, responses: Sequence[tuple[Published, str]], version: int
+) -> set[Key]:
+    """Render and insert ``responses`` (each in its locale) under ``version``."""
+    default = _locales_of(session)[0]
     rendered_at = utcnow()
     rows: list[dict[str, Any]] = []
-    for published in responses:
-        result = await render(session, published)
-        rows.append(
-            {
-                "path": published.path,
-                "version": version,
-                "status": result.status,
-                "etag": result.etag,
-                "body": result.body,
-                "media_type": result.media_type,
-                "rules": published.rules.to_json(),
-                "rendered_at": rendered_at,
-            }
-        )
+    same: dict[str, Rendered] = {}  # responses that do not differ per locale, rendered once
+    for tag in dict.fromkeys(tag for _, tag in responses):
+        with reading_in(tag, default=tag == default):
+            for published, _ in (item for item in responses if item[1] == tag):
+                if published.localized:
+                    result = await render(session, published)
+                elif published.path in same:
+                    result = same[published.path]
+                else:
+                    result = same[published.path] = await render(session, published)
+                rows.append(
+                    {
+                        "path": published.path,
+                        "locale": tag,
+                        "version": version,
+                        "status": result.status,
+                        "etag": result.etag,
+                        "body": result.body,
+                        "media_type": result.media_type,
+                        "rules": published.rules.to_json(),
+                        "rendered_at": rendered_at,
+                    }
+                )
     if rows:
         await session.execute(insert(StoredResponse), rows)
-    return [row["path"] for row in rows]
+    return {(row["path"], row["locale"]) for row in rows}
 
 
-async def _paths_at(session: AsyncSession, version: int) -> set[str]:
-    statement = select(col(StoredResponse.path)).where(col(StoredResponse.version) == version)
-    return set((await session.scalars(statement)).all())
+async def _keys_at(session: AsyncSession, version: int) -> set[Key]:
+    statement = select(col(StoredResponse.path), col(StoredResponse.locale)).where(
+        col(StoredResponse.version) == version
+    )
+    return {(path, locale) for path, locale in (await session.execute(statement)).all()}
 
 
 async def _state(session: AsyncSession) -> tuple[int, str | None] | None:
@@ -218,18 +253,24 @@ async def _store_version(
         select(func.max(StoredResponse.version)).where(col(StoredResponse.version) < version)
     )
     carry = previous is not None and stored_by == code and not everything
-    kept = await _paths_at(session, previous) if carry and previous is not None else set()
-    fresh = [p for p in PUBLISHED if p.tables & changed or p.path not in kept]
+    kept = await _keys_at(session, previous) if carry and previous is not None else set()
+    fresh = [
+        (published, tag)
+        for tag in _locales_of(session)
+        for published in PUBLISHED
+        if published.tables & changed or (published.path, tag) not in kept
+    ]
     rendered = await _store(session, fresh, version)
-    carried = sorted(kept - set(rendered))
-    if carried:
-        rows = await session.scalars(
-            select(StoredResponse).where(
-                col(StoredResponse.version) == previous, col(StoredResponse.path).in_(carried)
-            )
+    carried = kept - rendered
+    if carried:  # copied by the database: the bodies never travel through Python
+        table: Any = StoredResponse.__table__  # type: ignore[attr-defined]
+        others = [column for column in table.c if column.name != "version"]
+        copies = select(*others, literal(version, Integer).label("version")).where(
+            table.c.version == previous,
+            tuple_(table.c.path, table.c.locale).in_(sorted(carried)),
         )
-        copies = [row.model_dump() | {"version": version} for row in rows]
-        await session.execute(insert(StoredResponse), copies)
+        names = [column.name for column in others] + ["version"]
+        await session.execute(insert(table).from_select(names, copies))
     if previous is not None:
         await session.execute(delete(StoredResponse).where(col(StoredResponse.version) < previous))
     await session.execute(
@@ -255,7 +296,8 @@ async def _store_in_transaction(writer: AsyncSession, changed: frozenset[str]) -
     # keeps the order it had in memory, the responses must show the order that was written.
     connection = await writer.connection()
     async with AsyncSession(bind=connection) as session:
-        await _store_version(session, changed, _fingerprint_of(session))
+        with read.reads_remembered(session):
+            await _store_version(session, changed, _fingerprint_of(session))
 
 
 async def publish_release(session: AsyncSession) -> bool:
@@ -271,8 +313,9 @@ async def publish_release(session: AsyncSession) -> bool:
         await session.execute(insert(ContentVersion).values(id=1, version=0))
     version, stored_by = state or (0, None)
     code = _fingerprint_of(session)
-    present = await _paths_at(session, version)
-    if stored_by == code and present >= {p.path for p in PUBLISHED}:
+    present = await _keys_at(session, version)
+    wanted = {(p.path, tag) for tag in _locales_of(session) for p in PUBLISHED}
+    if stored_by == code and present >= wanted:
         return False
     if present:  # served already: the new set is a new version, which every reader loads
         await session.execute(
@@ -280,7 +323,8 @@ async def publish_release(session: AsyncSession) -> bool:
             .where(col(ContentVersion.id) == 1)
             .values(version=version + 1, updated_at=func.now())
         )
-    await _store_version(session, ALL_TABLES, code, everything=True)
+    with read.reads_remembered(session):
+        await _store_version(session, ALL_TABLES, code, everything=True)
     return True
 
 

@@ -8,9 +8,10 @@ whether it holds two rows or two hundred.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Integer, func, literal, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,6 +20,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import col
 
 from cms.content.basics import BASICS
+from cms.content.localized import localized
 from cms.content.models import Technology
 from cms.content.record import Section
 from cms.content.sections import LIST_SECTIONS
@@ -36,6 +38,8 @@ __all__ = [
     "list_technology_usage",
     "load_cv",
     "public_order",
+    "reads_remembered",
+    "remembered",
 ]
 
 
@@ -93,6 +97,38 @@ class TechnologyUsage:
         return self.experience_count + self.project_count
 
 
+T = TypeVar("T")
+_REMEMBERED = "cms.read.remembered"
+
+
+@contextmanager
+def reads_remembered(session: AsyncSession) -> Iterator[None]:
+    """Within the block, a list read twice on ``session`` is queried once: publishing renders
+    every response in every locale from the same rows (nothing writes meanwhile)."""
+    session.info[_REMEMBERED] = {}
+    try:
+        yield
+    finally:
+        session.info.pop(_REMEMBERED, None)
+
+
+async def remembered(session: AsyncSession, key: Hashable, load: Callable[[], Awaitable[T]]) -> T:
+    """``load()``, or what it gave for ``key`` already within :func:`reads_remembered`."""
+    kept: dict[Hashable, Any] | None = session.info.get(_REMEMBERED)
+    if kept is None:
+        return await load()
+    if key not in kept:
+        kept[key] = await load()
+    return kept[key]  # type: ignore[no-any-return]
+
+
+async def _rows(session: AsyncSession, key: Hashable, statement: Select[Any]) -> Sequence[Any]:
+    async def load() -> Sequence[Any]:
+        return (await session.scalars(statement)).all()
+
+    return await remembered(session, key, load)
+
+
 def public_order(section: Section) -> list[Any]:
     """The public order: the owner's ``sort_order``, then newest first, then latest added."""
     table: Any = section.table
@@ -122,7 +158,8 @@ async def list_entries(
     where: Mapping[str, Any] | None = None,
     include_drafts: bool = False,
 ) -> Sequence[Any]:
-    """A list section's rows in public order, filtered by ``where`` (text matches ignore case)."""
+    """A list section's rows in public order, filtered by ``where`` (text matches ignore case);
+    in the locale read in (:func:`cms.content.localized.reading_in`)."""
     table: Any = section.table
     statement = _entries(section, include_drafts=include_drafts).order_by(*public_order(section))
     for name, value in (where or {}).items():
@@ -133,7 +170,8 @@ async def list_entries(
             statement = statement.where(func.lower(column) == value.lower())
         else:
             statement = statement.where(column.is_(value))
-    return (await session.scalars(statement)).all()
+    key = (section.name, include_drafts, tuple(sorted((where or {}).items())))
+    return [localized(row) for row in await _rows(session, key, statement)]
 
 
 async def get_entry(
@@ -147,11 +185,12 @@ async def get_entry(
     statement = _entries(section, include_drafts=include_drafts).where(
         *(col(getattr(table, name)) == value for name, value in key.items())
     )
-    return (await session.scalars(statement)).first()
+    return localized((await session.scalars(statement)).first())
 
 
 async def get_basics(session: AsyncSession) -> Any:
-    """The owner's basics row (the first one, should there ever be several)."""
+    """The owner's basics row (the first one, should there ever be several), in the locale
+    read in."""
     table: Any = BASICS.table
     statement = (
         select(table)
@@ -159,7 +198,8 @@ async def get_basics(session: AsyncSession) -> Any:
         .order_by(col(table.id).asc())
         .limit(1)
     )
-    return (await session.scalars(statement)).first()
+    rows = await _rows(session, ("basics",), statement)
+    return localized(rows[0] if rows else None)
 
 
 async def load_cv(session: AsyncSession, *, include_drafts: bool = False) -> CVContent:

@@ -167,6 +167,15 @@ class Section:
     """Linked to technologies (work and projects)."""
     public_model: type[BaseModel] | None = None
     """A hand-written public schema, for sections whose shape is not one row (basics)."""
+    translatable: tuple[str, ...] = ()
+    """Columns whose text differs per locale (texts and lists of texts only: never dates,
+    URLs, slugs, numbers, e-mails or flags); :mod:`cms.content.localized`."""
+
+    def __post_init__(self) -> None:
+        kinds = {f.column: f.kind for f in self.resume}
+        wrong = [name for name in self.translatable if kinds.get(name) not in ("text", "list")]
+        if wrong:
+            raise ValueError(f"{self.name}: only texts are translatable, not {', '.join(wrong)}")
 
     @cached_property
     def computed(self) -> dict[str, Computed]:

@@ -56,6 +56,8 @@ class Published:
     tag: str = ""
     section: Section | None = None
     """The section whose list it is, if it is one."""
+    localized: bool = True
+    """Its content differs per locale (else rendered once and stored for every locale)."""
 
     @property
     def media_type(self) -> str:

@@ -2,7 +2,8 @@
 
 A backup is the CV as a JSON Resume document with every draft (``"published": false``), in the
 owner's order, dates at their precision, technologies, unknown properties and the uploaded
-images (``meta.cmsMedia``, :mod:`cms.media.backup`): what import reads back. Backup, restore
+images (``meta.cmsMedia``, :mod:`cms.media.backup`) and every locale's texts
+(``meta.cmsTranslations``, :mod:`cms.content.localized`): what import reads back. Backup, restore
 into an empty database, backup again: the same bytes.
 """
 
@@ -23,6 +24,7 @@ from sqlmodel import col
 
 from cms.content import write
 from cms.content.jsonresume import parse_resume, render_resume
+from cms.content.localized import TRANSLATIONS_KEY, translations_document
 from cms.content.read import CVContent, load_cv
 from cms.content.record import Section
 from cms.content.sections import SECTIONS, sections_in_document
@@ -60,10 +62,14 @@ class SectionChanges:
 
 async def current_document(session: AsyncSession) -> dict[str, Any]:
     """The whole CV, drafts and images included, as the JSON Resume document a backup holds."""
-    document = render_resume(await load_cv(session, include_drafts=True), include_drafts=True)
+    content = await load_cv(session, include_drafts=True)
+    document = render_resume(content, include_drafts=True)
     images = await stored_images(session)
     if images:
         document.setdefault("meta", {})[MEDIA_KEY] = media_document(images)
+    rows = {name: [entry.row for entry in entries] for name, entries in content.sections.items()}
+    if translations := translations_document(content.basics, rows):
+        document.setdefault("meta", {})[TRANSLATIONS_KEY] = translations
     return document
 
 
@@ -236,8 +242,8 @@ def changes(current: dict[str, Any], new: dict[str, Any]) -> dict[str, SectionCh
 def _meta(document: dict[str, Any]) -> Any:
     """A document's ``meta`` without a backup's images (entries name the images they show)."""
     meta = document.get("meta")
-    if isinstance(meta, dict) and MEDIA_KEY in meta:
-        meta = {key: value for key, value in meta.items() if key != MEDIA_KEY} or None
+    if isinstance(meta, dict) and meta.keys() & {MEDIA_KEY, TRANSLATIONS_KEY}:
+        meta = {k: v for k, v in meta.items() if k not in (MEDIA_KEY, TRANSLATIONS_KEY)} or None
     return meta
 
 
@@ -259,9 +265,18 @@ def describe_changes(found: dict[str, SectionChanges]) -> list[str]:
 
 
 async def replace_with_backup(
-    session: AsyncSession, document: Any, *, backup_dir: Path, keep: int, actor: str
+    session: AsyncSession,
+    document: Any,
+    *,
+    backup_dir: Path,
+    keep: int,
+    actor: str,
+    keep_translations: bool = True,
 ) -> tuple[Path | None, str]:
     """Back the CV up (keeping the newest ``keep`` backups), then replace it with ``document``.
+
+    ``keep_translations``: entries the document keeps keep their texts in the other locales
+    (an import); off, the CV is exactly the document (a restore).
 
     All in the caller's transaction. Returns the backup's path (``None`` when the CV was empty)
     and a summary of the new CV. Raises :class:`~cms.content.jsonresume.ResumeValidationError`
@@ -270,5 +285,31 @@ async def replace_with_backup(
     content = parse_resume(document)
     current = await current_document(session)
     backup = write_backup(current, backup_dir, keep=keep) if current else None
+    if keep_translations:
+        await _keep_translations(session, content)
     await write.replace_cv(session, content=content, actor=actor)
     return backup, content.summary()
+
+
+def _row_key(section: Section, row: Any) -> tuple[Any, ...]:
+    """What names a row across an import: its first field and its dates (as :func:`_key`)."""
+    dates = [f.column for f in section.resume if f.kind in ("date", "full_date")]
+    return (getattr(row, section.resume[0].column), *(getattr(row, name) for name in dates))
+
+
+async def _keep_translations(session: AsyncSession, content: CVContent) -> None:
+    """An import of the default locale's document keeps the other locales' texts of the
+    entries it keeps (same first field and dates), unless it brings its own (a backup's)."""
+    old = await load_cv(session, include_drafts=True)
+    if content.basics is not None and old.basics is not None and not content.basics.translations:
+        content.basics.translations = dict(old.basics.translations or {})
+    for name, entries in content.sections.items():
+        section = SECTIONS[name]
+        before = {
+            _row_key(section, entry.row): entry.row.translations
+            for entry in old.sections.get(name, [])
+            if entry.row.translations
+        }
+        for entry in entries:
+            if not entry.row.translations:
+                entry.row.translations = dict(before.get(_row_key(section, entry.row), {}))

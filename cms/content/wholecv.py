@@ -1,4 +1,5 @@
-"""The public responses made of the whole CV rather than of one section's list.
+"""The public responses made of the whole CV rather than of one section's list (and the
+list of the locales it is written in).
 
 Each is declared once here (path, response schema, how it is rendered, which tables it reads:
 all of them unless said);
@@ -18,10 +19,13 @@ from cms.content import read
 from cms.content.basics import BASICS, PROFILES, PersonalInfoPublic
 from cms.content.cv import render_cv
 from cms.content.jsonresume import export_resume
+from cms.content.localedata import locales_document
+from cms.content.localized import reading_locale
 from cms.content.queries import API_V1_PREFIX
 from cms.content.response import Published
+from cms.core.db import engine_settings
 
-__all__ = ["WHOLE_CV", "ResumePublic", "TechnologyPublic"]
+__all__ = ["WHOLE_CV", "LocalePublic", "LocalesPublic", "ResumePublic", "TechnologyPublic"]
 
 
 class TechnologyPublic(BaseModel):
@@ -55,6 +59,24 @@ class ResumePublic(BaseModel):
     meta: dict[str, Any] | None = None
 
 
+class LocalePublic(BaseModel):
+    """A language the CV is written in."""
+
+    tag: str = Field(description="Its BCP 47 tag, the value of `?locale=`.")
+    name: str = Field(description="Its name in its own language (CLDR), e.g. `Deutsch`.")
+
+
+class LocalesPublic(BaseModel):
+    """The languages the CV is written in (``LOCALES``), the default first."""
+
+    default: str = Field(description="The locale answered when a request names none.")
+    locales: list[LocalePublic]
+
+
+async def _locales(session: AsyncSession, drafts: bool) -> dict[str, Any]:
+    return locales_document(engine_settings(session.get_bind()).locales)
+
+
 async def _personal_info(session: AsyncSession, drafts: bool) -> PersonalInfoPublic | None:
     basics = await read.get_basics(session)
     if basics is None:
@@ -78,11 +100,15 @@ async def _technologies(session: AsyncSession, drafts: bool) -> list[TechnologyP
 
 
 async def _resume(session: AsyncSession, drafts: bool) -> dict[str, Any]:
-    return await export_resume(session, include_drafts=drafts)
+    # /resume and /cv of one locale are made of one document: built once per publishing pass.
+    key = ("resume", reading_locale(), drafts)
+    return await read.remembered(
+        session, key, lambda: export_resume(session, include_drafts=drafts)
+    )
 
 
 async def _cv(session: AsyncSession, drafts: bool) -> bytes:
-    return render_cv(await export_resume(session, include_drafts=drafts))
+    return render_cv(await _resume(session, drafts))
 
 
 def _table_names(*sections: Any) -> frozenset[str]:
@@ -107,6 +133,7 @@ WHOLE_CV: tuple[Published, ...] = (
         _technologies,
         list[TechnologyPublic],
         tag="technologies",
+        localized=False,  # technologies are names: the same in every locale
     ),
     Published(
         f"{API_V1_PREFIX}/resume",
@@ -116,6 +143,16 @@ WHOLE_CV: tuple[Published, ...] = (
         ResumePublic,
         exclude_unset=True,
         tag="resume",
+    ),
+    Published(
+        f"{API_V1_PREFIX}/locales",
+        "list_locales",
+        "The languages the CV is written in (`?locale=` of every read), the default first.",
+        _locales,
+        LocalesPublic,
+        tables=frozenset(),  # settings, not content: rendered again when LOCALES changes
+        tag="locales",
+        localized=False,
     ),
     Published(
         "/cv",

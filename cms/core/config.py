@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from cms.core.locales import parse_locales
 from cms.core.readsettings import ReadSettings, check_media_storage, parse_setting
 
 __all__ = ["DEV_SECRET_KEY", "Settings", "get_settings"]
@@ -44,6 +45,7 @@ class Settings(BaseSettings):
     cache_stale_while_revalidate: int = _read("cache_stale_while_revalidate")
     cache_stale_if_error: int = _read("cache_stale_if_error")
     cache_version_check_interval: float = _read("cache_version_check_interval")
+    locales: Annotated[list[str], NoDecode] = Field(default_factory=lambda: _read("locales"))
     media_storage: Literal["database", "s3"] = _read("media_storage")
     media_s3_bucket: str | None = _read("media_s3_bucket")
     media_s3_prefix: str = _read("media_s3_prefix")
@@ -155,6 +157,8 @@ class Settings(BaseSettings):
         # Text from the environment (or given as text) is read by the read path's one rule.
         if isinstance(value, str) and info.field_name is not None:
             return parse_setting(info.field_name, value)
+        if info.field_name == "locales" and isinstance(value, list | tuple):
+            return list(parse_locales(value))
         return value
 
     @model_validator(mode="after")

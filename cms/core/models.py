@@ -281,7 +281,7 @@ class RebuildState(SQLModel, table=True):
 class StoredResponse(SQLModel, table=True):
     """A public response rendered by the write that made its content (``cms.content.publish``).
 
-    Keyed by path and content version: the transaction that moves the version stores every
+    Keyed by path, locale and content version: the transaction that moves the version stores every
     public response under the new version (rendered if the write touched it, else carried
     over), and keeps the previous version's rows for readers that have not seen the new version
     yet. Read by :mod:`cms.public.readpath`. Not content: writing it does not move the version.
@@ -291,6 +291,8 @@ class StoredResponse(SQLModel, table=True):
 
     path: str = Field(primary_key=True, max_length=200)
     """A public path without query (``cms.content.publish.PUBLISHED``)."""
+    locale: str = Field(primary_key=True, max_length=35)
+    """The locale it is written in (``LOCALES``, ``?locale=``)."""
     version: int = Field(primary_key=True)
     """The content version this row belongs to."""
     status: int = 200

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cms.core.locales import DEFAULT_LOCALES, parse_locales
+
 __all__ = ["ENVIRONMENTS", "MEDIA_STORAGES", "ReadSettings", "check_media_storage", "parse_setting"]
 
 ENVIRONMENTS = ("dev", "test", "prod")
@@ -70,8 +72,9 @@ def parse_setting(name: str, raw: str) -> Any:
     A value the setting cannot take is a :class:`ValueError` naming the variable.
     """
     item = _FIELDS[name]
+    parse = item.metadata.get("parse")
     try:
-        value = _typed(str(item.type), raw)
+        value = parse(raw) if parse is not None else _typed(str(item.type), raw)
     except ValueError as exc:
         raise ValueError(f"{name.upper()} {exc}") from None
     choices = item.metadata.get("choices")
@@ -108,6 +111,9 @@ class ReadSettings:
     cache_stale_if_error: int = 86400  # 1 day, in seconds
     cache_version_check_interval: float = 5.0
     """Seconds an instance trusts its cached content version before asking the database again."""
+    locales: tuple[str, ...] = field(default=DEFAULT_LOCALES, metadata={"parse": parse_locales})
+    """BCP 47 tags of the languages the CV is written in, the default first (``en,de`` or
+    ``["en","de"]``); :mod:`cms.core.locales`."""
     media_storage: str = field(default="database", metadata={"choices": MEDIA_STORAGES})
     """Where uploaded images' bytes live: ``database`` (the ``media_variants`` table) or ``s3``."""
     media_s3_bucket: str | None = None
@@ -134,6 +140,7 @@ class ReadSettings:
         values = {item.name: getattr(settings, item.name) for item in dataclasses.fields(cls)}
         values["cors_origins"] = tuple(values["cors_origins"])
         values["allowed_hosts"] = tuple(values["allowed_hosts"])
+        values["locales"] = tuple(values["locales"])
         return cls(**values)
 
     @classmethod

@@ -33,6 +33,7 @@ __all__ = [
     "Current",
     "ResponseSource",
     "InstanceCache",
+    "Key",
     "Label",
     "PAGE_HEADERS",
     "Snapshot",
@@ -71,9 +72,13 @@ def page_headers(media_type: str) -> tuple[tuple[bytes, bytes], ...]:
     return PAGE_HEADERS if media_type.startswith("text/html") else ()
 
 
-def content_headers(media_type: str) -> list[tuple[bytes, bytes]]:
-    """The headers a stored response of ``media_type`` is sent with."""
-    return [(b"content-type", media_type.encode("latin-1")), *page_headers(media_type)]
+def content_headers(media_type: str, locale: str) -> list[tuple[bytes, bytes]]:
+    """The headers a stored response of ``media_type`` in ``locale`` is sent with."""
+    return [
+        (b"content-type", media_type.encode("latin-1")),
+        (b"content-language", locale.encode("latin-1")),
+        *page_headers(media_type),
+    ]
 
 
 @dataclass(slots=True)
@@ -97,14 +102,18 @@ class CacheEntry:
         ]
 
 
+Key: TypeAlias = tuple[str, str]
+"""A stored response's path and locale: every locale is one lookup like the default's."""
+
+
 @dataclass(slots=True)
 class Snapshot:
-    """Every response stored for one content version."""
+    """Every response stored for one content version, in every locale."""
 
     version: int
-    responses: dict[str, CacheEntry]
-    """``200`` responses by path."""
-    not_found: dict[str, str]
+    responses: dict[Key, CacheEntry]
+    """``200`` responses by path and locale."""
+    not_found: dict[Key, str]
     """Responses that do not exist yet (personal info never entered), with their message."""
     rules: dict[str, Rules] = field(default_factory=dict)
     """What requests may ask of each path (``cms.content.queries``), as stored with the set."""
@@ -125,8 +134,9 @@ class Current:
     label: Label
 
 
-StoredRow: TypeAlias = tuple[str, int, str, bytes, str, str | None]
-"""A stored response as the database holds it: path, status, etag, body, media type, rules."""
+StoredRow: TypeAlias = tuple[str, str, int, str, bytes, str, str | None]
+"""A stored response as the database holds it: path, locale, status, etag, body, media type,
+rules."""
 
 
 class ResponseSource(Protocol):
@@ -299,16 +309,17 @@ class InstanceCache:
             logger.warning("loading the stored responses failed (%s)", type(exc).__name__)
             self._failed_at = self.clock()
             return None
-        responses: dict[str, CacheEntry] = {}
-        not_found: dict[str, str] = {}
+        responses: dict[Key, CacheEntry] = {}
+        not_found: dict[Key, str] = {}
         rules: dict[str, Rules] = {}
-        for path, status, etag, body, media_type, stored_rules in rows:
-            rules[path] = Rules.from_json(stored_rules)
+        for path, locale, status, etag, body, media_type, stored_rules in rows:
+            if path not in rules:  # the same in every locale
+                rules[path] = Rules.from_json(stored_rules)
             if status == 200:
-                headers = content_headers(media_type)
-                responses[path] = self.entry(version, headers, bytes(body), etag)
+                headers = content_headers(media_type, locale)
+                responses[path, locale] = self.entry(version, headers, bytes(body), etag)
             else:
-                not_found[path] = bytes(body).decode()
+                not_found[path, locale] = bytes(body).decode()
         snapshot = Snapshot(version, responses, not_found, rules)
         current = self.snapshot
         if rows and (current is None or current.version <= version):

@@ -27,6 +27,7 @@ from cms.core.config import Settings
 __all__ = [
     "ANONYMOUS_TOO",
     "IF_NONE_MATCH",
+    "LOCALE",
     "RESUME_BODY",
     "TOKEN",
     "WRITE_RESPONSES",
@@ -60,6 +61,16 @@ IF_NONE_MATCH: dict[str, Any] = {
     "description": "The ETag of a copy you hold: `304` without a body if it is still current.",
 }
 
+LOCALE: dict[str, Any] = {
+    "name": "locale",
+    "in": "query",
+    "required": False,
+    "schema": {"type": "string", "maxLength": 100},
+    "description": "The language to answer in, one of `GET /api/v1/locales` (default: the "
+    "first of `LOCALES`); a text without a translation is in the default language. "
+    "Another value: `404` listing the locales.",
+}
+
 _RETRY_AFTER = {
     "Retry-After": {
         "description": "Seconds to wait before asking again.",
@@ -73,6 +84,10 @@ _CONTENT_HEADERS = {
     },
     "Cache-Control": {
         "description": "`public, max-age=…` from settings; `private, no-store` with a token.",
+        "schema": {"type": "string"},
+    },
+    "Content-Language": {
+        "description": "The locale of the answer (`?locale=`, else the default).",
         "schema": {"type": "string"},
     },
 }
@@ -110,8 +125,8 @@ def read_responses(missing: str | None = None) -> dict[int | str, dict[str, Any]
         500: error("Internal server error"),
         503: unavailable("this response is not in this instance's memory"),
     }
-    if missing is not None:
-        responses[404] = error(missing)
+    unknown = "`?locale=` names a locale the CV is not written in (`details` lists them)"
+    responses[404] = error(f"{missing}, or {unknown}" if missing is not None else unknown)
     return responses
 
 

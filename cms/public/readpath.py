@@ -9,6 +9,10 @@ SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else (th
 ``/docs``, a path nothing is published at, a request with a token of ours) goes to the full app
 (``cms.main``), built on first need when not given.
 
+**Locales.** Responses are stored per locale; ``?locale=`` picks one (:mod:`cms.core.locales`),
+an unknown one is a ``404`` listing them. The snapshot is keyed by path and locale: a hit in any
+locale is one dictionary lookup; the answer carries ``Content-Language``.
+
 **Releases.** It serves the newest stored set whatever code rendered it: telling would take the
 rendering code (the imports a cold start avoids), and a set is complete and consistent in itself
 (its query rules are stored with it). A release publishes its own set on its deploy step
@@ -58,6 +62,7 @@ from cms.core.dburl import (
 from cms.core.etags import make_etag
 from cms.core.hosts import HostGuardMiddleware
 from cms.core.jsonerror import error_response
+from cms.core.locales import Locales, split_locale
 from cms.core.readsettings import ReadSettings
 from cms.core.tokenhash import presented_token
 from cms.public.cors import API_PREFIX, ApiCORSMiddleware, api_cors_options
@@ -83,7 +88,8 @@ CV_PATH = "/cv"  # the printable CV, a stored response
 _PAGES = (HEALTH_PATH, CV_PATH)
 _ROUTED = (*_PAGES, API_PREFIX)
 _RESPONSES_QUERY = (
-    "SELECT path, status, etag, body, media_type, rules FROM stored_responses WHERE version = {}"
+    "SELECT path, locale, status, etag, body, media_type, rules FROM stored_responses "
+    "WHERE version = {}"
 )
 
 
@@ -98,7 +104,7 @@ class _Database:
 
     async def responses(self, version: int) -> list[StoredRow]:
         rows = await self._fetch(self._RESPONSES_SQL, version)
-        return [(row[0], row[1], row[2], bytes(row[3]), row[4], row[5]) for row in rows]
+        return [(row[0], row[1], row[2], row[3], bytes(row[4]), row[5], row[6]) for row in rows]
 
     async def media_variant(self, media_id: str, variant: str) -> Any:
         """A published image variant (content type, ETag, bytes or ``None``), or ``None``."""
@@ -241,6 +247,7 @@ class ReadPath:
             )
         self.database = database
         self.cache = InstanceCache(database, **InstanceCache.options(settings))
+        self.locales = Locales(settings.locales)
         self._cors = ApiCORSMiddleware(self._answer_api, **api_cors_options(settings))
         self._host_guard = HostGuardMiddleware(
             self._route, allowed_hosts=list(settings.allowed_hosts)
@@ -362,7 +369,7 @@ class ReadPath:
                 response = error_response(405, refusal(path, method), headers=allow)
             await response(scope, receive, send)
             return
-        query = scope.get("query_string", b"").decode("latin-1")
+        asked, query = split_locale(scope.get("query_string", b"").decode("latin-1"))
         head = method == "HEAD"
         # The rules come with the stored set: an instance that holds one checks a request
         # against them before any database work, so a bad query costs no SQL.
@@ -378,9 +385,16 @@ class ReadPath:
         if wanted is None:  # nothing published there: the app's 404s and redirects, with CORS
             await (self._cors if vary else self.app)(scope, receive, send)
             return
+        locale = self.locales.find(asked)
+        if locale is None:
+            assert asked is not None
+            details = self.locales.unknown_details(asked)
+            response = error_response(404, self.locales.unknown(asked), details=details)
+            await self._send(response, head, send, vary)
+            return
         if isinstance(wanted, queries.Invalid):
             # ``?version=`` is for token holders (cms.public.oldversions): not here at all.
-            versioned = asks_version(request_path(scope), query)
+            versioned = asks_version(path, query)
             response = (
                 error_response(404, "Not Found")
                 if versioned
@@ -392,7 +406,8 @@ class ReadPath:
         if current is None:
             await self._unavailable(head, send, vary)
             return
-        found = self._find(current, wanted, path + "?" + query)
+        key = f"{path}?{query}#{locale}"
+        found = self._find(current, wanted, key, locale)
         if isinstance(found, str):
             await self._send(error_response(404, found), head, send, vary)
             return
@@ -400,15 +415,16 @@ class ReadPath:
         await self.cache.respond(found, current.label, head, condition, send, vary=vary)
 
     def _find(
-        self, current: Current, wanted: queries.Stored | queries.Derived, key: str
+        self, current: Current, wanted: queries.Stored | queries.Derived, key: str, locale: str
     ) -> CacheEntry | str:
-        """The entry answering ``wanted`` (asked as ``key``) from ``current``, or a 404 message."""
+        """The entry answering ``wanted`` in ``locale`` (asked as ``key``) from ``current``, or
+        a 404 message."""
         snapshot = current.snapshot
         if not snapshot.responses and not snapshot.not_found:
             return "Not Found"
-        stored = snapshot.responses.get(wanted.path)
+        stored = snapshot.responses.get((wanted.path, locale))
         if stored is None:
-            return snapshot.not_found.get(wanted.path, "Not Found")
+            return snapshot.not_found.get((wanted.path, locale), "Not Found")
         if isinstance(wanted, queries.Stored):
             return stored
         kept = self.cache.recall(key, snapshot.version)
@@ -419,7 +435,7 @@ class ReadPath:
         body = queries.select(stored.parsed, wanted)
         if body is None:
             return wanted.missing
-        headers = [(b"content-type", b"application/json")]
+        headers = [(b"content-type", b"application/json"), (b"content-language", locale.encode())]
         entry = self.cache.entry(snapshot.version, headers, body, make_etag(body))
         return self.cache.remember(key, entry)
 

@@ -1,5 +1,8 @@
 """The public API's routes, generated from what is published (DESIGN §4).
 
+Every read takes ``?locale=`` (:mod:`cms.core.locales`): the response in that locale, with
+``Content-Language``; an unknown locale is a ``404`` that lists the locales.
+
 One ``GET`` route per response of :data:`cms.content.publish.PUBLISHED` (each section's list,
 personal info, technologies, ``/resume``, the printable ``/cv``), plus ``/{list}/{key}`` where a
 record declares a detail. A request is checked with the rules stored with the response
@@ -19,13 +22,16 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.responses import Response
 
 from cms.content import queries
+from cms.content.localized import reading_in
 from cms.content.publish import PUBLISHED, render
 from cms.content.response import Published
+from cms.core.db import engine_settings
 from cms.core.deps import SessionDep
 from cms.core.jsonerror import error_response
+from cms.core.locales import Locales, split_locale
 from cms.public.instancecache import page_headers
 from cms.public.oldversions import VERSION_PARAMETER, answer_version
-from cms.public.openapi import ANONYMOUS_TOO, IF_NONE_MATCH, TOKEN, read_responses
+from cms.public.openapi import ANONYMOUS_TOO, IF_NONE_MATCH, LOCALE, TOKEN, read_responses
 from cms.public.preview import NO_STORE, DraftsDep
 from cms.public.versionquery import RESUME_PATH, asks_version
 
@@ -37,15 +43,21 @@ router = APIRouter()
 async def _answer(
     published: Published, path: str, request: Request, session: Any, drafts: bool
 ) -> Response:
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    asked, query = split_locale(request.scope.get("query_string", b"").decode("latin-1"))
     if asks_version(path, query):  # an earlier version, for token holders (cms.public.oldversions)
         return await answer_version(request, session, drafts)
     wanted = queries.ask(path, query, {published.path: published.rules}.get)
     if wanted is None:
         return error_response(404, "Not Found")
+    locales = Locales(engine_settings(session.get_bind()).locales)
+    locale = locales.find(asked)
+    if locale is None:
+        assert asked is not None
+        return error_response(404, locales.unknown(asked), details=locales.unknown_details(asked))
     if isinstance(wanted, queries.Invalid):
         return error_response(422, "Invalid request", details=wanted.details)
-    rendered = await render(session, published, drafts=drafts)
+    with reading_in(locale, default=locale == locales.default):
+        rendered = await render(session, published, drafts=drafts)
     if rendered.status != 200:
         return error_response(rendered.status, rendered.body.decode())
     body: bytes | None = rendered.body
@@ -54,6 +66,7 @@ async def _answer(
         if body is None:
             return error_response(404, wanted.missing)
     response = Response(body, media_type=rendered.media_type)
+    response.headers["Content-Language"] = locale
     for name, value in page_headers(rendered.media_type):
         response.headers[name.decode()] = value.decode()
     if drafts:
@@ -86,7 +99,10 @@ def _add_routes(published: Published) -> None:
         response_class=HTMLResponse if html else JSONResponse,
         responses=read_responses(missing),
         dependencies=TOKEN,
-        openapi_extra={"parameters": [*filters, IF_NONE_MATCH], "security": ANONYMOUS_TOO},
+        openapi_extra={
+            "parameters": [*filters, LOCALE, IF_NONE_MATCH],
+            "security": ANONYMOUS_TOO,
+        },
     )
     detail = published.rules.detail
     if detail is None or published.section is None:
@@ -112,7 +128,7 @@ def _add_routes(published: Published) -> None:
         responses=read_responses("Not published"),
         dependencies=TOKEN,
         openapi_extra={
-            "parameters": [detail.parameter(), IF_NONE_MATCH],
+            "parameters": [detail.parameter(), LOCALE, IF_NONE_MATCH],
             "security": ANONYMOUS_TOO,
         },
     )

@@ -5,7 +5,9 @@ kept as written come back as warnings), an empty document needs ``?allow_empty=t
 current CV is backed up before the new one replaces it, all in one transaction. ``If-Match``
 with the ETag of the current ``/api/v1/resume`` guards against overwriting a newer edit (412):
 the check locks the content version it names until the write commits, so of concurrent PUTs
-with one ETag one writes and the others get 412. ``?dry_run=true`` answers the changes without
+with one ETag one writes and the others get 412. ``?locale=de`` writes only the texts of that
+locale (the translator's import, :mod:`cms.content.translating`); ``If-Match`` then names the
+ETag of ``/api/v1/resume?locale=de``. ``?dry_run=true`` answers the changes without
 writing. A body over ``RESUME_MAX_BYTES`` is refused with 413 before it is read
 (:mod:`cms.core.bodylimit`). Without a token the read path answers 405, as for any write to
 the public API.
@@ -26,11 +28,13 @@ from sqlmodel import col
 from cms.content import transfer
 from cms.content.jsonresume import check_resume, render_resume
 from cms.content.resume_schema import Problem, ResumeValidationError, load_document
+from cms.content.translating import import_translation
 from cms.core.db import current_content_version
 from cms.core.deps import SessionDep
 from cms.core.errors import ErrorResponse
 from cms.core.etags import if_none_match
 from cms.core.jsonerror import error_response
+from cms.core.locales import Locales
 from cms.core.models import ContentVersion, StoredResponse
 from cms.core.tokenhash import WRITE_RESUME
 from cms.public.openapi import RESUME_BODY, TOKEN, WRITE_RESPONSES
@@ -60,19 +64,21 @@ class ResumeSyncResult(BaseModel):
     """The ETag of ``/api/v1/resume`` after the write."""
 
 
-async def _etag(session: SessionDep, version: int) -> str | None:
+async def _etag(session: SessionDep, version: int, locale: str) -> str | None:
     statement = select(col(StoredResponse.etag)).where(
-        col(StoredResponse.path) == RESUME, col(StoredResponse.version) == version
+        col(StoredResponse.path) == RESUME,
+        col(StoredResponse.locale) == locale,
+        col(StoredResponse.version) == version,
     )
     etag: str | None = await session.scalar(statement)
     return etag
 
 
-async def _current_etag(session: SessionDep) -> str | None:
-    return await _etag(session, await current_content_version(session))
+async def _current_etag(session: SessionDep, locale: str) -> str | None:
+    return await _etag(session, await current_content_version(session), locale)
 
 
-async def _matches(session: SessionDep, if_match: str, *, lock: bool) -> bool:
+async def _matches(session: SessionDep, if_match: str, locale: str, *, lock: bool) -> bool:
     """Whether ``If-Match`` names the current CV; with ``lock``, it stays current until commit.
 
     The lock is an update of the content version row on condition that it still holds the
@@ -80,7 +86,7 @@ async def _matches(session: SessionDep, if_match: str, *, lock: bool) -> bool:
     the write lock on SQLite), then finds the version moved and changes nothing.
     """
     version = await current_content_version(session)
-    if not if_none_match(if_match, await _etag(session, version) or ""):
+    if not if_none_match(if_match, await _etag(session, version, locale) or ""):
         return False
     if not lock:
         return True
@@ -109,6 +115,7 @@ def _refused(message: str, problems: list[Problem]) -> JSONResponse:
     responses=WRITE_RESPONSES
     | {
         401: {"model": ErrorResponse, "description": "No valid write-resume token"},
+        404: {"model": ErrorResponse, "description": "`?locale=` names no locale of the CV"},
         412: {"model": ErrorResponse, "description": "If-Match names an older CV"},
         422: {"model": ErrorResponse, "description": "Not a JSON Resume document"},
     },
@@ -121,14 +128,31 @@ async def put_resume(
     dry_run: Annotated[bool, Query(description="Answer the changes; write nothing.")] = False,
     allow_empty: Annotated[bool, Query(description="Accept a document with no CV.")] = False,
     if_match: Annotated[str | None, Header(description="The ETag of /api/v1/resume")] = None,
+    locale: Annotated[
+        str | None,
+        Query(
+            description="The document is the CV in this locale (not the default): only its "
+            "texts are written, entries matched by position; its structure must be the CV's."
+        ),
+    ] = None,
 ) -> JSONResponse:
-    """Replace the CV with a JSON Resume document (import rules, backup first)."""
+    """Replace the CV with a JSON Resume document (import rules, backup first), or write its
+    texts in one locale."""
     actor = await require_token(request, session, WRITE_RESUME)
     settings = request.app.state.settings
+    locales = Locales(settings.locales)
+    tag = locales.find(locale)
+    if tag is None:
+        assert locale is not None
+        return error_response(404, locales.unknown(locale), details=locales.unknown_details(locale))
     try:
         document = load_document(await request.body(), max_bytes=settings.resume_max_bytes)
     except ResumeValidationError as exc:
         return _refused("Not a JSON document; nothing was written", exc.problems)
+    if tag != locales.default:
+        if if_match is not None and not await _matches(session, if_match, tag, lock=not dry_run):
+            raise HTTPException(412, "The CV changed since that ETag; fetch it again")
+        return await _put_translation(session, document, tag, actor=actor, dry_run=dry_run)
     checked = check_resume(document)
     warnings = [_problem(warning) for warning in checked.warnings]
     if checked.problems:
@@ -140,7 +164,7 @@ async def put_resume(
     result = ResumeSyncResult(
         written=False, changes=transfer.describe_changes(found), warnings=warnings
     )
-    if if_match is not None and not await _matches(session, if_match, lock=not dry_run):
+    if if_match is not None and not await _matches(session, if_match, tag, lock=not dry_run):
         raise HTTPException(412, "The CV changed since that ETag; fetch it again")
     if not dry_run:  # the check above and the write: one transaction
         try:
@@ -156,5 +180,23 @@ async def put_resume(
             raise HTTPException(500, _BACKUP_FAILED) from None
         await session.commit()
         result.written, result.backup = True, None if backup is None else backup.name
-        result.etag = await _current_etag(session)
+        result.etag = await _current_etag(session, tag)
+    return JSONResponse(result.model_dump(), headers={"Cache-Control": NO_STORE})
+
+
+async def _put_translation(
+    session: SessionDep, document: object, tag: str, *, actor: str, dry_run: bool
+) -> JSONResponse:
+    """``?locale=``: the translator's import (:mod:`cms.content.translating`)."""
+    try:
+        found = await import_translation(
+            session, document, tag, actor=f"token {actor}", write=not dry_run
+        )
+    except ResumeValidationError as exc:
+        return _refused(f"Not the CV in {tag}; nothing was written", exc.problems)
+    result = ResumeSyncResult(written=False, changes=found.describe(), warnings=[])
+    if not dry_run:
+        await session.commit()
+        result.written = bool(found.writes)
+        result.etag = await _current_etag(session, tag)
     return JSONResponse(result.model_dump(), headers={"Cache-Control": NO_STORE})

@@ -73,8 +73,8 @@ def axe_source() -> str:
 
 @pytest.fixture(scope="module")
 def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The app under uvicorn, for these checks alone."""
-    with serving(tmp_path_factory) as base:
+    """The app under uvicorn, for these checks alone (two locales: the translation form too)."""
+    with serving(tmp_path_factory, locales="en,de") as base:
         yield base
 
 
@@ -146,6 +146,14 @@ async def test_back_office_pages_have_no_serious_violations(
 
             await page.goto(f"{base}/admin/work/create")
             problems["create form"] = await _violations(page, axe_source)
+
+            translate_url = edit_url.replace("/work/edit/", "/translate/work/") + "/de"
+            await page.goto(translate_url)
+            problems["translation form"] = await _violations(page, axe_source)
+            await page.fill("#translate-position", "x" * 201)
+            await page.click("#translation-form button[type=submit]")
+            await playwright_api.expect(page.locator(".invalid-feedback").first).to_be_visible()
+            problems["translation form with an error"] = await _violations(page, axe_source)
 
             await page.goto(f"{base}/admin/passkeys")
             problems["passkeys"] = await _violations(page, axe_source)

@@ -160,7 +160,7 @@ def test_dates_and_an_empty_cv() -> None:
     empty = render_cv({}).decode("utf-8")
 
     assert "Jan 2024 – Present" in page and "Sep 2019 – 2021" in page
-    assert "14 Jun 2023" in page
+    assert "Jun 14, 2023" in page  # CLDR's English (Babel)
     assert "<title>Curriculum vitae</title>" in empty and "<section" not in empty
 
 

@@ -28,6 +28,7 @@ OPERATIONS = {
     "/api/v1/references": "list_references",
     "/api/v1/technologies": "list_technologies",
     "/api/v1/resume": "get_resume",
+    "/api/v1/locales": "list_locales",
 }
 ITEM_ROUTES = {
     "/api/v1/personal-info",
@@ -129,8 +130,9 @@ async def test_openapi_declares_the_resume_put_and_all_its_answers(
     assert {p["name"] for p in put["parameters"] if p["in"] == "query"} == {
         "dry_run",
         "allow_empty",
+        "locale",
     }
-    assert {"200", "401", "405", "412", "413", "422", "503"} <= set(put["responses"])
+    assert {"200", "401", "404", "405", "412", "413", "422", "503"} <= set(put["responses"])
     for status in ("401", "405", "412", "413", "422", "503"):
         error = _json_schema(put["responses"][status])
         assert error == {"$ref": "#/components/schemas/ErrorResponse"}, status

@@ -1,7 +1,7 @@
 """revisions: every content write keeps the rows it changes, before and after
 
 Revision ID: f19b0a1e5701
-Revises: f18a0b0c0d01
+Revises: f19a0c0de001
 Create Date: 2026-12-06 09:40:00
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision: str = "f19b0a1e5701"
-down_revision: str | Sequence[str] | None = "f18a0b0c0d01"
+down_revision: str | Sequence[str] | None = "f19a0c0de001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
