@@ -60,7 +60,7 @@ def _watch_console(page: playwright_api.Page) -> list[str]:
     """Console errors (a CSP violation is one) and uncaught script errors seen on ``page``.
 
     HTTP error statuses are left out: the flows provoke 400s on purpose (wrong password,
-    wrong code), and Chromium asks for a /favicon.ico nobody serves.
+    wrong code).
     """
     problems: list[str] = []
 
@@ -146,6 +146,7 @@ async def test_owner_flow_in_chromium(live_server: str) -> None:
 
             # Delete it through the list's confirmation dialog.
             await page.locator("a[data-bs-target='#modal-delete'][data-pk='1']").click()
+            await expect(page.locator("#modal-delete-button")).to_be_visible()  # shown, URL set
             await page.locator("#modal-delete-button").click()
             await expect(page.get_by_role("cell", name="Browser Corp")).to_have_count(0)
             for _ in range(50):  # the list may vanish while the page reloads, before the DELETE
