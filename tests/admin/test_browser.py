@@ -314,8 +314,9 @@ async def test_every_list_fits_every_width_and_a_screen_holds_ten_work_rows(
 
             for width in WIDTHS:
                 await page.set_viewport_size({"width": width, "height": 900})
-                for path in (*PAGES, *(link.removeprefix("/admin/") for link in lists)):
-                    await page.goto(f"{base}/admin/{path}")
+                for path in (*PAGES, *(link.split("/admin/", 1)[1] for link in lists)):
+                    response = await page.goto(f"{base}/admin/{path}")
+                    assert response is not None and response.ok, path
                     fits = await page.evaluate(FITS)
                     name = path.replace("/", "-") or "dashboard"
                     await page.screenshot(path=str(screens / f"{width}-{name}.png"), full_page=True)
