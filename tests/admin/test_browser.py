@@ -278,6 +278,16 @@ ROWS_ON_SCREEN = """() => {
   };
 }"""
 
+PLACEHOLDER_ROOM = """() => {
+  const input = document.getElementById('search-input');
+  const style = getComputedStyle(input);
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = style.font;
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return {text: context.measureText(input.placeholder).width, box: input.clientWidth - padding,
+          placeholder: input.placeholder};
+}"""
+
 
 async def test_every_list_fits_every_width_and_a_screen_holds_ten_work_rows(
     layout_server: str,
@@ -312,6 +322,10 @@ async def test_every_list_fits_every_width_and_a_screen_holds_ten_work_rows(
                 f"rows {rows['tallest']:.0f}px at most, the first at {rows['first_top']:.0f}px\n"
             )
 
+            # The search box shows its whole hint ("Search: Company, Position, …").
+            room = await page.evaluate(PLACEHOLDER_ROOM)
+            assert room["text"] <= room["box"], room
+
             for width in WIDTHS:
                 await page.set_viewport_size({"width": width, "height": 900})
                 for path in (*PAGES, *(link.split("/admin/", 1)[1] for link in lists)):
@@ -322,6 +336,9 @@ async def test_every_list_fits_every_width_and_a_screen_holds_ten_work_rows(
                     await page.screenshot(path=str(screens / f"{width}-{name}.png"), full_page=True)
                     assert fits["page"] <= 0, f"{path or 'dashboard'} overflows at {width}: {fits}"
                     assert fits["box"] <= 0, f"{path}: columns off the card at {width}: {fits}"
+                    if path == "json-resume":  # the file input reads "No file chosen", not "No…en"
+                        box = await page.locator("#document").bounding_box()
+                        assert box is not None and box["width"] >= 250, (width, box)
                     if "Order" in fits["all"]:
                         # A list of CV entries keeps its first field, the badge and the order.
                         assert fits["shown"][-2:] == ["Published", "Order"], (path, width, fits)
