@@ -26,6 +26,7 @@ from cms.core.errors import ErrorResponse, install_error_handlers
 from cms.core.readsettings import ReadSettings
 from cms.public.docs import install_docs
 from cms.public.health import router as health_router
+from cms.public.home import router as home_router
 from cms.public.readpath import ReadPath
 from cms.public.routes import router as api_router
 from cms.public.sync import RESUME
@@ -107,6 +108,7 @@ def create_full_app(settings: Settings | None = None, engine: AsyncEngine | None
     limits = {"/admin": settings.upload_max_bytes, RESUME: settings.resume_max_bytes}
     app.add_middleware(BodyLimit, limit=limits_by_path(limits, default=settings.body_max_bytes))
     app.include_router(health_router)
+    app.include_router(home_router)
     if docs:
         install_docs(app)
     # A lazy mount: SQLAdmin & co. are imported on the first /admin request, not here.

@@ -27,6 +27,15 @@
       link.setAttribute("aria-disabled", "true");
       link.setAttribute("tabindex", "-1");
     });
+    // The column of a row's view/edit/delete links has no heading text: name it for readers.
+    document.querySelectorAll("table.card-table thead th").forEach(function (cell) {
+      if (!cell.textContent.trim() && !cell.querySelector("input")) {
+        var name = document.createElement("span");
+        name.className = "visually-hidden";
+        name.textContent = "Links";
+        cell.appendChild(name);
+      }
+    });
     var reset = document.getElementById("search-reset");
     if (reset && !reset.hasAttribute("aria-label")) {
       reset.setAttribute("aria-label", "Clear search");
@@ -35,6 +44,18 @@
       });
     }
   }
+
+  // Select2's search field is a <textarea> with role="searchbox", a role a textarea may not
+  // take; it is labelled above, and a text box already. Select2 redraws it on every change.
+  function dropSearchboxRole() {
+    document.querySelectorAll("textarea.select2-search__field[role]").forEach(function (area) {
+      area.removeAttribute("role");
+    });
+  }
+  new MutationObserver(dropSearchboxRole).observe(document.documentElement, {
+    childList: true,
+    subtree: true,
+  });
 
   if (document.readyState === "loading") {
     document.addEventListener("DOMContentLoaded", nameControls);

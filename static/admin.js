@@ -1,6 +1,7 @@
 // Back office: every state change is a POST (the server refuses list actions sent as GET).
 // SQLAdmin's pages trigger actions and logout with links; this turns those clicks into form
-// POSTs before SQLAdmin's own handlers see them (capture phase on the document).
+// POSTs before SQLAdmin's own handlers see them (capture phase on the document). Also: copy
+// buttons (a new API token).
 (function () {
   "use strict";
 
@@ -50,4 +51,37 @@
     event.preventDefault();
     event.stopImmediatePropagation();
   }, true);
+})();
+
+(function () {
+  "use strict";
+
+  // A button with data-copy="ID" copies that field's value and says so in the status next to it.
+  document.querySelectorAll("button[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var field = document.getElementById(button.dataset.copy);
+      var status = document.getElementById(button.id.replace(/-copy$/, "-copied"));
+      if (!field) {
+        return;
+      }
+      function done(message) {
+        if (status) {
+          status.textContent = message;
+        }
+      }
+      field.select();
+      var copy = navigator.clipboard && window.isSecureContext
+        ? navigator.clipboard.writeText(field.value)
+        : Promise.reject(new Error("no clipboard"));
+      copy.then(
+        function () {
+          done("Copied.");
+        },
+        function () {
+          // Without the clipboard API (plain http), the selected text copies the old way.
+          done(document.execCommand("copy") ? "Copied." : "Selected: press Ctrl+C (Cmd+C) to copy.");
+        }
+      );
+    });
+  });
 })();

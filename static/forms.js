@@ -1,5 +1,6 @@
-// Back office forms: date inputs that follow their precision, and a warning before leaving a
-// create or edit form with unsaved changes. The server checks everything without this script.
+// Back office forms: date inputs that follow their precision, text areas that grow with their
+// text, Ctrl/Cmd+S to save, and a warning before leaving a create or edit form with unsaved
+// changes. The server checks everything without this script.
 (function () {
   "use strict";
 
@@ -69,6 +70,38 @@
   }
 
   document.querySelectorAll("[data-partial-date]").forEach(setUpPartialDate);
+
+  // --- Text areas grow with their text (styled through element.style: the CSP allows it) ------
+
+  function grow(area) {
+    area.style.height = "auto";
+    area.style.height = area.scrollHeight + 2 + "px";
+  }
+
+  document.querySelectorAll("textarea.form-control").forEach(function (area) {
+    grow(area);
+    area.addEventListener("input", function () {
+      grow(area);
+    });
+  });
+
+  // --- Ctrl/Cmd+S saves the open form and stays on it ------------------------------------------
+
+  document.addEventListener("keydown", function (event) {
+    if (!(event.ctrlKey || event.metaKey) || event.altKey || event.key.toLowerCase() !== "s") {
+      return;
+    }
+    var button = document.querySelector("input[type=submit][aria-keyshortcuts]");
+    if (!button) {
+      return;
+    }
+    event.preventDefault(); // not the browser's "Save page as"
+    if (button.form && typeof button.form.requestSubmit === "function") {
+      button.form.requestSubmit(button);
+    } else {
+      button.click();
+    }
+  });
 
   // --- Unsaved changes ------------------------------------------------------------------------
 

@@ -100,9 +100,9 @@ async def _clean_tables(request: pytest.FixtureRequest) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Settings pointing at the database under test."""
-    return make_settings(database_url)
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    """Settings pointing at the database under test (backups go to a folder of their own)."""
+    return make_settings(database_url, backup_dir=str(tmp_path_factory.mktemp("backups")))
 
 
 @pytest.fixture

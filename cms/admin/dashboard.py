@@ -111,6 +111,16 @@ class CMSAdmin(Admin):
         return URL(str(url)).include_query_params(outcome="saved")
 
     @login_required
+    async def create(self, request: Request) -> Response:
+        """SQLAdmin's create form; a view with a page of its own for it (API tokens) sends there."""
+        identity = request.path_params["identity"]
+        view = next((v for v in self.views if getattr(v, "identity", None) == identity), None)
+        if (page := getattr(view, "create_page", None)) and request.method == "GET":
+            target = request.url_for(f"admin:view-{identity}-{page}")
+            return RedirectResponse(target, status_code=302)
+        return await super().create(request)
+
+    @login_required
     async def list(self, request: Request) -> Response:
         """Lists; a one-row section (personal info) opens straight as its form."""
         identity = request.path_params["identity"]
@@ -119,8 +129,11 @@ class CMSAdmin(Admin):
             async with view.session_maker() as session:
                 row_id = await session.scalar(select(view.model.id).limit(1))
             if row_id is None:
-                target = request.url_for("admin:create", identity=identity)
+                target = URL(str(request.url_for("admin:create", identity=identity)))
             else:
-                target = request.url_for("admin:edit", identity=identity, pk=row_id)
+                target = URL(str(request.url_for("admin:edit", identity=identity, pk=row_id)))
+            # A save lands here on its way back to the form: the outcome goes along.
+            if outcome := request.query_params.get("outcome"):
+                target = target.include_query_params(outcome=outcome)
             return RedirectResponse(target, status_code=302)
         return await super().list(request)

@@ -8,7 +8,8 @@ thread) and checks the form as any save does; a refused file is shown next to th
 the reason, and nothing is written. An accepted one becomes ``media`` rows through the write
 path (:func:`cms.content.write.new_images`), attached to the record and inserted in SQLAdmin's
 own transaction (with S3, its bytes are uploaded just before). Replacing or removing an image
-leaves the old one to the write rules, which delete it once nothing shows it.
+leaves the old one to the write rules, which delete it once nothing shows it; an upload also
+clears the image URL the entry had, so the first save shows the new image.
 """
 
 from __future__ import annotations
@@ -203,6 +204,9 @@ class IllustratedView(CMSModelView):
                 refusal = str(exc)
         current = None if is_created else model.image_media_id
         data["image_media_id"] = processed.id if processed else None if remove else current
+        if processed is not None:
+            # The upload replaces the image the entry showed, given as a URL too.
+            data[self.model.image_url_field] = None
         try:
             await super().on_model_change(data, model, is_created, request)
         except write.WriteError as exc:

@@ -2,13 +2,16 @@
 
 An upload is checked like ``cms import`` (problems refuse it, warnings keep values as written)
 and compared with the CV: the page shows what would be added, changed and removed per section.
-Only a second POST with the same document replaces the CV, in one transaction, audited. The
-published CV and a full backup (drafts included) download as JSON.
+The confirmation lists every deletion per section (entries, drafts, uploaded images). Only a
+second POST with the same document replaces the CV, in one transaction, audited, after the
+same backup ``cms import`` writes (``BACKUP_DIR``), which the result page links. The published
+CV and a full backup (drafts included) download as JSON.
 """
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 from sqladmin import expose
@@ -18,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from cms.admin.pages import AppPage
-from cms.content import transfer, write
+from cms.content import transfer
 from cms.content.jsonresume import (
     ResumeValidationError,
     check_resume,
@@ -50,10 +53,14 @@ class ResumeView(AppPage):
     async def resume_page(self, request: Request) -> Response:
         """The upload form; on POST, the report (first step) or the replace (confirmed)."""
         if request.method == "GET":
-            download = request.query_params.get("download")
+            query = request.query_params
+            download = query.get("download")
             if download in ("published", "backup"):
                 return await self._download(download)
-            return await self._render(request, {"imported": request.query_params.get("imported")})
+            if download == "previous":
+                return self._previous(query.get("name", ""))
+            done = {"imported": query.get("imported"), "backup": query.get("backup")}
+            return await self._render(request, done)
         async with request.form() as form:  # closes the uploaded file's spool
             upload, text = form.get("document"), form.get("document_json")
             confirmed, allow_empty = form.get("confirm") == "yes", form.get("allow_empty") == "yes"
@@ -77,11 +84,12 @@ class ResumeView(AppPage):
         if checked.problems:
             return await self._render(request, context, 400)
         if confirmed and (allow_empty or not empty):
-            return await self._replace(request, checked.content)
+            return await self._replace(request, document)
         async with self.sessionmaker() as session:
             current = await transfer.current_document(session)
         new = render_resume(checked.content, include_drafts=True)
         context["changes"] = transfer.describe_changes(transfer.changes(current, new))
+        context["deletions"] = transfer.describe_deletions(current, new)
         context["document_json"] = json.dumps(document, ensure_ascii=False)
         return await self._render(request, context)
 
@@ -92,14 +100,37 @@ class ResumeView(AppPage):
                 return _attachment(await export_resume(session), "resume.json")
             return _attachment(await transfer.current_document(session), "cv-backup.json")
 
-    async def _replace(self, request: Request, content: Any) -> Response:
-        actor = str(get_current_user_id(request) or "unknown")
-        async with self.sessionmaker() as session, session.begin():
-            await write.replace_cv(session, content=content, actor=actor)
-        url = URL(str(request.url_for("admin:view-json-resume")))
-        return RedirectResponse(
-            url.include_query_params(imported=content.summary()), status_code=303
+    def _previous(self, name: str) -> Response:
+        """A backup written before an import, by its file name."""
+        data = transfer.read_backup(Path(self.settings.backup_dir), name)
+        if data is None:
+            return Response("No such backup.", status_code=404, media_type="text/plain")
+        return Response(
+            data,
+            media_type="application/json",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
+
+    async def _replace(self, request: Request, document: Any) -> Response:
+        """Back up the CV as ``cms import`` does, then replace it, in one transaction."""
+        actor = str(get_current_user_id(request) or "unknown")
+        try:
+            async with self.sessionmaker() as session, session.begin():
+                backup, summary = await transfer.replace_with_backup(
+                    session,
+                    document,
+                    backup_dir=Path(self.settings.backup_dir),
+                    keep=self.settings.backup_retention,
+                    actor=actor,
+                )
+        except transfer.BackupError as exc:
+            error = f"{exc} (BACKUP_DIR): nothing was changed."
+            return await self._render(request, {"error": error}, 500)
+        url = URL(str(request.url_for("admin:view-json-resume")))
+        url = url.include_query_params(imported=summary)
+        if backup is not None:
+            url = url.include_query_params(backup=backup.name)
+        return RedirectResponse(url, status_code=303)
 
     async def _render(
         self, request: Request, context: dict[str, Any], status_code: int = 200

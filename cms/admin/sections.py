@@ -14,7 +14,13 @@ from sqlalchemy import JSON, Boolean, DateTime, func, inspect, select
 from starlette.requests import Request
 
 from cms.admin.backoffice import OWN_VIEWS
-from cms.admin.formatters import date_formatter, flag_formatter, names_formatter, time_formatter
+from cms.admin.formatters import (
+    chips_formatter,
+    date_formatter,
+    flag_formatter,
+    names_formatter,
+    time_formatter,
+)
 from cms.admin.images import IllustratedView, preview_formatter
 from cms.admin.schedule import SchedulingView
 from cms.admin.views import CMSModelView, TechnologyAdmin
@@ -57,14 +63,14 @@ class SingleRowView(CMSModelView):
 
 
 def _formatters(section: Section, columns: tuple[str, ...]) -> dict[str, Any]:
-    """Dates at their precision, Draft/Published and Yes/No badges, times, lists by commas."""
+    """Dates at their precision, Draft/Published and Yes/No badges, times, lists as chips."""
     table_columns: Any = inspect(section.table).columns
     relations = inspect(section.table).relationships
     formatters: dict[str, Any] = {}
     for name in columns:
         column_type = table_columns[name].type if name in table_columns else None
         if name in relations:
-            formatters[name] = names_formatter(name)
+            formatters[name] = chips_formatter(name)
         elif name in section.precision_of:
             formatters[name] = date_formatter(name, section.precision_of[name])
         elif name == "is_published":
@@ -74,7 +80,7 @@ def _formatters(section: Section, columns: tuple[str, ...]) -> dict[str, Any]:
         elif isinstance(column_type, DateTime):
             formatters[name] = time_formatter(name)
         elif isinstance(column_type, JSON):
-            formatters[name] = names_formatter(name)
+            formatters[name] = chips_formatter(name)
     return formatters
 
 

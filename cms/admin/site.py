@@ -15,6 +15,7 @@ from cms.admin.account_pages import account_views
 from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
+from cms.admin.formatters import list_footer_gettext
 from cms.admin.guard import AdminGuard, csp_nonce
 from cms.admin.history import EntryHistoryView, TrashView, history_link
 from cms.admin.images import image_preview
@@ -74,6 +75,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
     auth.templates = pages.templates = admin.templates
     admin.templates.env.globals["write_problems"] = write_problems
     admin.templates.env.globals["csp_nonce"] = csp_nonce
+    admin.templates.env.globals["_"] = list_footer_gettext(admin.templates.env.globals["_"])
     admin.templates.env.globals["image_preview"] = image_preview
     admin.templates.env.globals["preview_link"] = preview_link(settings)
     admin.templates.env.globals["history_link"] = history_link

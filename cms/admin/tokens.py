@@ -85,6 +85,8 @@ class ApiTokenAdmin(CMSModelView, model=ApiToken):
     icon = "fa-solid fa-plug"
     category = "Back office"
     can_create = False  # SQLAdmin's form would ask for a hash: ours makes the token
+    create_page: ClassVar[str] = "new_token"
+    """Where ``/admin/api-token/create`` sends the browser (:meth:`CMSAdmin.create`)."""
     can_edit = False
     can_delete = False  # revoked tokens stay listed, with their last use
     can_export = False

@@ -20,22 +20,22 @@ from urllib.parse import parse_qsl, urlencode
 from pydantic import BaseModel
 from sqladmin import ModelView, action, expose
 from sqladmin.authentication import get_current_user_id
-from sqlalchemy import JSON, Date, Float, String, inspect
+from sqlalchemy import JSON, DateTime, inspect
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.sql import Select
 from starlette.datastructures import URL
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
-from wtforms import FloatField, Form, TextAreaField
-from wtforms.fields import DateField
+from wtforms import Form
 from wtforms.fields.core import UnboundField
 from wtforms.validators import Length
 
 from cms.admin.dates import PARTIAL_DATE_HELP, PartialDate, PartialDateField
 from cms.admin.exports import neutralise_csv
-from cms.admin.formatters import LinesField
+from cms.admin.formatters import text_formatter, time_formatter
 from cms.admin.ordering import NOT_NARROWING, Ordering, ids_sent, in_own_order
+from cms.admin.widgets import form_widgets, text_type
 from cms.content import write
 from cms.content.dates import DatePrecision
 from cms.content.models import Technology
@@ -140,8 +140,16 @@ class CMSModelView(ModelView):
             key: key.replace("_", " ").capitalize() for key in inspect(self.model).attrs.keys()
         }
         self.column_labels = {**automatic, **type(self).column_labels}  # type: ignore[misc]
+        listed = {name for name in type(self).column_list if isinstance(name, str)}
+        # Texts on one line, times to the minute, unless the view says otherwise.
+        shown = {
+            c.key: text_formatter(c.key) if text_type(c.type) is not None else time_formatter(c.key)
+            for c in columns
+            if c.key in listed and (text_type(c.type) is not None or isinstance(c.type, DateTime))
+        }
+        self.column_formatters = {**shown, **type(self).column_formatters}  # type: ignore[misc]
         dated = dict.fromkeys(self.partial_dates, PartialDateField)
-        self.form_overrides = {**_widgets(columns), **dated, **type(self).form_overrides}  # type: ignore[misc]
+        self.form_overrides = {**form_widgets(columns), **dated, **type(self).form_overrides}  # type: ignore[misc]
         lists = {c.key: {"description": _LINES_HELP} for c in columns if isinstance(c.type, JSON)}
         self.form_args = {**lists, **type(self).form_args}  # type: ignore[misc]
         for name, precision in self.partial_dates.items():
@@ -149,6 +157,11 @@ class CMSModelView(ModelView):
             help_text = " ".join(filter(None, (own.get("description"), PARTIAL_DATE_HELP)))
             self.form_args[name] = {**own, "precision": precision, "description": help_text}
         super().__init__()
+
+    def search_placeholder(self) -> str:
+        """What the search box looks in, short enough to read in it: two fields, then "…"."""
+        labels = super().search_placeholder().split(", ")
+        return ", ".join(labels[:2]) + (", …" if len(labels) > 2 else "")
 
     def get_form_columns(self) -> builtins.list[str]:
         """SQLAdmin's form columns, less the precisions: each is edited with its date."""
@@ -313,22 +326,6 @@ async def _refusals_as_write_errors(
         # Its text holds SQL and values: log it, show the owner a plain sentence.
         logger.exception("admin write to %s failed", view.model.__tablename__)
         raise write.WriteError({}, "Not saved: the database refused this change") from None
-
-
-def _widgets(columns: Any) -> dict[str, Any]:
-    """Form fields for column types SQLAdmin has no good widget for."""
-    widgets: dict[str, Any] = {}
-    for column in columns:
-        if isinstance(column.type, Date):
-            widgets[column.key] = DateField
-        elif isinstance(column.type, JSON):
-            widgets[column.key] = LinesField
-        elif isinstance(column.type, Float):
-            # SQLAlchemy 2.1's Float is no longer a Numeric, which SQLAdmin's converter expects.
-            widgets[column.key] = FloatField
-        elif isinstance(column.type, String) and column.type.length is None:
-            widgets[column.key] = TextAreaField
-    return widgets
 
 
 class EntryView(CMSModelView):

@@ -20,6 +20,7 @@ from cms.content.jsonresume import (
     render_resume,
 )
 from cms.content.seeding import SEED_DIR, SeedError, seed_database
+from cms.media.urls import is_media_path
 
 if TYPE_CHECKING:
     from cms.content.jsonresume import Problem
@@ -62,7 +63,9 @@ def _read_document(file: Path) -> Any:
 
 def _warn_about(warnings: list[Problem]) -> None:
     for warning in warnings:
-        typer.secho(f"warning: {warning} (kept as written)", fg=typer.colors.YELLOW, err=True)
+        # Some messages say it already ("Empty: kept as written (…)."): once is enough.
+        kept = "" if "kept as written" in warning.message else " (kept as written)"
+        typer.secho(f"warning: {warning}{kept}", fg=typer.colors.YELLOW, err=True)
 
 
 def _replace(document: Any, *, actor: str, restore: bool = False) -> tuple[Path | None, str]:
@@ -113,12 +116,13 @@ def import_(
         fail(f"{file} holds no CV; nothing was written (--allow-empty empties the CV).")
     current = run(transfer.current_document)
     new = render_resume(checked.content, include_drafts=True)
-    for line in transfer.describe_changes(transfer.changes(current, new)):
+    found = transfer.changes(current, new)
+    for line in transfer.describe_changes(found):
         typer.echo(f"  {line}")
     if dry_run:
         typer.echo("Dry run: nothing was written.")
         return
-    if not yes:
+    if not yes and transfer.replaces_anything(found):
         if not sys.stdin.isatty():
             fail("Replacing the CV needs confirmation: run on a terminal, or pass --yes.")
         typer.confirm("Replace the CV with this document?", abort=True)
@@ -153,7 +157,8 @@ def export(
             f"The CV does not match the JSON Resume v1.0.0 schema ({len(checked.problems)} "
             "problem(s)).",
         )
-    _warn_about(checked.warnings)
+    # An uploaded image's URL is relative while PUBLIC_BASE_URL is unset: our own doing.
+    _warn_about([w for w in checked.warnings if not is_media_path(w.value)])
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     if file is None:
         sys.stdout.write(text)

@@ -139,6 +139,7 @@ async def render(session: AsyncSession, published: Published, *, drafts: bool = 
             adapter.validate_python(content, from_attributes=True),
             by_alias=True,
             exclude_unset=published.exclude_unset,
+            context={"preview": drafts},  # previews say which entries are drafts
         )
     return Rendered(200, body, make_etag(body), published.media_type)
 

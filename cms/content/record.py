@@ -13,7 +13,14 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, Field, create_model
+from pydantic import (
+    BaseModel,
+    Field,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    create_model,
+    model_serializer,
+)
 from sqlalchemy import JSON, Boolean, Column, Date, Float, Integer, Table, inspect
 from sqlmodel import SQLModel
 
@@ -106,9 +113,26 @@ class AdminHints:
 
 
 class RowPublic(BaseModel):
-    """A public view of one table row: its fields are read from the row by name."""
+    """A public view of one table row: its fields are read from the row by name.
+
+    ``published`` is in previews only (dumped with the context ``{"preview": True}``): the
+    stored public documents never carry it, so their bytes do not depend on it.
+    """
 
     __section__: Section
+
+    published: bool | None = Field(
+        default=None,
+        description="Previews only (a read-drafts token): `false` for a draft, `true` for a "
+        "published entry. Public answers never carry it.",
+    )
+
+    @model_serializer(mode="wrap")
+    def _preview_only(self, handler: SerializerFunctionWrapHandler, info: SerializationInfo):  # type: ignore[no-untyped-def]  # no return type: the schema stays the model's
+        data = handler(self)
+        if isinstance(data, dict) and not (info.context or {}).get("preview"):
+            data.pop("published", None)
+        return data
 
     @classmethod
     def from_row(cls, row: Any) -> Self:
@@ -119,6 +143,8 @@ class RowPublic(BaseModel):
             computed = section.computed.get(name)
             if computed is not None:
                 data[name] = computed.value(row)
+            elif name == "published":
+                data[name] = bool(row.is_published)
             elif name in section.precision_of:
                 data[name] = format_partial_date(
                     getattr(row, name), getattr(row, section.precision_of[name])

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -50,6 +50,8 @@ class Problem:
 
     path: str
     message: str
+    value: Any = field(default=None, compare=False, repr=False)
+    """The value found at ``path`` (``None`` when there is none)."""
 
     def __str__(self) -> str:
         return f"{self.path}: {self.message}"
@@ -211,7 +213,21 @@ def finish_problems(document: Any, found: list[tuple[PathParts, str]]) -> list[P
     """Problems without repeats, in reading order, each with its JSON path."""
     unique = list(dict.fromkeys(found))
     unique.sort(key=lambda problem: _doc_order(document, problem[0]))
-    return [Problem(_json_path(parts), message) for parts, message in unique]
+    return [
+        Problem(_json_path(parts), message, _value_at(document, parts)) for parts, message in unique
+    ]
+
+
+def _value_at(document: Any, parts: PathParts) -> Any:
+    node = document
+    for part in parts:
+        if isinstance(part, int) and isinstance(node, list) and 0 <= part < len(node):
+            node = node[part]
+        elif isinstance(part, str) and isinstance(node, dict):
+            node = node.get(part)
+        else:
+            return None
+    return node
 
 
 def _size(count: int) -> str:

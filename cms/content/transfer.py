@@ -32,6 +32,7 @@ from cms.media.backup import MEDIA_KEY, media_document
 from cms.media.image import ProcessedImage, Variant
 from cms.media.models import Media, MediaVariant
 from cms.media.storage import read_variant
+from cms.media.urls import media_id_in_url
 
 __all__ = [
     "BackupError",
@@ -40,8 +41,11 @@ __all__ = [
     "changes",
     "current_document",
     "describe_changes",
+    "describe_deletions",
     "is_empty",
+    "read_backup",
     "replace_with_backup",
+    "replaces_anything",
     "save_backup",
     "stored_images",
     "write_backup",
@@ -190,6 +194,16 @@ def write_backup(document: dict[str, Any], directory: Path, *, keep: int) -> Pat
     raise BackupError(directory, f"it already holds 1,000 backups made at {stamp}")
 
 
+def read_backup(directory: Path, name: str) -> bytes | None:
+    """A backup file of ``directory`` by name (``None``: no such backup, or not a backup name)."""
+    if not _BACKUP_NAME.fullmatch(name):
+        return None
+    try:
+        return (directory / name).read_bytes()
+    except OSError:
+        return None
+
+
 def is_empty(content: CVContent) -> bool:
     """Whether a CV has nothing in it (no basics, no entries)."""
     return not content.counts()
@@ -234,9 +248,72 @@ def changes(current: dict[str, Any], new: dict[str, Any]) -> dict[str, SectionCh
         result[section.name] = _compare(
             section, current.get(section.name, []), new.get(section.name, [])
         )
-    if _meta(current) != _meta(new):
-        result["meta"] = SectionChanges(changed=1)
+    old_meta, new_meta = _meta(current), _meta(new)
+    if old_meta != new_meta:
+        result["meta"] = SectionChanges(
+            added=int(old_meta is None),
+            changed=int(old_meta is not None and new_meta is not None),
+            removed=int(new_meta is None),
+        )
     return {name: found for name, found in result.items() if found}
+
+
+def replaces_anything(found: dict[str, SectionChanges]) -> bool:
+    """Whether changes found by :func:`changes` change or remove something (not only add)."""
+    return any(change.changed or change.removed for change in found.values())
+
+
+def _entries(document: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """A document's entries by section, the basics' profiles as a section of their own."""
+    basics = document.get("basics") or {}
+    found = {"basics": [basics] if basics else [], "profiles": basics.get("profiles") or []}
+    for section in sections_in_document():
+        found[section.name] = list(document.get(section.name) or [])
+    return found
+
+
+def _images_named(value: Any) -> set[str]:
+    """The ids of uploaded images a document's values name (``…/<id>/full.webp``)."""
+    if isinstance(value, dict):
+        return set().union(*map(_images_named, value.values()))
+    if isinstance(value, list):
+        return set().union(*map(_images_named, value))
+    media_id = media_id_in_url(value) if isinstance(value, str) else None
+    return {media_id} if media_id else set()
+
+
+def describe_deletions(current: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """What replacing ``current`` with ``new`` deletes, one line per section: entries (by their
+    first field), how many of them are drafts, and the uploaded images no entry shows then."""
+    kept_images = _images_named({k: v for k, v in new.items() if k != "meta"})
+    after = _entries(new)
+    lines = []
+    for name, items in _entries(current).items():
+        section = SECTIONS[name]
+        remaining = {_key(section, item) for item in after[name]}
+        if name == "basics":
+            gone = [item for item in items if not after[name]]
+        else:
+            gone = [item for item in items if _key(section, item) not in remaining]
+        images = {
+            media_id
+            for item in items
+            for media_id in _images_named({k: v for k, v in item.items() if k != "profiles"})
+            if media_id not in kept_images
+        }
+        parts = []
+        if gone:
+            labels = ", ".join(str(item.get(section.resume[0].key) or "untitled") for item in gone)
+            noun = "entry" if len(gone) == 1 else "entries"
+            parts.append(f"{len(gone)} {noun} ({labels})")
+        drafts = sum(1 for item in gone if item.get("published") is False)
+        if drafts:
+            parts.append(f"{drafts} of them {'a draft' if drafts == 1 else 'drafts'}")
+        if images:
+            parts.append(f"{len(images)} uploaded image{'s' if len(images) > 1 else ''}")
+        if parts:
+            lines.append(f"{name}: {'; '.join(parts)}")
+    return lines
 
 
 def _meta(document: dict[str, Any]) -> Any:

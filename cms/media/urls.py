@@ -23,6 +23,7 @@ __all__ = [
     "VARIANT_NAMES",
     "VARIANT_WIDTHS",
     "MediaUrls",
+    "is_media_path",
     "media_id_in_url",
     "object_key",
     "variant_widths",
@@ -51,6 +52,11 @@ def variant_widths(width: int) -> list[tuple[str, int]]:
 def object_key(prefix: str, media_id: str, variant: str) -> str:
     """Where a variant lives in the bucket (and under ``MEDIA_PUBLIC_BASE_URL``)."""
     return f"{prefix}{media_id}/{variant}.webp"
+
+
+def is_media_path(value: object) -> bool:
+    """Whether ``value`` is a variant's path on this site, as URLs are without PUBLIC_BASE_URL."""
+    return isinstance(value, str) and MEDIA_PATH.fullmatch(value) is not None
 
 
 def media_id_in_url(url: str | None) -> str | None:

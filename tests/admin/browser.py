@@ -51,9 +51,10 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def _prepare_database(settings: Settings) -> None:
+async def _prepare_database(settings: Settings, *, sample: bool = False) -> None:
     from cms.admin.accounts import create_admin
     from cms.content.models import Technology
+    from cms.content.seeding import SEED_DIR, seed_database
     from cms.content.session import make_sessionmaker
     from cms.core.db import create_engine
     from cms.core.migrate import upgrade_async
@@ -63,7 +64,10 @@ async def _prepare_database(settings: Settings) -> None:
         await upgrade_async(engine)
         async with make_sessionmaker(engine)() as session, session.begin():
             await create_admin(session, USERNAME, PASSWORD)
-            session.add_all([Technology(name=n) for n in ("Python", "PostgreSQL", "Go")])
+            if sample:
+                await seed_database(session, SEED_DIR)
+            else:
+                session.add_all([Technology(name=n) for n in ("Python", "PostgreSQL", "Go")])
     finally:
         await engine.dispose()
 
@@ -72,10 +76,13 @@ async def _prepare_database(settings: Settings) -> None:
 def serving(
     tmp_path_factory: pytest.TempPathFactory,
     database_url: str | None = None,
+    *,
+    sample: bool = False,
     **settings_values: Any,
 ) -> Iterator[str]:
     """The app under uvicorn in a background thread, on a fresh SQLite file (or on the empty
-    database of ``database_url``; ``settings_values``: settings beyond the defaults)."""
+    database of ``database_url``; with the sample CV from ``seed/`` if asked;
+    ``settings_values``: settings beyond the defaults)."""
     import uvicorn
 
     from cms.main import create_app
@@ -96,7 +103,7 @@ def serving(
 
     def serve() -> None:
         # Its own thread, its own event loop: schema and owner first, then the server.
-        asyncio.run(_prepare_database(settings))
+        asyncio.run(_prepare_database(settings, sample=sample))
         server.run()
 
     thread = threading.Thread(target=serve, daemon=True)

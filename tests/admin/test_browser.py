@@ -2,7 +2,9 @@
 
 Log in with a wrong then a right password, create a work entry with two technologies,
 publish it, see it in /api/v1/experience at once, edit it, delete it, log out, and find
-/admin closed again. Screenshots of the login page and a list page go to test-output/.
+/admin closed again. Screenshots of the login page and a list page go to test-output/. With
+the sample CV: all 18 lists at 1440, 1024 and 390 px (screenshots in test-output/screens/, the
+rows a 1440×900 screen holds in rows-per-screen.txt), and the menu on a phone.
 """
 
 from __future__ import annotations
@@ -36,8 +38,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def layout_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A server of its own for the layout checks (the flows turn on two-factor login)."""
-    with serving(tmp_path_factory) as base:
+    """A server of its own for the layout checks, with the sample CV (the flows turn on
+    two-factor login)."""
+    with serving(tmp_path_factory, sample=True) as base:
         yield base
 
 
@@ -59,7 +62,7 @@ def _watch_console(page: playwright_api.Page) -> list[str]:
     """Console errors (a CSP violation is one) and uncaught script errors seen on ``page``.
 
     HTTP error statuses are left out: the flows provoke 400s on purpose (wrong password,
-    wrong code), and Chromium asks for a /favicon.ico nobody serves.
+    wrong code).
     """
     problems: list[str] = []
 
@@ -145,6 +148,7 @@ async def test_owner_flow_in_chromium(live_server: str) -> None:
 
             # Delete it through the list's confirmation dialog.
             await page.locator("a[data-bs-target='#modal-delete'][data-pk='1']").click()
+            await expect(page.locator("#modal-delete-button")).to_be_visible()  # shown, URL set
             await page.locator("#modal-delete-button").click()
             await expect(page.get_by_role("cell", name="Browser Corp")).to_have_count(0)
             for _ in range(50):  # the list may vanish while the page reloads, before the DELETE
@@ -246,10 +250,50 @@ async def test_two_factor_login_and_post_actions_in_chromium(live_server: str) -
 
 
 WIDTHS = (1440, 1024, 390)
-PAGES = ("", "work/list", "project/list", "skill/list", "work/create", "json-resume")
+PAGES = ("", "work/create", "basics/list", "json-resume")
+LISTS = 18
+"""Every list of the menu: the CV's sections, technologies and the back office's own tables."""
+MENU_LISTS = """() => [...new Set([...document.querySelectorAll('.cms-menu a.nav-link')]
+  .map((a) => a.getAttribute('href')).filter((href) => href.endsWith('/list')))]"""
+FITS = """() => {
+  const box = document.querySelector('.table-responsive');
+  if (!box) {
+    return {page: document.documentElement.scrollWidth - innerWidth, box: 0, shown: [], all: []};
+  }
+  const right = box.getBoundingClientRect().right;
+  const shown = [...box.querySelectorAll('thead th')]
+    .filter((th) => getComputedStyle(th).display !== 'none'
+      && th.getBoundingClientRect().right <= right + 0.5)
+    .map((th) => th.textContent.trim());
+  const all = [...box.querySelectorAll('thead th')].map((th) => th.textContent.trim());
+  return {page: document.documentElement.scrollWidth - innerWidth,
+          box: box.scrollWidth - box.clientWidth, shown, all};
+}"""
+ROWS_ON_SCREEN = """() => {
+  const rows = [...document.querySelectorAll('.table-responsive tbody tr')];
+  return {
+    visible: rows.filter((row) => row.getBoundingClientRect().bottom <= innerHeight).length,
+    tallest: Math.max(...rows.map((row) => row.getBoundingClientRect().height)),
+    first_top: rows[0].getBoundingClientRect().top,
+  };
+}"""
+
+PLACEHOLDER_ROOM = """() => {
+  const input = document.getElementById('search-input');
+  const style = getComputedStyle(input);
+  const context = document.createElement('canvas').getContext('2d');
+  context.font = style.font;
+  const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+  return {text: context.measureText(input.placeholder).width, box: input.clientWidth - padding,
+          placeholder: input.placeholder};
+}"""
 
 
-async def test_pages_fit_every_width_and_drafts_show(layout_server: str) -> None:
+async def test_every_list_fits_every_width_and_a_screen_holds_ten_work_rows(
+    layout_server: str,
+) -> None:
+    """All 18 lists (the sample CV) at 1440, 1024 and 390 px: nothing past the card's edge, the
+    key columns and Order kept; screenshots of each into test-output/screens/."""
     base = layout_server
     screens = OUTPUT / "screens"
     screens.mkdir(parents=True, exist_ok=True)
@@ -265,23 +309,76 @@ async def test_pages_fit_every_width_and_drafts_show(layout_server: str) -> None
             await page.fill("#position", "Staff engineer for platforms and developer experience")
             await page.uncheck("#is_published")
             await page.click("input[type=submit][value='Save']")
+            lists: list[str] = await page.evaluate(MENU_LISTS)
+            assert len(lists) == LISTS, lists
+
+            # At 1440×900 the work list holds ten rows or more, each one line high.
+            await page.goto(f"{base}/admin/work/list")
+            rows = await page.evaluate(ROWS_ON_SCREEN)
+            assert rows["visible"] >= 10, rows
+            assert rows["tallest"] < 48, f"a row wraps: {rows}"
+            (screens / "rows-per-screen.txt").write_text(
+                f"work list at 1440x900: {rows['visible']} rows visible, "
+                f"rows {rows['tallest']:.0f}px at most, the first at {rows['first_top']:.0f}px\n"
+            )
+
+            # The search box shows its whole hint ("Search: Company, Position, …").
+            room = await page.evaluate(PLACEHOLDER_ROOM)
+            assert room["text"] <= room["box"], room
+
             for width in WIDTHS:
                 await page.set_viewport_size({"width": width, "height": 900})
-                for path in PAGES:
-                    await page.goto(f"{base}/admin/{path}")
-                    overflow = await page.evaluate(
-                        "document.documentElement.scrollWidth - window.innerWidth"
-                    )
+                for path in (*PAGES, *(link.split("/admin/", 1)[1] for link in lists)):
+                    response = await page.goto(f"{base}/admin/{path}")
+                    assert response is not None and response.ok, path
+                    fits = await page.evaluate(FITS)
                     name = path.replace("/", "-") or "dashboard"
                     await page.screenshot(path=str(screens / f"{width}-{name}.png"), full_page=True)
-                    assert overflow <= 0, f"{path or 'dashboard'} overflows {overflow}px at {width}"
-                    if path.endswith("/list"):  # every column (or, on a phone, the key ones) fits
-                        hidden = await page.evaluate(
-                            "(() => { const box = document.querySelector('.table-responsive');"
-                            " return box.scrollWidth - box.clientWidth; })()"
-                        )
-                        assert hidden <= 0, f"{path}: {hidden}px of columns off-screen at {width}"
+                    assert fits["page"] <= 0, f"{path or 'dashboard'} overflows at {width}: {fits}"
+                    assert fits["box"] <= 0, f"{path}: columns off the card at {width}: {fits}"
+                    if path == "json-resume":  # the file input reads "No file chosen", not "No…en"
+                        box = await page.locator("#document").bounding_box()
+                        assert box is not None and box["width"] >= 250, (width, box)
+                    if "Order" in fits["all"]:
+                        # A list of CV entries keeps its first field, the badge and the order.
+                        assert fits["shown"][-2:] == ["Published", "Order"], (path, width, fits)
+                        assert len(fits["shown"]) >= 5, (path, width, fits)
                 await page.goto(f"{base}/admin/work/list")
                 await expect(page.locator(".cms-flag-draft").first).to_be_in_viewport()
+        finally:
+            await browser.close()
+    assert len(list(screens.glob("*-list.png"))) >= (LISTS - 1) * len(WIDTHS)
+
+
+async def test_the_menu_opens_its_current_group_and_stacks_above_the_page_on_a_phone(
+    layout_server: str,
+) -> None:
+    base = layout_server
+    expect = playwright_api.expect
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1440, "height": 900})
+            await log_in(page, base)
+            await page.goto(f"{base}/admin/basics/list")  # a long form: the sidebar runs down
+            await expect(page.get_by_role("link", name="Social profiles")).to_be_visible()
+            await page.evaluate("window.scrollTo(0, document.body.scrollHeight)")
+            sidebar = await page.locator("aside.cms-sidebar").bounding_box()
+            assert sidebar is not None and sidebar["y"] == 0 and sidebar["height"] == 900
+
+            await page.set_viewport_size({"width": 390, "height": 844})
+            await page.goto(f"{base}/admin/work/list")
+            menu = page.locator("#cms-menu")
+            await expect(menu).to_be_hidden()
+            await page.get_by_role("button", name="Menu").click()
+            await expect(
+                page.get_by_role("link", name="Work experience", exact=True)
+            ).to_be_visible()
+            box = await menu.bounding_box()
+            brand = await page.locator(".cms-sidebar-brand").bounding_box()
+            assert box is not None and brand is not None
+            assert box["width"] >= 340, "the menu takes the phone's width, under the bar"
+            assert brand["x"] < 100 and box["y"] >= brand["y"] + brand["height"] - 1
+            await page.screenshot(path=str(OUTPUT / "screens" / "390-menu-open.png"))
         finally:
             await browser.close()

@@ -8,6 +8,7 @@ saving, does not.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -179,5 +180,77 @@ async def test_leaving_a_changed_form_asks_first(forms_server: str) -> None:
             await page.fill("#position", "Lead engineer")
             await page.goto(f"{base}/admin/work/list")
             assert dialogs == ["beforeunload"]
+        finally:
+            await browser.close()
+
+
+async def test_text_areas_grow_ctrl_s_saves_and_personal_info_says_saved(
+    forms_server: str,
+) -> None:
+    base = forms_server
+    expect = playwright_api.expect
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = await browser.new_page(viewport={"width": 1280, "height": 900})
+            dialogs = _dialogs(page)
+            await log_in(page, base)
+            await expect(page).to_have_url(f"{base}/admin/")
+
+            # Personal info: a summary is a text area that grows as it is typed into.
+            await page.goto(f"{base}/admin/basics/create")
+            await page.fill("#name", "Ada Lovelace")
+            summary = page.locator("textarea#summary")
+            before = await summary.evaluate("area => area.getBoundingClientRect().height")
+            await summary.fill("\n".join(f"Line {n} of a long summary." for n in range(12)))
+            after = await summary.evaluate("area => area.getBoundingClientRect().height")
+            assert after > before + 100, (before, after)
+            assert await summary.evaluate("area => area.scrollHeight <= area.clientHeight + 2")
+
+            # Ctrl+S saves the form and stays on it; the page says so, past both redirects.
+            await page.keyboard.press("Control+s")
+            await expect(page).to_have_url(re.compile(r".*/admin/basics/edit/1\?outcome=saved$"))
+            await expect(page.get_by_role("status")).to_have_text("Saved.")
+            assert dialogs == []  # a save never asks about leaving
+
+            # Save with the button: the list of one row opens the form again, saying so.
+            await page.fill("#label", "Analyst")
+            await page.click("input[type=submit][value='Save']")
+            await expect(page).to_have_url(re.compile(r".*/admin/basics/edit/1\?outcome=saved$"))
+            await expect(page.get_by_role("status")).to_have_text("Saved.")
+            # Save is the primary button.
+            save = page.locator("input[type=submit][value='Save']")
+            assert "btn-primary" in str(await save.get_attribute("class"))
+        finally:
+            await browser.close()
+
+
+async def test_a_new_token_copies_and_the_theme_follows_the_system(forms_server: str) -> None:
+    base = forms_server
+    expect = playwright_api.expect
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            context = await browser.new_context(color_scheme="dark")
+            await context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+            page = await context.new_page()
+            await log_in(page, base)
+            await expect(page).to_have_url(f"{base}/admin/")
+            assert await page.evaluate("document.documentElement.dataset.bsTheme") == "dark"
+            background = await page.evaluate("getComputedStyle(document.body).backgroundColor")
+            assert background != "rgb(249, 250, 251)", "the page is drawn dark"
+            await page.screenshot(path=str(OUTPUT / "admin-dashboard-dark.png"))
+
+            await page.goto(f"{base}/admin/api-token/new")
+            await page.fill("#name", "astro-preview")
+            await page.click("#api-token-create")
+            token = await page.locator("#api-token-value").input_value()
+            await page.click("#api-token-copy")
+            await expect(page.locator("#api-token-copied")).to_have_text("Copied.")
+            assert await page.evaluate("navigator.clipboard.readText()") == token
+
+            # The system switches to light while the page is open: the page follows.
+            await page.emulate_media(color_scheme="light")
+            await expect(page.locator("html")).to_have_attribute("data-bs-theme", "light")
         finally:
             await browser.close()

@@ -150,16 +150,26 @@ async def test_an_upload_needs_a_description_and_other_problems_keep_the_file_re
     assert await count(engine, Media) == 0
 
 
-async def test_an_upload_and_an_image_url_together_are_refused(
+async def test_an_upload_replaces_the_image_url_on_the_first_try(
     admin_client: httpx.AsyncClient, engine: AsyncEngine
 ) -> None:
+    # The sample CV gives its photo as a URL: choosing a file and saving shows the file at once.
     response = await _create_basics(admin_client, png_image(), image="https://ada.example/me.png")
+    assert response.status_code == 302
+    basics = await _one(engine, Basics)
+    (media,) = await _media(engine)
+    assert basics.image is None and basics.image_media_id == media.id
 
-    assert response.status_code == 400
-    assert error_next_to(response.text, "image") == [
-        "Image holds the URL of another image: clear it to show the uploaded one."
-    ]
-    assert await count(engine, Basics) == 0
+    edited = await admin_client.post(
+        f"/admin/basics/edit/{basics.id}",
+        data=BASICS_FORM | {"image": "https://ada.example/other.png"},
+        files=_file(jpeg_photo((600, 400))),
+    )
+    assert edited.status_code == 302
+    after = await _one(engine, Basics)
+    assert after.image is None and after.image_media_id not in (None, media.id)
+    public = (await admin_client.get("/api/v1/personal-info")).json()
+    assert public["image"]["url"].endswith("/full.webp")
 
 
 async def test_the_edit_page_previews_the_image_then_replace_and_remove_clean_up(

@@ -121,3 +121,14 @@ def test_an_export_names_the_images_and_importing_it_keeps_them(
 
     assert imported.exit_code == 0, imported.output
     assert _stored(database_url) == before
+
+
+def test_export_does_not_warn_about_its_own_image_paths(cms: CliRunner, database_url: str) -> None:
+    # Without PUBLIC_BASE_URL an uploaded image's URL is a path on this site (/media/…).
+    _with_images(database_url)
+
+    exported = cms.invoke(app, ["export"])
+
+    assert exported.exit_code == 0, exported.output
+    assert json.loads(exported.stdout)["basics"]["image"].startswith("/media/")
+    assert "warning" not in exported.stderr

@@ -154,9 +154,30 @@ def test_the_official_sample_imports_with_warnings(cms: CliRunner, tmp_path: Pat
         "warning: $.projects[0].url: Must be an absolute http(s) URL, e.g. https://example.com. "
         "(kept as written)" in imported.stderr
     )
+    # A message that says "kept as written" already is not told so twice.
+    assert "warning: $.basics.image: Empty: kept as written (themes read it as no value).\n" in (
+        imported.stderr
+    )
+    assert "(kept as written). (kept as written)" not in imported.stderr
     exported = json.loads(cms.invoke(app, ["export"]).stdout)
     assert exported["projects"][0]["url"] == "missdirection.example.com"
     assert exported["basics"]["image"] == ""
+
+
+def test_importing_into_an_empty_cv_needs_no_confirmation(
+    cms: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    path = write_document(tmp_path, full_document())
+
+    imported = cms.invoke(app, ["import", str(path)])  # no terminal, no --yes: nothing to replace
+
+    assert imported.exit_code == 0, imported.output
+    assert "Imported" in imported.stdout
+    smaller = full_document()
+    del smaller["work"][1]
+    again = cms.invoke(app, ["import", str(write_document(tmp_path, smaller, "smaller.json"))])
+    assert again.exit_code == 1  # this one removes an entry: it asks
+    assert "needs confirmation" in again.stderr
 
 
 def test_odd_json_and_script_links_are_refused_with_their_paths(

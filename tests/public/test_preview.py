@@ -228,3 +228,24 @@ async def test_the_printable_cv_is_a_stored_page_and_shows_drafts_only_with_a_to
     assert preview.headers["cache-control"] == "private, no-store"
     assert "Secret Startup" in preview.text
     assert junk.status_code == 422
+
+
+async def test_a_preview_says_which_entries_are_drafts_and_openapi_declares_it(
+    engine: AsyncEngine, client: httpx.AsyncClient, cv: dict[str, int]
+) -> None:
+    token = await _token(engine, "preview", "read-drafts")
+    bearer = {"Authorization": f"Bearer {token}"}
+
+    preview = (await client.get("/api/v1/experience", headers=bearer)).json()
+    detail = (await client.get(f"/api/v1/experience/{cv['draft_work']}", headers=bearer)).json()
+    public = await client.get("/api/v1/experience")
+
+    assert {job["company"]: job["published"] for job in preview} == {
+        "Shown Ltd": True,
+        "Secret Startup": False,
+    }
+    assert detail["published"] is False
+    assert all("published" not in job for job in public.json())  # public bytes as before
+    schema = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    flag = schema["ExperiencePublic"]["properties"]["published"]
+    assert "Previews only" in flag["description"]

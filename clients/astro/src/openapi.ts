@@ -337,6 +337,11 @@ export interface components {
          * @description A published award.
          */
         AwardPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Title */
@@ -355,6 +360,11 @@ export interface components {
          * @description A published certificate.
          */
         CertificatePublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Name */
@@ -373,6 +383,11 @@ export interface components {
          * @description A published degree or course of study.
          */
         EducationPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Institution */
@@ -415,6 +430,11 @@ export interface components {
          * @description A published job (JSON Resume ``work``) with its technologies in the listed order.
          */
         ExperiencePublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Company */
@@ -496,6 +516,11 @@ export interface components {
          * @description A published interest.
          */
         InterestPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Name */
@@ -510,6 +535,11 @@ export interface components {
          * @description A published spoken language.
          */
         LanguagePublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Language */
@@ -589,6 +619,11 @@ export interface components {
          * @description A published social profile.
          */
         ProfilePublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Network */
@@ -605,6 +640,11 @@ export interface components {
          * @description A published project with its technologies in the listed order.
          */
         ProjectPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Name */
@@ -660,6 +700,11 @@ export interface components {
          * @description A published publication.
          */
         PublicationPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Name */
@@ -680,6 +725,11 @@ export interface components {
          * @description A published reference.
          */
         ReferencePublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Name */
@@ -774,6 +824,11 @@ export interface components {
          * @description A published skill.
          */
         SkillPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Name */
@@ -832,6 +887,11 @@ export interface components {
          * @description A published volunteering role.
          */
         VolunteerPublic: {
+            /**
+             * Published
+             * @description Previews only (a read-drafts token): `false` for a draft, `true` for a published entry. Public answers never carry it.
+             */
+            published?: boolean | null;
             /** Id */
             id: number;
             /** Organization */

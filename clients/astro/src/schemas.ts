@@ -7,6 +7,7 @@ import { z } from "astro/zod";
 
 /** A published award. */
 export const AwardPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "title": z.string(),
   "date": z.string().nullable(),
@@ -17,6 +18,7 @@ export const AwardPublicSchema = z.object({
 
 /** A published certificate. */
 export const CertificatePublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "name": z.string(),
   "date": z.string().nullable(),
@@ -27,6 +29,7 @@ export const CertificatePublicSchema = z.object({
 
 /** A published degree or course of study. */
 export const EducationPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "institution": z.string(),
   "url": z.string().nullable(),
@@ -41,6 +44,7 @@ export const EducationPublicSchema = z.object({
 
 /** A published job (JSON Resume ``work``) with its technologies in the listed order. */
 export const ExperiencePublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "company": z.string(),
   "position": z.string().nullable(),
@@ -58,6 +62,7 @@ export const ExperiencePublicSchema = z.object({
 
 /** A published interest. */
 export const InterestPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "name": z.string(),
   "keywords": z.array(z.string()),
@@ -66,6 +71,7 @@ export const InterestPublicSchema = z.object({
 
 /** A published spoken language. */
 export const LanguagePublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "language": z.string(),
   "fluency": z.string().nullable(),
@@ -100,6 +106,7 @@ export const LocationPublicSchema = z.object({
 
 /** A published social profile. */
 export const ProfilePublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "network": z.string(),
   "username": z.string().nullable(),
@@ -126,6 +133,7 @@ export const PersonalInfoPublicSchema = z.object({
 
 /** A published project with its technologies in the listed order. */
 export const ProjectPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "name": z.string(),
   "slug": z.string(),
@@ -149,6 +157,7 @@ export const ProjectPublicSchema = z.object({
 
 /** A published publication. */
 export const PublicationPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "name": z.string(),
   "publisher": z.string().nullable(),
@@ -160,6 +169,7 @@ export const PublicationPublicSchema = z.object({
 
 /** A published reference. */
 export const ReferencePublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "name": z.string(),
   "reference": z.string().nullable(),
@@ -186,6 +196,7 @@ export const ResumePublicSchema = z.object({
 
 /** A published skill. */
 export const SkillPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "name": z.string(),
   "category": z.string().nullable(),
@@ -209,6 +220,7 @@ export const TechnologyPublicSchema = z.object({
 
 /** A published volunteering role. */
 export const VolunteerPublicSchema = z.object({
+  "published": z.boolean().nullable().optional(),
   "id": z.number().int(),
   "organization": z.string(),
   "position": z.string().nullable(),
