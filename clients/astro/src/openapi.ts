@@ -318,9 +318,30 @@ export interface paths {
         get: operations["get_resume"];
         /**
          * Replace the CV with a JSON Resume document
-         * @description Replace the CV with a JSON Resume document (import rules, backup first).
+         * @description Replace the CV with a JSON Resume document (import rules, backup first), or write its
+         *     texts in one locale.
          */
         put: operations["put_resume"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/locales": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The languages the CV is written in (`?locale=` of every read), the default first
+         * @description The languages the CV is written in (`?locale=` of every read), the default first.
+         */
+        get: operations["list_locales"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -548,6 +569,35 @@ export interface components {
             fluency: string | null;
             /** Sort Order */
             sort_order: number;
+        };
+        /**
+         * LocalePublic
+         * @description A language the CV is written in.
+         */
+        LocalePublic: {
+            /**
+             * Tag
+             * @description Its BCP 47 tag, the value of `?locale=`.
+             */
+            tag: string;
+            /**
+             * Name
+             * @description Its name in its own language (CLDR), e.g. `Deutsch`.
+             */
+            name: string;
+        };
+        /**
+         * LocalesPublic
+         * @description The languages the CV is written in (``LOCALES``), the default first.
+         */
+        LocalesPublic: {
+            /**
+             * Default
+             * @description The locale answered when a request names none.
+             */
+            default: string;
+            /** Locales */
+            locales: components["schemas"]["LocalePublic"][];
         };
         /**
          * LocationPublic
@@ -922,7 +972,10 @@ export type $defs = Record<string, never>;
 export interface operations {
     get_personal_info: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -943,6 +996,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -967,7 +1022,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No personal info has been entered yet */
+            /** @description No personal info has been entered yet, or `?locale=` names a locale the CV is not written in (`details` lists them) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1009,7 +1064,10 @@ export interface operations {
     };
     list_experience: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1030,6 +1088,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1047,6 +1107,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1087,7 +1156,10 @@ export interface operations {
     };
     get_experience: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1111,6 +1183,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1135,7 +1209,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not published */
+            /** @description Not published, or `?locale=` names a locale the CV is not written in (`details` lists them) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1177,7 +1251,10 @@ export interface operations {
     };
     list_volunteer: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1198,6 +1275,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1215,6 +1294,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1255,7 +1343,10 @@ export interface operations {
     };
     list_education: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1276,6 +1367,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1293,6 +1386,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1333,7 +1435,10 @@ export interface operations {
     };
     list_awards: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1354,6 +1459,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1371,6 +1478,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1411,7 +1527,10 @@ export interface operations {
     };
     list_certificates: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1432,6 +1551,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1449,6 +1570,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1489,7 +1619,10 @@ export interface operations {
     };
     list_publications: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1510,6 +1643,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1527,6 +1662,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1572,6 +1716,8 @@ export interface operations {
                 category?: string;
                 /** @description Only (non-)featured skills. */
                 featured?: boolean;
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
             };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
@@ -1593,6 +1739,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1610,6 +1758,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1650,7 +1807,10 @@ export interface operations {
     };
     list_languages: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1671,6 +1831,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1688,6 +1850,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1728,7 +1899,10 @@ export interface operations {
     };
     list_interests: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1749,6 +1923,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1766,6 +1942,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1806,7 +1991,10 @@ export interface operations {
     };
     list_references: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1827,6 +2015,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1844,6 +2034,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1887,6 +2086,8 @@ export interface operations {
             query?: {
                 /** @description Only (non-)featured projects. */
                 featured?: boolean;
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
             };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
@@ -1908,6 +2109,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1925,6 +2128,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1965,7 +2177,10 @@ export interface operations {
     };
     get_project: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -1989,6 +2204,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2013,7 +2230,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description Not published */
+            /** @description Not published, or `?locale=` names a locale the CV is not written in (`details` lists them) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2055,7 +2272,10 @@ export interface operations {
     };
     list_technologies: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
                 "x-api-key"?: string | null;
@@ -2076,6 +2296,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2093,6 +2315,15 @@ export interface operations {
             };
             /** @description A token was sent that is not a live read-drafts token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2136,6 +2367,8 @@ export interface operations {
             query?: {
                 /** @description With a read-drafts token: the CV as published at this content version (`X-Content-Version`), for diffs in CI; without a token, or a version older than the history kept: 404. */
                 version?: number;
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
             };
             header?: {
                 /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
@@ -2157,6 +2390,8 @@ export interface operations {
                     ETag?: string;
                     /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
                     "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2181,7 +2416,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description No such version (or no token: earlier versions are for token holders) */
+            /** @description No such version (or no token: earlier versions are for token holders), or `?locale=` names a locale the CV is not written in (`details` lists them) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2228,6 +2463,8 @@ export interface operations {
                 dry_run?: boolean;
                 /** @description Accept a document with no CV. */
                 allow_empty?: boolean;
+                /** @description The document is the CV in this locale (not the default): only its texts are written, entries matched by position; its structure must be the CV's. */
+                locale?: string | null;
             };
             header?: {
                 /** @description The ETag of /api/v1/resume */
@@ -2254,6 +2491,15 @@ export interface operations {
             };
             /** @description No valid write-resume token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names no locale of the CV */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2309,6 +2555,98 @@ export interface operations {
                 };
             };
             /** @description The database is unavailable and nothing was written; try again shortly */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before asking again. */
+                    "Retry-After"?: number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    list_locales: {
+        parameters: {
+            query?: {
+                /** @description The language to answer in, one of `GET /api/v1/locales` (default: the first of `LOCALES`); a text without a translation is in the default language. Another value: `404` listing the locales. */
+                locale?: string;
+            };
+            header?: {
+                /** @description A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                "x-api-key"?: string | null;
+                /** @description Bearer: A read-drafts token: drafts are shown too (private, no-store); a bad one: 401. */
+                authorization?: string | null;
+                /** @description The ETag of a copy you hold: `304` without a body if it is still current. */
+                "if-none-match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    /** @description `public, max-age=…` from settings; `private, no-store` with a token. */
+                    "Cache-Control"?: string;
+                    /** @description The locale of the answer (`?locale=`, else the default). */
+                    "Content-Language"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LocalesPublic"];
+                };
+            };
+            /** @description Not Modified: `If-None-Match` names the current ETag (no body) */
+            304: {
+                headers: {
+                    /** @description A strong ETag of the body (not on a preview with a token). */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description A token was sent that is not a live read-drafts token */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `?locale=` names a locale the CV is not written in (`details` lists them) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Invalid path or query parameter, or one this path does not take (details in `details`); answered without touching the database */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description The database is unavailable and this response is not in this instance's memory; try again shortly */
             503: {
                 headers: {
                     /** @description Seconds to wait before asking again. */

@@ -78,6 +78,18 @@ export const LanguagePublicSchema = z.object({
   "sort_order": z.number().int(),
 });
 
+/** A language the CV is written in. */
+export const LocalePublicSchema = z.object({
+  "tag": z.string(),
+  "name": z.string(),
+});
+
+/** The languages the CV is written in (``LOCALES``), the default first. */
+export const LocalesPublicSchema = z.object({
+  "default": z.string(),
+  "locales": z.array(LocalePublicSchema),
+});
+
 /** One size of an uploaded image (an entry of ``srcset``). */
 export const ImageSourceSchema = z.object({
   "url": z.string(),
