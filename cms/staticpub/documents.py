@@ -1,7 +1,8 @@
 """What a static copy holds: every public GET without a query string, as the API answers it.
 
-From the stored responses of one content version (:mod:`cms.content.publish`), enumerated
-generically (any column a row grows, such as a locale, comes along): each ``200`` at its path,
+From the stored responses of one content version (:mod:`cms.content.publish`), in every locale
+(the default at the paths clients use, another under its tag: ``de/api/v1/resume``): each
+``200`` at its path,
 the same bytes under the ``/api/`` alias, every detail (``/api/v1/projects/<slug>``, ``…/<id>``)
 cut from its list by the read path's own rules (:mod:`cms.content.queries`), and the variants of
 the images the public sees (``/media/<id>/<variant>.webp``). Filters (query strings) stay with
@@ -78,11 +79,6 @@ def cache_control(settings: Settings) -> str:
     )
 
 
-def _locale_of(row: StoredResponse, default: str | None) -> str | None:
-    locale = getattr(row, "locale", None)
-    return None if locale == default else locale
-
-
 def _details(path: str, body: bytes, rules_of: Any) -> Iterable[tuple[str, bytes]]:
     """Every detail path under the list at ``path`` and the bytes the read path answers."""
     rules = rules_of(path)
@@ -119,11 +115,10 @@ async def documents_at(
     rows = (
         await session.scalars(select(StoredResponse).where(col(StoredResponse.version) == version))
     ).all()
-    locales: list[str] = list(getattr(settings, "locales", None) or [])
-    default = locales[0] if locales else None
+    default = settings.locales[0]
     by_locale: dict[str | None, list[StoredResponse]] = {}
-    for row in rows:
-        by_locale.setdefault(_locale_of(row, default), []).append(row)
+    for row in rows:  # the default locale keeps the paths clients use; others get a prefix
+        by_locale.setdefault(None if row.locale == default else row.locale, []).append(row)
     documents: dict[str, Document] = {}
     control = cache_control(settings)
     for locale, group in by_locale.items():
