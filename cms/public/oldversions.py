@@ -10,11 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from starlette.responses import Response
 
+from cms.content.localized import reading_in
 from cms.content.revert import VersionError, resume_at
+from cms.core.db import engine_settings
 from cms.core.jsonerror import error_response
+from cms.core.locales import Locales
 from cms.public.preview import NO_STORE
 from cms.public.versionquery import VERSION_PARAM, requested_version
 
@@ -34,11 +36,16 @@ VERSION_PARAMETER: dict[str, Any] = {
 _HEADERS = {"Cache-Control": NO_STORE}
 
 
-async def answer_version(request: Request, session: Any, drafts: bool) -> Response:
-    """The resume at the version the query names (``404`` without a read-drafts token)."""
+async def answer_version(query: str, asked: str | None, session: Any, drafts: bool) -> Response:
+    """The resume at the version ``query`` names, in locale ``asked`` (``None``: the default),
+    and ``404`` without a read-drafts token."""
     if not drafts:
         return error_response(404, "Not Found")
-    query = request.scope.get("query_string", b"").decode("latin-1")
+    locales = Locales(engine_settings(session.get_bind()).locales)
+    locale = locales.find(asked)
+    if locale is None:
+        assert asked is not None
+        return error_response(404, locales.unknown(asked), details=locales.unknown_details(asked))
     version = requested_version(query)
     if version is None:
         details = [
@@ -50,8 +57,13 @@ async def answer_version(request: Request, session: Any, drafts: bool) -> Respon
         ]
         return error_response(422, "Invalid request", details=details, headers=_HEADERS)
     try:
-        rendered = await resume_at(session.bind, version)
+        with reading_in(locale, default=locale == locales.default):
+            rendered = await resume_at(session.bind, version)
     except VersionError as exc:
         return error_response(404, str(exc), headers=_HEADERS)
-    headers = _HEADERS | {"X-Content-Version": str(version), "ETag": rendered.etag}
+    headers = _HEADERS | {
+        "X-Content-Version": str(version),
+        "ETag": rendered.etag,
+        "Content-Language": locale,
+    }
     return Response(rendered.body, media_type=rendered.media_type, headers=headers)

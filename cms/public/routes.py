@@ -45,7 +45,7 @@ async def _answer(
 ) -> Response:
     asked, query = split_locale(request.scope.get("query_string", b"").decode("latin-1"))
     if asks_version(path, query):  # an earlier version, for token holders (cms.public.oldversions)
-        return await answer_version(request, session, drafts)
+        return await answer_version(query, asked, session, drafts)
     wanted = queries.ask(path, query, {published.path: published.rules}.get)
     if wanted is None:
         return error_response(404, "Not Found")

@@ -53,6 +53,16 @@ async def test_a_read_drafts_token_gets_the_cv_as_published_then(
         assert old.headers["x-content-version"] == str(version)
     now = await client.get(f"/api/v1/resume?version={version + 1}", headers={"X-API-Key": token})
     assert b"Renamed Ltd" in now.content and b"Hidden draft" not in now.content
+    # A locale is asked for as on every read: the same document in the default locale, an
+    # unknown tag a 404 naming the locales.
+    named = await client.get(
+        f"/api/v1/resume?version={version}&locale=en", headers={"X-API-Key": token}
+    )
+    assert named.content == then and named.headers["content-language"] == "en"
+    unknown = await client.get(
+        f"/api/v1/resume?version={version}&locale=xx", headers={"X-API-Key": token}
+    )
+    assert unknown.status_code == 404 and unknown.json()["details"][0]["locales"]
 
 
 async def test_without_a_token_old_versions_do_not_exist(
