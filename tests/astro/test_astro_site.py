@@ -239,7 +239,9 @@ async def _prepare_database(database_url: str, public_url: str) -> None:
     The owner's photo and the first featured project's screenshot are uploads (WebP variants
     with their sizes), whose absolute URLs name ``public_url``.
     """
-    settings = Settings(environment="test", database_url=database_url, public_base_url=public_url)
+    settings = Settings(
+        environment="test", locales=LOCALES, database_url=database_url, public_base_url=public_url
+    )
     engine = create_engine(settings)
     photo = process_image(jpeg_photo((1200, 900)), name="me.jpg", max_bytes=10 << 20)
     shot = process_image(png_image((900, 500)), name="shot.png", max_bytes=10 << 20)
@@ -263,7 +265,9 @@ async def _prepare_database(database_url: str, public_url: str) -> None:
 async def _rename_project(server: Server, database_url: str, slug: str, name: str) -> None:
     """An owner's edit, through the product's own models (bumps the content version)."""
     # Documents are rendered by the write: with the server's URL for the images, as it serves them.
-    settings = Settings(environment="test", database_url=database_url, public_base_url=server.url)
+    settings = Settings(
+        environment="test", locales=LOCALES, database_url=database_url, public_base_url=server.url
+    )
     engine = create_engine(settings)
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
@@ -278,7 +282,7 @@ async def _rename_project(server: Server, database_url: str, slug: str, name: st
 def seeded_server(tmp_path: Path) -> Iterator[tuple[Server, str]]:
     """The product on a fresh, migrated, seeded SQLite database."""
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'cms.db'}"
-    upgrade(Settings(environment="test", database_url=database_url))
+    upgrade(Settings(environment="test", locales=LOCALES, database_url=database_url))
     port = free_port()
     asyncio.run(_prepare_database(database_url, f"http://127.0.0.1:{port}"))
     server = Server(database_url, tmp_path / "access.log", port=port)
@@ -390,7 +394,7 @@ def test_astro_build_end_to_end(npm: str, site: Path, seeded_server: tuple[Serve
 
 async def _read_drafts_token(database_url: str, name: str) -> str:
     """A new read-drafts token, as ``cms token create NAME --scope read-drafts`` prints it."""
-    engine = create_engine(Settings(environment="test", database_url=database_url))
+    engine = create_engine(Settings(environment="test", locales=LOCALES, database_url=database_url))
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             _, token = await create_token(
@@ -403,7 +407,7 @@ async def _read_drafts_token(database_url: str, name: str) -> str:
 
 async def _revoke_token(database_url: str, name: str) -> None:
     """The owner revokes a token."""
-    engine = create_engine(Settings(environment="test", database_url=database_url))
+    engine = create_engine(Settings(environment="test", locales=LOCALES, database_url=database_url))
     try:
         async with make_sessionmaker(engine)() as session, session.begin():
             await revoke_token(session, name=name, actor="owner")
