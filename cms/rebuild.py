@@ -31,10 +31,9 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-import httpx
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +41,9 @@ from sqlmodel import col
 
 from cms.core.config import Settings
 from cms.core.models import ContentVersion, RebuildState, as_utc, utcnow
+
+if TYPE_CHECKING:  # imported by the POSTs: httpx stays off the app's start
+    import httpx
 
 __all__ = [
     "EVENT_TYPE",
@@ -191,6 +193,8 @@ async def _post(
     client: httpx.AsyncClient, url: str, payload: dict[str, Any], settings: Settings
 ) -> HookResult:
     """POST one hook, retrying network errors, 429 and 5xx with exponential backoff."""
+    import httpx
+
     started = time.perf_counter()
     result = HookResult(hook=redact_hook_url(url), ok=False, attempts=0)
     for attempt in range(settings.build_hook_retries + 1):
@@ -246,6 +250,8 @@ async def _call_hooks(
         "event_type": EVENT_TYPE,
         "client_payload": {"content_version": version, "trigger": trigger},
     }
+    import httpx
+
     try:
         async with httpx.AsyncClient(
             timeout=settings.build_hook_timeout, follow_redirects=False

@@ -28,6 +28,7 @@ import sys
 import tempfile
 import tomllib
 import zipfile
+from collections.abc import Sequence
 from pathlib import Path
 
 __all__ = ["build", "main"]
@@ -101,6 +102,21 @@ PRUNED_PATHS = [
     "pyasn1_modules/rfc*.py",
     # cbor2's C speedups: its pure-Python decoder reads the few passkey attestations.
     "_cbor2.*",
+    # Pillow: drawing text and writing PDFs (its text module's C part is left out above).
+    "PIL/ImageFont.py",
+    "PIL/PdfImagePlugin.py",
+    "PIL/PdfParser.py",
+    # SQLAdmin's web fonts no page uses: every icon of the back office is Font Awesome's
+    # solid style ("fa-solid", "fa"); the Tabler icon font, FA's brands and regular styles are
+    # never requested (a browser fetches a font only for glyphs that use it). And its catalogues'
+    # sources (the compiled .mo files are what it reads).
+    "sqladmin/statics/webfonts/tabler-icons.woff2",
+    "sqladmin/statics/webfonts/fa-brands-400.woff2",
+    "sqladmin/statics/webfonts/fa-regular-400.woff2",
+    "sqladmin/translations/*.pot",
+    "sqladmin/translations/*/LC_MESSAGES/*.po",
+    # pydantic's mypy plugin.
+    "pydantic/mypy.py",
 ]
 KEPT_PATHS = {
     "passlib/handlers/__init__.py",
@@ -111,9 +127,14 @@ KEPT_PATHS = {
     "aws_lambda_powertools/utilities/jmespath_utils",
 }
 APP_PATHS = ["lambda_handler.py", "cms", "templates", "static"]
+APP_LEFT_OUT = ["cms/cli", "cms/migrations"]
+"""The command line and the migrations run from a workstation or CI (typer and alembic are
+not shipped)."""
 APP_PACKAGES = {"cms", "lambda_handler.py"}
 """Compiled with their docstrings: FastAPI's OpenAPI document reads the routes' ones."""
 DIGEST_FILE = "cms/content/rendering.digest"
+DEFAULT_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl")
+"""Babel's locale data shipped unless ``--locales`` says otherwise (``all``: every locale)."""
 STRIPPERS = {"arm64": "aarch64-linux-gnu-strip", "x86_64": "x86_64-linux-gnu-strip"}
 
 
@@ -175,8 +196,44 @@ def _prune(target: Path) -> None:
                 shutil.rmtree(path, ignore_errors=True)
             elif path.exists():
                 path.unlink()
-    for path in target.glob("*.dist-info/RECORD"):
-        path.unlink()  # lists hashes of files we pruned: a lie once pruned
+    for info in target.glob("*.dist-info"):
+        _trim_metadata(info)
+
+
+def _trim_metadata(info: Path) -> None:
+    """Keep what ``importlib.metadata`` reads (version, entry points) and the licences.
+
+    ``RECORD`` lists hashes of files pruned here (a lie once pruned); ``METADATA`` keeps its
+    headers and loses its body, the project's README; SBOMs, ``INSTALLER``, ``REQUESTED`` and
+    ``WHEEL`` are pip's bookkeeping.
+    """
+    for name in ("RECORD", "INSTALLER", "REQUESTED", "WHEEL", "sboms"):
+        path = info / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+    metadata = info / "METADATA"
+    if metadata.is_file():
+        headers, _, _ = metadata.read_text(encoding="utf-8").partition("\n\n")
+        metadata.write_text(headers + "\n", encoding="utf-8")
+
+
+def _prune_locales(target: Path, locales: Sequence[str] | None) -> None:
+    """Keep Babel's data for ``locales`` only (each language with its regional variants).
+
+    Babel reads ``locale-data/<tag>.dat`` for a locale and each of its parents up to
+    ``root``: ``de_AT`` needs ``de_AT``, ``de`` and ``root``; ``en_GB`` also ``en_001``. So for
+    each language asked for, every file of that language is kept. ``None`` keeps everything.
+    """
+    folder = target / "babel" / "locale-data"
+    if locales is None or not folder.is_dir():
+        return
+    languages = {re.split(r"[-_]", tag, maxsplit=1)[0].lower() for tag in locales}
+    for path in folder.glob("*.dat"):
+        language = path.stem.split("_", 1)[0].lower()
+        if path.stem != "root" and language not in languages:
+            path.unlink()
 
 
 def _copy_app(target: Path) -> None:
@@ -187,6 +244,8 @@ def _copy_app(target: Path) -> None:
             shutil.copytree(source, target / relative, ignore=ignore, dirs_exist_ok=True)
         elif source.exists():
             shutil.copy2(source, target / relative)
+    for relative in APP_LEFT_OUT:
+        shutil.rmtree(target / relative, ignore_errors=True)
 
 
 def _compile(target: Path, python: str) -> None:
@@ -240,7 +299,39 @@ def _strip_debug(target: Path, arch: str) -> None:
         # Extension modules need only their dynamic symbols (.dynsym), which this keeps.
         subprocess.run([tool, "--strip-unneeded", str(path)], check=True)
         if not _loadable(path.read_bytes()):
-            path.write_bytes(original)
+            path.write_bytes(_blank_unloaded_sections(original))
+
+
+def _blank_unloaded_sections(elf: bytes) -> bytes:
+    """``elf`` with its debug sections and static symbol table zeroed, in place.
+
+    For the libraries ``strip`` cannot rewrite (see :func:`_loadable`): nothing moves, so every
+    segment stays where the loader expects it; the sections the loader never maps (no
+    ``SHF_ALLOC``) become empty ``SHT_NOBITS`` ones, and their bytes zeros, which the zip
+    compresses to almost nothing. The dynamic symbols (``.dynsym``) are mapped and kept.
+    """
+    number = int.from_bytes
+    data = bytearray(elf)
+    offset, size = number(data[0x28:0x30], "little"), number(data[0x3A:0x3C], "little")
+    count, names_index = number(data[0x3C:0x3E], "little"), number(data[0x3E:0x40], "little")
+    names = data[offset + names_index * size :][:size]
+    strings = number(names[0x18:0x20], "little")
+    for index in range(count):
+        start = offset + index * size
+        header = data[start : start + size]
+        name_at = strings + number(header[0:4], "little")
+        name = bytes(data[name_at : data.index(b"\0", name_at)])
+        kind, flags = number(header[4:8], "little"), number(header[8:16], "little")
+        at, length = number(header[0x18:0x20], "little"), number(header[0x20:0x28], "little")
+        if flags & 0x2 or kind == 8 or not (name.startswith(b".debug") or name in _SYMBOLS):
+            continue  # SHF_ALLOC (mapped), already SHT_NOBITS, or kept (.shstrtab, notes)
+        data[at : at + length] = bytes(length)
+        data[start + 4 : start + 8] = (8).to_bytes(4, "little")  # SHT_NOBITS
+        data[start + 0x20 : start + 0x28] = bytes(8)  # size 0
+    return bytes(data)
+
+
+_SYMBOLS = {b".symtab", b".strtab"}
 
 
 def _loadable(elf: bytes) -> bool:
@@ -272,8 +363,18 @@ def _write_digest(target: Path) -> None:
     (target / DIGEST_FILE).write_text(code_digest(pydantic).hex() + "\n", encoding="ascii")
 
 
-def build(arch: str, python_version: str, output: Path, *, pyc: bool = True) -> Path:
-    """Build the zip for ``arch`` and Python ``python_version`` at ``output``; return it."""
+def build(
+    arch: str,
+    python_version: str,
+    output: Path,
+    *,
+    pyc: bool = True,
+    locales: Sequence[str] | None = DEFAULT_LOCALES,
+) -> Path:
+    """Build the zip for ``arch`` and Python ``python_version`` at ``output``; return it.
+
+    ``locales``: the languages whose Babel data is shipped (``None``: all of them).
+    """
     if arch not in PLATFORMS:
         raise SystemExit(f"--arch must be one of {', '.join(PLATFORMS)}")
     with tempfile.TemporaryDirectory(prefix="cms-lambda-") as workdir:
@@ -301,6 +402,7 @@ def build(arch: str, python_version: str, output: Path, *, pyc: bool = True) -> 
             check=True,
         )
         _prune(target)
+        _prune_locales(target, locales)
         _copy_app(target)
         _strip_debug(target, arch)
         if pyc:
@@ -324,9 +426,16 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--output", type=Path, help="default: dist/lambda-ARCH.zip")
     parser.add_argument("--no-pyc", action="store_true", help="skip bytecode (slower cold starts)")
+    parser.add_argument(
+        "--locales",
+        default=",".join(DEFAULT_LOCALES),
+        help="languages whose Babel locale data ships, comma-separated, or 'all' "
+        "(default: %(default)s); LOCALES of the deployment must be among them",
+    )
     args = parser.parse_args(argv)
     output = args.output or ROOT / "dist" / f"lambda-{args.arch}.zip"
-    build(args.arch, args.python_version, output, pyc=not args.no_pyc)
+    locales = None if args.locales == "all" else [t for t in args.locales.split(",") if t]
+    build(args.arch, args.python_version, output, pyc=not args.no_pyc, locales=locales)
     with zipfile.ZipFile(output) as archive:
         unpacked = sum(info.file_size for info in archive.infolist())
     size = output.stat().st_size

@@ -33,7 +33,7 @@ from cms.admin.passkeys import BODY_MAX_BYTES as PASSKEY_MAX_BYTES
 from cms.core.bodylimit import BodyTooLarge, capped_receive
 from cms.core.config import Settings
 from cms.core.hosts import host_allowed, request_host
-from cms.media.processing import describe_size
+from cms.media.image import describe_size
 
 __all__ = [
     "SECURITY_HEADERS",

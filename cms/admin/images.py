@@ -32,8 +32,8 @@ from wtforms.fields.core import UnboundField
 from cms.admin.views import CMSModelView
 from cms.content import write
 from cms.core.db import engine_settings
+from cms.media.image import ACCEPTED_FORMATS, ImageRefused, describe_size
 from cms.media.models import MediaVariant
-from cms.media.processing import ACCEPTED_FORMATS, ImageRefused, describe_size, process_image
 from cms.media.storage import read_variant
 
 __all__ = [
@@ -190,6 +190,8 @@ class IllustratedView(CMSModelView):
         processed = None
         refusal: str | None = None
         if isinstance(upload, UploadedFile):
+            from cms.media.processing import process_image  # Pillow: loaded by the first upload
+
             try:
                 processed = await asyncio.to_thread(
                     process_image,

@@ -14,7 +14,6 @@ import logging
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
-from webauthn.helpers import bytes_to_base64url
 
 from cms.admin.auth import JWTCookieAuth, client_address
 from cms.admin.passkey_store import consume_challenge, find_passkey, record_use
@@ -23,6 +22,7 @@ from cms.admin.passkeys import (
     CHALLENGE_LIFETIME,
     PasskeyRefused,
     authentication_options,
+    base64url,
     challenge_token,
     expected_challenge,
     parse_assertion,
@@ -79,7 +79,7 @@ class PasskeyLogin:
         except PasskeyRefused as refusal:
             return self._refused(request, refusal)
         sessionmaker = self.auth.sessionmaker
-        credential_id = bytes_to_base64url(credential.raw_id)
+        credential_id = base64url(credential.raw_id)
         async with sessionmaker() as session:
             found = await find_passkey(session, credential_id)
         username = found[1].username if found is not None else ""

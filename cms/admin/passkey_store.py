@@ -8,17 +8,19 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
-from webauthn.helpers import bytes_to_base64url
-from webauthn.helpers.structs import RegistrationCredential
 
-from cms.admin.passkeys import CHALLENGE_LIFETIME, PasskeyRefused
+from cms.admin.passkeys import CHALLENGE_LIFETIME, PasskeyRefused, base64url
 from cms.core.models import AdminPasskey, AdminUser, PasskeyChallenge, utcnow
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import RegistrationCredential
 
 __all__ = [
     "add_passkey",
@@ -81,7 +83,7 @@ async def add_passkey(
     """Store a checked passkey for ``user``; refused if it is registered already."""
     assert user.id is not None
     credential_id, public_key, sign_count = verified
-    encoded = bytes_to_base64url(credential_id)
+    encoded = base64url(credential_id)
     if await find_passkey(session, encoded) is not None:
         raise PasskeyRefused("This passkey is registered already.", 409)
     transports = [t.value for t in credential.response.transports or []][:10]

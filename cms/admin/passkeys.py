@@ -12,44 +12,28 @@ biometric, which is why it replaces password and code together.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import ipaddress
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from starlette.requests import Request
-from webauthn import (
-    generate_authentication_options,
-    generate_registration_options,
-    options_to_json,
-    verify_authentication_response,
-    verify_registration_response,
-)
-from webauthn.helpers import (
-    base64url_to_bytes,
-    bytes_to_base64url,
-    parse_authentication_credential_json,
-    parse_client_data_json,
-    parse_registration_credential_json,
-)
-from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import (
-    AuthenticationCredential,
-    AuthenticatorSelectionCriteria,
-    AuthenticatorTransport,
-    PublicKeyCredentialDescriptor,
-    RegistrationCredential,
-    ResidentKeyRequirement,
-    UserVerificationRequirement,
-)
 
 from cms.core.config import Settings
 from cms.core.hosts import host_allowed, request_host, request_scheme
 from cms.core.models import AdminPasskey, AdminUser
 from cms.core.security import InvalidTokenError, create_access_token, decode_access_token
+
+if TYPE_CHECKING:
+    from webauthn.helpers.structs import (
+        AuthenticationCredential,
+        PublicKeyCredentialDescriptor,
+        RegistrationCredential,
+    )
 
 __all__ = [
     "BODY_MAX_BYTES",
@@ -61,6 +45,7 @@ __all__ = [
     "PasskeyRefused",
     "RelyingParty",
     "authentication_options",
+    "base64url",
     "challenge_token",
     "expected_challenge",
     "parse_assertion",
@@ -83,18 +68,18 @@ BODY_MAX_BYTES = 64 * 1024
 """The largest ceremony answer read: a credential id is at most 1023 bytes, keys are small."""
 NAME_MAX = 100
 RP_NAME = "Portfolio CMS"
-_TRANSPORTS = {t.value for t in AuthenticatorTransport}
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
-# What the library (or the standard library under it) raises on a malformed answer.
-_MALFORMED = (
-    WebAuthnException,
-    ValueError,
-    TypeError,
-    KeyError,
-    IndexError,
-    AttributeError,
-    RecursionError,
-)
+# What the standard library under py_webauthn raises on a malformed answer; with the library's
+# own WebAuthnException (:func:`_malformed`). py_webauthn, its ASN.1 modules and pyOpenSSL are
+# imported by the ceremonies that need them, not by the login page (a cold start's first page).
+_STDLIB_MALFORMED = (ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError)
+
+
+def _malformed() -> tuple[type[Exception], ...]:
+    """What the library (or the standard library under it) raises on a malformed answer."""
+    from webauthn.helpers.exceptions import WebAuthnException
+
+    return (WebAuthnException, *_STDLIB_MALFORMED)
 
 
 class PasskeyRefused(Exception):
@@ -135,6 +120,11 @@ def relying_party(request: Request, settings: Settings) -> RelyingParty:
     return RelyingParty(id=host, origin=f"{scheme}://{authority}")
 
 
+def base64url(data: bytes) -> str:
+    """``data`` in unpadded base64url, as WebAuthn writes credential ids and challenges."""
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
 def user_handle(user: AdminUser) -> bytes:
     """The account's WebAuthn user handle: stable, opaque, and no personal data."""
     return hashlib.sha256(f"portfolio-cms-admin:{user.id}".encode()).digest()
@@ -173,7 +163,7 @@ def challenge_token(
     settings: Settings, ceremony: Ceremony, challenge: bytes, user_id: int | None = None
 ) -> str:
     """The signed cookie value that carries ``challenge`` to the answer's request."""
-    claims: dict[str, Any] = {"chl": bytes_to_base64url(challenge)}
+    claims: dict[str, Any] = {"chl": base64url(challenge)}
     if user_id is not None:
         claims["uid"] = user_id
     return create_access_token(
@@ -216,11 +206,13 @@ def _check_client_data(
     client_data_json: bytes, rp: RelyingParty, *, challenge: str, kind: str
 ) -> None:
     """The answer's own claims, checked first for a precise message (the library re-checks)."""
+    from webauthn.helpers import parse_client_data_json
+
     try:
         client = parse_client_data_json(client_data_json)
-    except _MALFORMED:
+    except _malformed():
         raise PasskeyRefused("The passkey's answer is malformed.") from None
-    if client.type != kind or bytes_to_base64url(client.challenge) != challenge:
+    if client.type != kind or base64url(client.challenge) != challenge:
         raise PasskeyRefused("The passkey answered another request. Please try again.")
     if client.origin != rp.origin:
         raise PasskeyRefused(
@@ -232,7 +224,11 @@ def _check_client_data(
 
 
 def _descriptor(passkey: AdminPasskey) -> PublicKeyCredentialDescriptor:
-    known = [AuthenticatorTransport(t) for t in passkey.transports if t in _TRANSPORTS]
+    from webauthn.helpers import base64url_to_bytes
+    from webauthn.helpers.structs import AuthenticatorTransport, PublicKeyCredentialDescriptor
+
+    transports = {t.value for t in AuthenticatorTransport}
+    known = [AuthenticatorTransport(t) for t in passkey.transports if t in transports]
     raw = base64url_to_bytes(passkey.credential_id)
     return PublicKeyCredentialDescriptor(id=raw, transports=known or None)
 
@@ -241,6 +237,13 @@ def registration_options(
     rp: RelyingParty, user: AdminUser, existing: Sequence[AdminPasskey]
 ) -> tuple[str, bytes]:
     """``navigator.credentials.create`` options as JSON, and their challenge."""
+    from webauthn import generate_registration_options, options_to_json
+    from webauthn.helpers.structs import (
+        AuthenticatorSelectionCriteria,
+        ResidentKeyRequirement,
+        UserVerificationRequirement,
+    )
+
     options = generate_registration_options(
         rp_id=rp.id,
         rp_name=RP_NAME,
@@ -258,9 +261,11 @@ def registration_options(
 
 def parse_registration(credential: object) -> RegistrationCredential:
     """The browser's answer to ``create()``, parsed; refused if it is not one."""
+    from webauthn.helpers import parse_registration_credential_json
+
     try:
         return parse_registration_credential_json(credential)  # type: ignore[arg-type]
-    except _MALFORMED:
+    except _malformed():
         raise PasskeyRefused("That is not a passkey's answer.") from None
 
 
@@ -268,6 +273,9 @@ def verify_registration(
     rp: RelyingParty, credential: RegistrationCredential, challenge: str
 ) -> tuple[bytes, bytes, int]:
     """Check a new passkey; its credential id, COSE public key and signature counter."""
+    from webauthn import verify_registration_response
+    from webauthn.helpers import base64url_to_bytes
+
     _check_client_data(
         credential.response.client_data_json, rp, challenge=challenge, kind="webauthn.create"
     )
@@ -279,7 +287,7 @@ def verify_registration(
             expected_origin=rp.origin,
             require_user_verification=True,
         )
-    except _MALFORMED as exc:
+    except _malformed() as exc:
         raise PasskeyRefused(f"The passkey was not accepted: {exc}") from None
     return verified.credential_id, verified.credential_public_key, verified.sign_count
 
@@ -289,6 +297,9 @@ def verify_registration(
 
 def authentication_options(rp: RelyingParty) -> tuple[str, bytes]:
     """``navigator.credentials.get`` options (any passkey of this site), and their challenge."""
+    from webauthn import generate_authentication_options, options_to_json
+    from webauthn.helpers.structs import UserVerificationRequirement
+
     options = generate_authentication_options(
         rp_id=rp.id,
         timeout=int(CHALLENGE_LIFETIME.total_seconds() * 1000),
@@ -299,9 +310,11 @@ def authentication_options(rp: RelyingParty) -> tuple[str, bytes]:
 
 def parse_assertion(credential: object) -> AuthenticationCredential:
     """The browser's answer to ``get()``, parsed; refused if it is not one."""
+    from webauthn.helpers import parse_authentication_credential_json
+
     try:
         return parse_authentication_credential_json(credential)  # type: ignore[arg-type]
-    except _MALFORMED:
+    except _malformed():
         raise PasskeyRefused("That is not a passkey's answer.") from None
 
 
@@ -313,6 +326,9 @@ def verify_assertion(
     user: AdminUser,
 ) -> int:
     """Check a sign-in with ``passkey`` of ``user``; the authenticator's new signature counter."""
+    from webauthn import verify_authentication_response
+    from webauthn.helpers import base64url_to_bytes
+
     _check_client_data(
         credential.response.client_data_json, rp, challenge=challenge, kind="webauthn.get"
     )
@@ -329,6 +345,6 @@ def verify_assertion(
             credential_current_sign_count=passkey.sign_count,
             require_user_verification=True,
         )
-    except _MALFORMED:
+    except _malformed():
         raise PasskeyRefused("The passkey's signature was not accepted.", 401) from None
     return int(verified.new_sign_count)

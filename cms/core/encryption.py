@@ -4,16 +4,17 @@ HKDF-SHA256 turns ``SECRET_KEY`` into a 32-byte key with a fixed label, so the s
 ``SECRET_KEY`` that signs cookies never serves as an encryption key itself. A stored value is
 ``v1:`` followed by the Fernet token (AES-128-CBC with HMAC-SHA256, authenticated). Values
 without a version marker are the plain secrets stored before encryption; they still read.
+cryptography's modules are imported by the first value encrypted or read, not with the app.
 """
 
 from __future__ import annotations
 
 import base64
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+if TYPE_CHECKING:
+    from cryptography.fernet import Fernet
 
 __all__ = ["VERSION", "DecryptionError", "decrypt", "encrypt", "is_encrypted"]
 
@@ -27,6 +28,10 @@ class DecryptionError(Exception):
 
 @lru_cache(maxsize=8)
 def _fernet(secret_key: str) -> Fernet:
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
         secret_key.encode()
     )
@@ -47,7 +52,10 @@ def decrypt(stored: str, *, secret_key: str) -> str:
     """The plain value of ``stored``; raises :class:`DecryptionError` under the wrong key."""
     if not is_encrypted(stored):
         return stored
+    from cryptography.fernet import InvalidToken
+
+    fernet = _fernet(secret_key)
     try:
-        return _fernet(secret_key).decrypt(stored[len(VERSION) :].encode("ascii")).decode()
+        return fernet.decrypt(stored[len(VERSION) :].encode("ascii")).decode()
     except (InvalidToken, UnicodeError):
         raise DecryptionError("not encrypted under this SECRET_KEY") from None

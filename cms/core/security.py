@@ -1,4 +1,8 @@
-"""Password hashing (passlib, argon2) and the back office's JWTs (python-jose, HS256 only)."""
+"""Password hashing (passlib, argon2) and the back office's JWTs (python-jose, HS256 only).
+
+python-jose is imported by the first token made or read: it loads cryptography's X.509 and
+key modules, which the login page (a cold start's first back-office page) does not need.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from jose import JWTError, jwt
 from passlib.context import CryptContext
 
 __all__ = [
@@ -70,6 +73,8 @@ def create_access_token(
     audience: str = JWT_AUDIENCE,
 ) -> str:
     """A signed HS256 JWT for ``subject`` that expires after ``lifetime``."""
+    from jose import jwt
+
     issued = now or datetime.now(UTC)
     payload: dict[str, Any] = {
         **(claims or {}),
@@ -85,6 +90,8 @@ def decode_access_token(
     token: str, *, secret_key: str, audience: str = JWT_AUDIENCE
 ) -> dict[str, Any]:
     """The claims of a valid token for ``audience``; raises :class:`InvalidTokenError` otherwise."""
+    from jose import JWTError, jwt
+
     try:
         header = jwt.get_unverified_header(token)
         # jose would refuse these too; checking first keeps the reason explicit. (Not

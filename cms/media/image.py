@@ -1,6 +1,8 @@
 """What an accepted image is once processed: its id, size, placeholder and WebP variants.
 
-Light (no Pillow): backups and restores carry these too (:mod:`cms.content.transfer`).
+Light (no Pillow): backups and restores carry these too (:mod:`cms.content.transfer`), and
+the back office's forms name the accepted formats and limits without loading Pillow, which
+:mod:`cms.media.processing` imports.
 """
 
 from __future__ import annotations
@@ -9,9 +11,22 @@ from dataclasses import dataclass
 
 from cms.core.etags import make_etag
 
-__all__ = ["WEBP", "ProcessedImage", "Variant"]
+__all__ = ["ACCEPTED_FORMATS", "WEBP", "ImageRefused", "ProcessedImage", "Variant", "describe_size"]
 
 WEBP = "image/webp"
+ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
+
+
+class ImageRefused(ValueError):
+    """An upload that is not accepted; the message tells the owner why."""
+
+
+def describe_size(size: int) -> str:
+    """``10485760`` → ``"10 MB"``: a byte count as the owner reads it (MiB, called MB)."""
+    megabytes = size / 1024 / 1024
+    if megabytes >= 1:
+        return f"{megabytes:.1f}".removesuffix(".0") + " MB"
+    return f"{max(1, round(size / 1024))} KB"
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,14 @@ from contextlib import contextmanager
 
 from PIL import Image, ImageCms, ImageFile, ImageOps, UnidentifiedImageError
 
-from cms.media.image import WEBP, ProcessedImage, Variant
+from cms.media.image import (
+    ACCEPTED_FORMATS,
+    WEBP,
+    ImageRefused,
+    ProcessedImage,
+    Variant,
+    describe_size,
+)
 from cms.media.urls import FULL, FULL_EDGE, variant_widths
 
 __all__ = [
@@ -45,7 +52,6 @@ __all__ = [
     "process_image",
 ]
 
-ACCEPTED_FORMATS = ("JPEG", "PNG", "WEBP")
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50-megapixel PNG decodes to 200 MB (4 bytes a pixel)
 DEFAULT_MAX_WEBP_PIXELS = 12_000_000  # Pillow decodes WebP through about 18 bytes a pixel
 _QUALITY = 82
@@ -58,18 +64,6 @@ _WORKING_MODES = ("RGB", "RGBA", "L", "LA", "CMYK")
 _PREMULTIPLIED = {"RGBA": "RGBa", "LA": "La"}
 _ACCEPTED_WORDS = "a JPEG, PNG or WebP image"
 _SRGB = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
-
-
-class ImageRefused(ValueError):
-    """An upload that is not accepted; the message tells the owner why."""
-
-
-def describe_size(size: int) -> str:
-    """``10485760`` → ``"10 MB"``: a byte count as the owner reads it (MiB, called MB)."""
-    megabytes = size / 1024 / 1024
-    if megabytes >= 1:
-        return f"{megabytes:.1f}".removesuffix(".0") + " MB"
-    return f"{max(1, round(size / 1024))} KB"
 
 
 def process_image(
