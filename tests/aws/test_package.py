@@ -35,8 +35,9 @@ PYC_MAGIC = {
     HOST_PYTHON.replace(".", ""): importlib.util.MAGIC_NUMBER,
 }
 """The bytecode header of each interpreter the zips are built for."""
-MAX_ARM64_MB = 19.0
-"""A ceiling against regressions: the arm64 zip measured 18.5 MB (the goal is 15)."""
+MAX_ARM64_MB = 20.8
+"""A ceiling against regressions: the arm64 zip measured 20.3 MB, Babel's data for the default
+``--locales`` (1.2 MB) included (the goal is 15)."""
 LEFT_OUT = (
     # dev and test tools, the CLI, and what Lambda's Python runtime already has
     "tests/",
