@@ -114,8 +114,7 @@ class _Parser:
         if not isinstance(document, dict):
             return content
         meta: dict[str, Any] = {}
-        given = document.get("meta")
-        backup: dict[str, Any] = given if isinstance(given, dict) else {}
+        backup: dict[str, Any] = document["meta"] if isinstance(document.get("meta"), dict) else {}
         if "meta" in document:
             meta["meta"] = document["meta"]
             if backup.keys() & {MEDIA_KEY, TRANSLATIONS_KEY}:
@@ -124,9 +123,8 @@ class _Parser:
                     found = backup[MEDIA_KEY]
                     content.media = parse_media(found, ("meta", MEDIA_KEY), self.problem)
                 rest = {k: v for k, v in backup.items() if k not in (MEDIA_KEY, TRANSLATIONS_KEY)}
-                if rest:
-                    meta["meta"] = rest
-                else:
+                meta["meta"] = rest
+                if not rest:
                     del meta["meta"]
         top_extra = {k: v for k, v in document.items() if k not in _TOP_LEVEL_KNOWN}
         if top_extra:
