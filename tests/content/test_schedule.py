@@ -189,11 +189,11 @@ async def test_the_dashboard_list_is_soonest_first(engine: AsyncEngine) -> None:
     ]
 
 
+# SQLite has one writer at a time: instances run on PostgreSQL.
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 async def test_two_instances_at_once_apply_an_entry_once(
     engine: AsyncEngine, database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("SQLite has one writer at a time; instances run on PostgreSQL")
     skills = [Skill(name=f"S{n}", is_published=False, publish_at=NOW) for n in range(8)]
     await _add(engine, *skills)
     before = await _version(engine)
