@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
+PYTEST_WORKERS ?= 2
 
 .DEFAULT_GOAL := help
 .PHONY: help install run test pytest lint format migration bench
@@ -36,8 +37,8 @@ run: $(STAMP) ## Migrate + seed the SQLite database, create a dev admin, serve o
 test: $(STAMP) pytest lint ## Install, run the whole test suite, then lint (ruff + mypy)
 
 pytest: $(STAMP) ## Run the test suite only (SQLite and PostgreSQL; PYTEST_ARGS=... to narrow)
-	@echo "==> Running the test suite"
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@echo "==> Running the test suite in $(PYTEST_WORKERS) processes (a test file stays in one)"
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: $(STAMP) ## Check the code: ruff check (whole repo), mypy (cms/), cfn-lint (template.yaml)
 	@echo "==> Linting with ruff"
