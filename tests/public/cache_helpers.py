@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 from sqlalchemy import event
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Skill
@@ -128,3 +129,9 @@ class TcpProxy:
                     await sink.drain()
         finally:
             sink.transport.abort()
+
+
+def url_through(engine: AsyncEngine, proxy: TcpProxy) -> str:
+    """The database URL of ``engine``, reached through ``proxy``."""
+    url = make_url(engine.url.render_as_string(hide_password=False))
+    return url.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from cms.main import create_app
 from cms.public.readpath import ReadPath
 from tests.databases import make_settings
-from tests.public.cache_helpers import AppFactory, FakeClock, cache_of
+from tests.public.cache_helpers import AppFactory, FakeClock, TcpProxy, cache_of
 
 
 @pytest.fixture
@@ -40,3 +40,12 @@ async def make_app(database_url: str) -> AsyncIterator[AppFactory]:
         await client.aclose()
     for app in apps:
         await app.database.close()
+
+
+@pytest.fixture
+async def proxy(engine: AsyncEngine) -> AsyncIterator[TcpProxy]:
+    """A TCP proxy in front of the test database."""
+    proxy = TcpProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432)
+    await proxy.start()
+    yield proxy
+    await proxy.stop()

@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.core.db import create_engine
@@ -18,6 +17,7 @@ from tests.public.cache_helpers import (
     add_skill,
     cache_of,
     count_statements,
+    url_through,
 )
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -43,23 +43,9 @@ async def second_engine(engine: AsyncEngine) -> AsyncIterator[AsyncEngine]:
 
 
 @pytest.fixture
-async def proxy(engine: AsyncEngine) -> AsyncIterator[TcpProxy]:
-    """A TCP proxy in front of the test database."""
-    proxy = TcpProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
-
-
-@pytest.fixture
 async def proxied_engine(engine: AsyncEngine, proxy: TcpProxy) -> AsyncIterator[AsyncEngine]:
     """An instance's engine that reaches the database through ``proxy``."""
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(
-        host="127.0.0.1", port=proxy.port
-    )
-    behind = create_engine(
-        make_settings(url.render_as_string(hide_password=False), database_timeout=TIMEOUT)
-    )
+    behind = create_engine(make_settings(url_through(engine, proxy), database_timeout=TIMEOUT))
     yield behind
     await behind.dispose()
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.content.models import Work
@@ -14,7 +13,7 @@ from cms.content.publish import ensure_published
 from cms.content.session import make_sessionmaker
 from cms.core.db import create_engine
 from tests.databases import make_settings
-from tests.public.cache_helpers import AppFactory, FakeClock, TcpProxy
+from tests.public.cache_helpers import AppFactory, FakeClock, TcpProxy, url_through
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -23,23 +22,9 @@ LOCALES = ["en", "de"]
 
 
 @pytest.fixture
-async def proxy(engine: AsyncEngine) -> AsyncIterator[TcpProxy]:
-    """A TCP proxy in front of the test database."""
-    proxy = TcpProxy(engine.url.host or "127.0.0.1", engine.url.port or 5432)
-    await proxy.start()
-    yield proxy
-    await proxy.stop()
-
-
-@pytest.fixture
 async def behind_proxy(engine: AsyncEngine, proxy: TcpProxy) -> AsyncIterator[AsyncEngine]:
     """An engine with two locales that reaches the database through ``proxy``."""
-    url = make_url(engine.url.render_as_string(hide_password=False)).set(
-        host="127.0.0.1", port=proxy.port
-    )
-    behind = create_engine(
-        make_settings(url.render_as_string(hide_password=False), locales=LOCALES)
-    )
+    behind = create_engine(make_settings(url_through(engine, proxy), locales=LOCALES))
     yield behind
     await behind.dispose()
 
