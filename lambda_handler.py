@@ -32,6 +32,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
+from cms.admin.loginpage import LOGIN_PAGE, answer_login_page
 from cms.core.jsonerror import error_body
 from cms.core.outage import OutageGuard
 from cms.core.readsettings import ReadSettings
@@ -89,7 +90,9 @@ def _full_app() -> FastAPI:
     return _main().create_full_app()
 
 
-app = ReadPath(settings, build_app=_full_app)
+# The back office's login page is answered without the full app until something else needs it:
+# opening the back office on a cold container does not wait for SQLAlchemy and SQLAdmin.
+app = ReadPath(settings, build_app=_full_app, before_build={LOGIN_PAGE: answer_login_page})
 
 
 def is_scheduled_event(event: dict[str, Any]) -> bool:

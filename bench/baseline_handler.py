@@ -1,7 +1,7 @@
 """The baselines of bench/cold_start.py: bare Starlette and bare FastAPI apps behind Mangum.
 
-Each answers ``GET`` with the bytes of ``BENCH_BODY_FILE`` (the document the CMS serves, so both
-send the same bytes) or a small constant.
+Each answers ``GET`` (and ``POST``) with the bytes of ``BENCH_BODY_FILE`` (the document the CMS
+serves, so both send the same bytes) or a small constant.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if os.environ.get("BENCH_BASELINE") == "fastapi":
 
     fastapi_app = FastAPI()
 
-    @fastapi_app.get("/{path:path}")
+    @fastapi_app.api_route("/{path:path}", methods=["GET", "POST"])
     async def document(path: str) -> Response:
         """The same bytes for every path."""
         return Response(BODY, media_type="application/json")
@@ -35,5 +35,5 @@ else:
         """The same bytes for every path."""
         return StarletteResponse(BODY, media_type="application/json")
 
-    starlette_app = Starlette(routes=[Route("/{path:path}", document)])
+    starlette_app = Starlette(routes=[Route("/{path:path}", document, methods=["GET", "POST"])])
     handler = Mangum(starlette_app, lifespan="off")

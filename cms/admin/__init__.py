@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from cms.admin.loginpage import ADMIN_PREFIX
+
 if TYPE_CHECKING:
     from fastapi import FastAPI
     from sqlalchemy.ext.asyncio import AsyncEngine
@@ -49,4 +51,4 @@ class LazyAdminApp:
 
 def mount_admin(app: FastAPI, *, engine: AsyncEngine, settings: Settings) -> None:
     """Serve the back office under ``/admin`` of ``app``."""
-    app.mount("/admin", LazyAdminApp(engine=engine, settings=settings), name="admin")
+    app.mount(ADMIN_PREFIX, LazyAdminApp(engine=engine, settings=settings), name="admin")

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqladmin import Admin, ModelView
 from sqladmin.authentication import login_required
+from sqladmin.templating import Jinja2Templates
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlmodel import col
@@ -16,6 +17,7 @@ from starlette.responses import RedirectResponse, Response
 
 from cms.admin.formatters import format_time
 from cms.admin.locales import translation_counts
+from cms.admin.loginpage import template_loader
 from cms.admin.schedule import format_in_zone
 from cms.admin.sections import SingleRowView
 from cms.content.schedule import scheduled_changes
@@ -63,6 +65,12 @@ class CMSAdmin(Admin):
     def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.settings = settings
+
+    def init_templating_engine(self) -> Jinja2Templates:
+        """SQLAdmin's environment, loading templates as the login page's does (one loader)."""
+        templates = super().init_templating_engine()
+        templates.env.loader = template_loader()
+        return templates
 
     @login_required
     async def index(self, request: Request) -> Response:

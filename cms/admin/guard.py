@@ -5,9 +5,8 @@ arrives without them; as a second wall, any state-changing request whose ``Sec-F
 or ``Origin`` says it came from another site is refused with 403. Requests for a host
 ``ALLOWED_HOSTS`` does not name, and control characters in the path, the query or a form
 field, are refused with 400 before SQLAdmin (or the database) sees them. Every answer gets
-the security headers and a Content-Security-Policy whose script nonce is made per request
-(templates read it with ``csp_nonce(request)``); every failure is an HTML page
-(:mod:`cms.admin.errors`).
+the headers of :mod:`cms.admin.headers` (security headers, a CSP with a script nonce made per
+request); every failure is an HTML page (:mod:`cms.admin.errors`).
 
 A body is read only from a live session (the login form aside), and only up to its limit
 (:mod:`cms.core.bodylimit`): ``BODY_MAX_BYTES`` for a form, ``Settings.upload_max_bytes`` for
@@ -19,7 +18,6 @@ a handler the ``GET`` would not.
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import parse_qsl, urlsplit
 
 from starlette.datastructures import Headers, UploadFile
@@ -29,57 +27,20 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cms.admin.auth import CONTROL_CHARACTERS, LOGIN_MAX_BYTES, JWTCookieAuth
 from cms.admin.errors import ErrorPages
+from cms.admin.headers import add_page_headers, new_nonce
+from cms.admin.loginpage import LOGIN_PATH, PASSKEY_LOGIN_PATH, PASSKEY_OPTIONS_PATH
 from cms.admin.passkeys import BODY_MAX_BYTES as PASSKEY_MAX_BYTES
 from cms.core.bodylimit import BodyTooLarge, capped_receive
 from cms.core.config import Settings
 from cms.core.hosts import host_allowed, request_host
 from cms.media.image import describe_size
 
-__all__ = [
-    "SECURITY_HEADERS",
-    "AdminGuard",
-    "content_security_policy",
-    "csp_nonce",
-    "is_cross_site",
-]
+__all__ = ["AdminGuard", "is_cross_site"]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Logging out changes state: GET /logout is refused, the page's script POSTs it instead.
 _STATE_CHANGING_GET_SUFFIXES = ("/logout",)
 _STATE_CHANGING_GET_MARKERS = ("/action/",)
-_NONCE_KEY = "cms.csp_nonce"
-
-SECURITY_HEADERS: dict[str, str] = {
-    "X-Frame-Options": "DENY",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "same-origin",
-    "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
-    "Cross-Origin-Opener-Policy": "same-origin",
-}
-
-
-def content_security_policy(nonce: str) -> str:
-    """The admin's CSP: only its own files, inline scripts only with this response's nonce.
-
-    No inline styles: no template the back office renders carries a ``style`` attribute or a
-    ``<style>`` element (SQLAdmin's that do, the import modal and the CKEditor widget, are not
-    rendered), and its scripts set styles through the CSSOM (``element.style``), which CSP
-    allows. Images may be ``data:`` URIs (Tabler's CSS icons).
-    """
-    return (
-        "default-src 'self'; "
-        f"script-src 'self' 'nonce-{nonce}'; "
-        "style-src 'self'; "
-        "img-src 'self' data:; "
-        "font-src 'self' data:; "
-        "connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'self'; form-action 'self'; object-src 'none'"
-    )
-
-
-def csp_nonce(request: Request) -> str:
-    """This response's script nonce (a template global, for ``<script nonce="...">``)."""
-    return str(request.scope.get(_NONCE_KEY, ""))
 
 
 def is_cross_site(headers: Headers) -> bool:
@@ -106,9 +67,9 @@ def _changes_state(scope: Scope) -> bool:
 
 # The steps of signing in, each with its body cap: no session exists yet.
 _SIGN_IN_LIMITS = {
-    "/passkey/options": PASSKEY_MAX_BYTES,
-    "/passkey/login": PASSKEY_MAX_BYTES,
-    "/login": LOGIN_MAX_BYTES,
+    PASSKEY_OPTIONS_PATH: PASSKEY_MAX_BYTES,
+    PASSKEY_LOGIN_PATH: PASSKEY_MAX_BYTES,
+    LOGIN_PATH: LOGIN_MAX_BYTES,
 }
 
 
@@ -190,8 +151,7 @@ class AdminGuard:
         if head:
             scope = {**scope, "method": "GET"}
         is_static = "/statics/" in scope["path"] or "/assets/" in scope["path"]
-        nonce = secrets.token_urlsafe(18)
-        scope[_NONCE_KEY] = nonce
+        nonce = new_nonce(scope)
         started = False
 
         async def send_with_headers(message: Message) -> None:
@@ -200,16 +160,7 @@ class AdminGuard:
                 started = True
                 headers = list(message.get("headers", []))
                 message["headers"] = headers
-                present = {name.lower() for name, _ in headers}
-                wanted = {
-                    **SECURITY_HEADERS,
-                    "Content-Security-Policy": content_security_policy(nonce),
-                }
-                for name, value in wanted.items():
-                    if name.lower().encode() not in present:
-                        headers.append((name.lower().encode(), value.encode()))
-                if not is_static and b"cache-control" not in present:
-                    headers.append((b"cache-control", b"no-store"))
+                add_page_headers(headers, nonce, static=is_static)
             elif head and message["type"] == "http.response.body":
                 message = {**message, "body": b""}
             await send(message)

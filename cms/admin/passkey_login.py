@@ -16,6 +16,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from cms.admin.auth import JWTCookieAuth, client_address
+from cms.admin.loginpage import PASSKEY_LOGIN_PATH, PASSKEY_OPTIONS_PATH
 from cms.admin.passkey_store import consume_challenge, find_passkey, record_use
 from cms.admin.passkeys import (
     CHALLENGE_COOKIE,
@@ -48,8 +49,8 @@ class PasskeyLogin:
     def routes(self) -> list[Route]:
         """The endpoints, to be added to the admin's router (they need no session)."""
         return [
-            Route("/passkey/options", self.options, methods=["POST"], name="passkey-options"),
-            Route("/passkey/login", self.login, methods=["POST"], name="passkey-login"),
+            Route(PASSKEY_OPTIONS_PATH, self.options, methods=["POST"], name="passkey-options"),
+            Route(PASSKEY_LOGIN_PATH, self.login, methods=["POST"], name="passkey-login"),
         ]
 
     def _refused(self, request: Request, refusal: PasskeyRefused) -> Response:

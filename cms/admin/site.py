@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
@@ -16,10 +15,12 @@ from cms.admin.auth import JWTCookieAuth
 from cms.admin.dashboard import CMSAdmin
 from cms.admin.errors import ErrorPages
 from cms.admin.formatters import list_footer_gettext
-from cms.admin.guard import AdminGuard, csp_nonce
+from cms.admin.guard import AdminGuard
+from cms.admin.headers import csp_nonce
 from cms.admin.history import EntryHistoryView, TrashView, history_link
 from cms.admin.images import image_preview
 from cms.admin.locales import TranslationView, locale_switcher
+from cms.admin.loginpage import ADMIN_PREFIX, ADMIN_TITLE, ASSETS_PATH, STATIC_DIR, TEMPLATES_DIR
 from cms.admin.passkey_login import PasskeyLogin
 from cms.admin.passkey_pages import PasskeysView
 from cms.admin.preview import preview_link
@@ -33,11 +34,7 @@ from cms.content.session import make_sessionmaker
 from cms.content.write import WriteError
 from cms.core.config import Settings
 
-__all__ = ["STATIC_DIR", "TEMPLATES_DIR", "build_admin_app"]
-
-_ROOT = Path(__file__).resolve().parents[2]
-TEMPLATES_DIR = _ROOT / "templates"
-STATIC_DIR = _ROOT / "static"
+__all__ = ["build_admin_app"]
 
 
 class _DropOwnerErrors(logging.Filter):
@@ -66,8 +63,8 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
         Starlette(),
         settings=settings,
         session_maker=sessionmaker,
-        base_url="/admin",
-        title="Portfolio CMS",
+        base_url=ADMIN_PREFIX,
+        title=ADMIN_TITLE,
         templates_dir=str(TEMPLATES_DIR),
         authentication_backend=auth,
         middlewares=[Middleware(AdminGuard, settings=settings, pages=pages, auth=auth)],
@@ -98,7 +95,7 @@ def build_admin_app(*, engine: AsyncEngine, settings: Settings) -> Starlette:
         admin.add_view(account_view)
     admin.add_view(PasskeysView.bound(settings=settings, sessionmaker=pages_sessions, auth=auth))
     routes = admin.admin.router.routes
-    routes.insert(1, Mount("/assets", app=StaticFiles(directory=STATIC_DIR), name="assets"))
+    routes.insert(1, Mount(ASSETS_PATH, app=StaticFiles(directory=STATIC_DIR), name="assets"))
     # Logging out changes state: the page's script POSTs it (GET stays for plain links).
     routes.append(Route("/logout", endpoint=admin.logout, methods=["POST"], name="logout-post"))
     routes.extend(PasskeyLogin(auth).routes())

@@ -7,7 +7,9 @@ by the rules stored with them (:mod:`cms.content.queries`), ``HEAD``, ``OPTIONS`
 writes, ``304``, CORS; and the uploaded images under ``/media``. It imports neither FastAPI nor
 SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else (the admin,
 ``/docs``, a path nothing is published at, a request with a token of ours) goes to the full app
-(``cms.main``), built on first need when not given.
+(``cms.main``), built on first need when not given. Until it is built, a plain ``GET`` of a
+page named in ``before_build`` is answered by that page instead (on Lambda, the back office's
+login page: :mod:`cms.admin.loginpage`), so that page does not cost a cold start the full app.
 
 **Locales.** Responses are stored per locale; ``?locale=`` picks one (:mod:`cms.core.locales`),
 an unknown one is a ``404`` listing them. The snapshot is keyed by path and locale: a hit in any
@@ -38,7 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -85,10 +87,12 @@ class ReadPath:
         *,
         app: ASGIApp | None = None,
         build_app: Callable[[], Any] | None = None,
+        before_build: Mapping[str, ASGIApp] | None = None,
     ) -> None:
         self.settings = settings
         self._app: Any = app
         self._build_app = build_app
+        self._before_build = dict(before_build or {})
         database = open_read_database(settings)
         if database is None:
             raise ValueError(
@@ -189,6 +193,8 @@ class ReadPath:
             await (self.app if _has_token(scope) else self._health)(scope, receive, send)
         elif is_under(scope, MEDIA_PREFIX):
             await serve_media(self, scope, receive, send)
+        elif self._app is None and path in self._before_build and _is_plain_get(scope):
+            await self._before_build[path](scope, receive, send)
         else:
             await self.app(scope, receive, send)
 
@@ -314,6 +320,11 @@ class ReadPath:
 def _has_token(scope: Scope) -> bool:
     """Whether the request presents a well-formed token: only such a request leaves the cache."""
     return presented_token(scope["headers"]) is not None
+
+
+def _is_plain_get(scope: Scope) -> bool:
+    """A ``GET`` without a query string: what a page answered before the build may take."""
+    return scope["method"] == "GET" and not scope.get("query_string")
 
 
 async def _no_body() -> dict[str, Any]:

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.admin.guard import SECURITY_HEADERS
+from cms.admin.headers import SECURITY_HEADERS
 from cms.content.models import Work
 from tests.admin.helpers import count, work_form
 

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from cms.admin.auth import COOKIE_NAME
-from cms.admin.guard import SECURITY_HEADERS
+from cms.admin.headers import SECURITY_HEADERS
 from cms.cli.server import uvicorn_options
 from cms.content.models import Work
 from cms.content.session import make_sessionmaker

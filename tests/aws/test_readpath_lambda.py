@@ -104,16 +104,19 @@ async def test_the_handler_serves_documents_without_importing_the_full_stack(
         event["rawQueryString"] = query
         events.append((f"{path}?{query}", event))
     events.append(("login", helpers.make_event("rest_api_v1_stage", "GET", "/admin/login")))
+    events.append(("dashboard", helpers.make_event("rest_api_v1_stage", "GET", "/admin/")))
     env = helpers.container_env(DATABASE_URL=database_url, ENVIRONMENT="test")
     results = await helpers.child_result(CHILD.format(root=str(ROOT)), events, env)
     assert results["after_import"] == []
     assert results["resume"]["status"] == 200
     assert results["resume"]["headers"]["x-cache"] == "MISS", "loaded, not rendered"
     assert results["resume"]["heavy"] == [], "the first public read needs no full app"
-    for name, _ in events[1:-1]:  # every public path, filters and details included
+    for name, _ in events[1:-2]:  # every public path, filters and details included
         assert (results[name]["status"], results[name]["heavy"]) == (200, []), name
-    assert results["login"]["status"] == 200, "the admin still works through the handler"
-    assert "fastapi" in results["login"]["heavy"]
+    assert results["login"]["status"] == 200
+    assert results["login"]["heavy"] == [], "the login page is answered before the back office"
+    assert results["dashboard"]["status"] == 302, "the admin still works through the handler"
+    assert "fastapi" in results["dashboard"]["heavy"]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

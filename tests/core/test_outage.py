@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from cms.admin.auth import COOKIE_NAME
-from cms.admin.guard import SECURITY_HEADERS
+from cms.admin.headers import SECURITY_HEADERS
 from cms.core.config import Settings
 from cms.core.db import normalize_database_url
 from cms.core.outage import is_database_unavailable
