@@ -32,7 +32,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
 
-from cms.admin.loginpage import LOGIN_PAGE, answer_login_page
+from cms.admin.loginpage import answer_before_build
 from cms.core.jsonerror import error_body
 from cms.core.outage import OutageGuard
 from cms.core.readsettings import ReadSettings
@@ -90,9 +90,10 @@ def _full_app() -> FastAPI:
     return _main().create_full_app()
 
 
-# The back office's login page is answered without the full app until something else needs it:
-# opening the back office on a cold container does not wait for SQLAlchemy and SQLAdmin.
-app = ReadPath(settings, build_app=_full_app, before_build={LOGIN_PAGE: answer_login_page})
+# The back office's login page (and its files) is answered without the full app until something
+# else needs it: opening the back office on a cold container waits for neither SQLAlchemy nor
+# SQLAdmin.
+app = ReadPath(settings, build_app=_full_app, before_build=answer_before_build)
 
 
 def is_scheduled_event(event: dict[str, Any]) -> bool:

@@ -1,19 +1,23 @@
-"""The back office's login page, answerable before the back office is built.
+"""The back office's login page and the files it loads, answerable before the back office is built.
 
 A cold container's first request to the back office is its login page, and building the back
 office (SQLAlchemy, SQLModel, SQLAdmin and every view) costs most of a second. So while the
-full app does not exist yet, the read path (:class:`cms.public.readpath.ReadPath`) answers
-``GET /admin/login`` with :func:`answer_login_page`: the same template, rendered in SQLAdmin's
-environment as the back office sets it up (:func:`login_page_environment`), linking to the
-routes the back office mounts (:func:`login_page_routes`, their paths written here once), with
-the headers of :mod:`cms.admin.headers`. Once the full app is built it answers the page itself;
-``tests/admin/test_login_page.py`` proves both give the same bytes, nonce aside. Jinja2 and
-Starlette's routing are imported on the first call: the public read path never pays.
+full app does not exist yet, the read path (:class:`cms.public.readpath.ReadPath`) asks
+:func:`answer_before_build` first: ``GET /admin/login`` is answered by :func:`answer_login_page`
+(the same template, rendered in SQLAdmin's environment as the back office sets it up,
+:func:`login_page_environment`, linking to the routes the back office mounts,
+:func:`login_page_routes`, their paths written here once), the styles and scripts it loads as
+the back office serves them, each with the headers of :mod:`cms.admin.headers`. Once the full
+app is built it answers them itself; ``tests/admin/test_login_page.py`` proves both give the
+same bytes, nonce aside. Jinja2 and Starlette's routing are imported on the first call: the
+public read path never pays.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -22,7 +26,7 @@ from cms.admin.headers import add_page_headers, csp_nonce, new_nonce
 if TYPE_CHECKING:
     from jinja2 import BaseLoader, Environment
     from starlette.routing import Router
-    from starlette.types import Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = [
     "ADMIN_PREFIX",
@@ -35,6 +39,7 @@ __all__ = [
     "STATIC_DIR",
     "TEMPLATES_DIR",
     "answer_login_page",
+    "answer_before_build",
     "login_page_environment",
     "login_page_routes",
     "template_loader",
@@ -56,17 +61,21 @@ LOGIN_PAGE: Final = ADMIN_PREFIX + LOGIN_PATH
 LOGIN_TEMPLATE: Final = "sqladmin/login.html"
 
 
+def _sqladmin_folder() -> Path:
+    """SQLAdmin's package folder, found without importing it (it imports SQLAlchemy)."""
+    spec = importlib.util.find_spec("sqladmin")
+    assert spec is not None and spec.submodule_search_locations, "SQLAdmin is not installed"
+    return Path(spec.submodule_search_locations[0])
+
+
 def template_loader() -> BaseLoader:
     """Our templates over SQLAdmin's, which stay reachable as ``sqladmin_original/…``.
 
-    SQLAdmin's are found without importing it (a ``PackageLoader`` would, and SQLAdmin imports
-    SQLAlchemy).
+    SQLAdmin's are found without importing it (a ``PackageLoader`` would).
     """
     from jinja2 import ChoiceLoader, FileSystemLoader, PrefixLoader
 
-    spec = importlib.util.find_spec("sqladmin")
-    assert spec is not None and spec.submodule_search_locations, "SQLAdmin is not installed"
-    sqladmin_templates = Path(spec.submodule_search_locations[0]) / "templates"
+    sqladmin_templates = _sqladmin_folder() / "templates"
     return ChoiceLoader(
         [
             FileSystemLoader(TEMPLATES_DIR),
@@ -129,7 +138,7 @@ def login_page_routes() -> Router:
 
 
 class _LoginPage:
-    """The environment and routes, made on the first answer and kept for the process."""
+    """The template and routes, made on the first answer and kept for the process."""
 
     def __init__(self) -> None:
         self.template = login_page_environment().get_template(LOGIN_TEMPLATE)
@@ -137,6 +146,19 @@ class _LoginPage:
 
 
 _page: _LoginPage | None = None
+
+
+def _with_headers(send: Send, nonce: str, *, static: bool) -> Send:
+    """``send``, adding the back office's headers to the answer (as its guard does)."""
+
+    async def sending(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = list(message.get("headers", []))
+            add_page_headers(headers, nonce, static=static)
+            message = {**message, "headers": headers}
+        await send(message)
+
+    return sending
 
 
 async def answer_login_page(scope: Scope, receive: Receive, send: Send) -> None:
@@ -150,12 +172,51 @@ async def answer_login_page(scope: Scope, receive: Receive, send: Send) -> None:
     scope = {**scope, "router": _page.routes}
     nonce = new_nonce(scope)
     response = HTMLResponse(await _page.template.render_async(request=Request(scope, receive)))
+    await response(scope, receive, _with_headers(send, nonce, static=False))
 
-    async def send_with_headers(message: Any) -> None:
-        if message["type"] == "http.response.start":
-            headers = list(message.get("headers", []))
-            add_page_headers(headers, nonce, static=False)
-            message = {**message, "headers": headers}
-        await send(message)
 
-    await response(scope, receive, send_with_headers)
+class _Files:
+    """The files the back office serves under ``mount``, served as its ``StaticFiles`` does."""
+
+    def __init__(self, mount: str, directory: Path) -> None:
+        self.mount = mount
+        self.directory = directory
+        self._files: Any = None
+
+    def _static_files(self) -> Any:
+        if self._files is None:
+            from starlette.staticfiles import StaticFiles
+
+            self._files = StaticFiles(directory=self.directory)
+        return self._files
+
+    def serves(self, path: str) -> bool:
+        """Whether ``path`` names one of these files (``StaticFiles``' own lookup)."""
+        if not path.startswith(self.mount + "/"):
+            return False
+        relative = os.path.normpath(os.path.join(*path[len(self.mount) :].split("/")))
+        _, found = self._static_files().lookup_path(relative)
+        return found is not None and stat.S_ISREG(found.st_mode)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = {**scope, "root_path": scope.get("root_path", "") + self.mount}
+        nonce = new_nonce(scope)
+        await self._static_files()(scope, receive, _with_headers(send, nonce, static=True))
+
+
+_FILES = (
+    _Files(ADMIN_PREFIX + STATICS_PATH, _sqladmin_folder() / "statics"),
+    _Files(ADMIN_PREFIX + ASSETS_PATH, STATIC_DIR),
+)
+
+
+def answer_before_build(path: str) -> ASGIApp | None:
+    """What answers a plain ``GET`` of ``path`` while the back office is not built: the login
+    page, and the files it loads; ``None`` for the rest (the back office answers it).
+
+    A browser asks for the page's styles and scripts at once, and shows the page only with its
+    styles: served here, none of them waits for the back office either.
+    """
+    if path == LOGIN_PAGE:
+        return answer_login_page
+    return next((files for files in _FILES if files.serves(path)), None)

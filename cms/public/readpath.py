@@ -8,8 +8,9 @@ writes, ``304``, CORS; and the uploaded images under ``/media``. It imports neit
 SQLAlchemy nor pydantic: a cold Lambda answers without them. Everything else (the admin,
 ``/docs``, a path nothing is published at, a request with a token of ours) goes to the full app
 (``cms.main``), built on first need when not given. Until it is built, a plain ``GET`` of a
-page named in ``before_build`` is answered by that page instead (on Lambda, the back office's
-login page: :mod:`cms.admin.loginpage`), so that page does not cost a cold start the full app.
+path for which ``before_build`` names an app is answered by that app (on Lambda, the back
+office's login page and its files: :mod:`cms.admin.loginpage`), so the login page does not cost
+a cold container the full app.
 
 **Locales.** Responses are stored per locale; ``?locale=`` picks one (:mod:`cms.core.locales`),
 an unknown one is a ``404`` listing them. The snapshot is keyed by path and locale: a hit in any
@@ -40,7 +41,7 @@ from __future__ import annotations
 
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 from starlette.responses import JSONResponse, Response
@@ -87,12 +88,12 @@ class ReadPath:
         *,
         app: ASGIApp | None = None,
         build_app: Callable[[], Any] | None = None,
-        before_build: Mapping[str, ASGIApp] | None = None,
+        before_build: Callable[[str], ASGIApp | None] | None = None,
     ) -> None:
         self.settings = settings
         self._app: Any = app
         self._build_app = build_app
-        self._before_build = dict(before_build or {})
+        self._before_build = before_build
         database = open_read_database(settings)
         if database is None:
             raise ValueError(
@@ -193,10 +194,16 @@ class ReadPath:
             await (self.app if _has_token(scope) else self._health)(scope, receive, send)
         elif is_under(scope, MEDIA_PREFIX):
             await serve_media(self, scope, receive, send)
-        elif self._app is None and path in self._before_build and _is_plain_get(scope):
-            await self._before_build[path](scope, receive, send)
+        elif (early := self._answer_before_build(scope, path)) is not None:
+            await early(scope, receive, send)
         else:
             await self.app(scope, receive, send)
+
+    def _answer_before_build(self, scope: Scope, path: str) -> ASGIApp | None:
+        """What answers a plain ``GET`` of ``path`` while the full app is not built, if any."""
+        if self._app is not None or self._before_build is None or not _is_plain_get(scope):
+            return None
+        return self._before_build(path)
 
     async def _answer_api(
         self,

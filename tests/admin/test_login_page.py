@@ -1,4 +1,4 @@
-"""The login page answered before the back office is built is the back office's own."""
+"""The login page and its files, answered before the back office is built, are its own."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from cms.admin.loginpage import LOGIN_PAGE, answer_login_page
+from cms.admin.loginpage import LOGIN_PAGE, answer_before_build
 from cms.core.config import Settings
 from cms.core.readsettings import ReadSettings
 from cms.main import create_app, create_full_app
@@ -25,7 +25,7 @@ def _unbuilt(settings: Settings, engine: AsyncEngine) -> ReadPath:
     return ReadPath(
         ReadSettings.from_settings(settings),
         build_app=lambda: create_full_app(settings, engine),
-        before_build={LOGIN_PAGE: answer_login_page},
+        before_build=answer_before_build,
     )
 
 
@@ -79,6 +79,40 @@ async def test_the_page_before_the_build_is_the_back_offices_own(
     await unbuilt.database.close()
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/statics/css/tabler.min.css",
+        "/admin/statics/webfonts/fa-solid-900.woff2",
+        "/admin/assets/theme.js",
+        "/admin/assets/passkeys.js",
+        "/admin/assets/no-such-file.js",
+        "/admin/statics/%2E%2E/%2E%2E/%2E%2E/cms/main.py",
+    ],
+)
+@pytest.mark.parametrize("root_path", ["", "/prod"])
+async def test_the_files_the_page_loads_are_the_back_offices_own(
+    settings: Settings, engine: AsyncEngine, built: ReadPath, path: str, root_path: str
+) -> None:
+    unbuilt = _unbuilt(settings, engine)
+    early = await _get(unbuilt, "https://cms.example.org", root_path, path)
+    assert unbuilt.app_built == (early.status_code == 404), "a file not found: the back office"
+    late = await _get(built, "https://cms.example.org", root_path, path)
+    assert early.status_code == late.status_code
+    assert early.status_code == (200 if "no-such" not in path and "%2E" not in path else 404)
+    nonces = [NONCE.search(r.headers["content-security-policy"]) for r in (early, late)]
+    assert nonces[0] and nonces[1]
+    answers = [
+        (
+            [(k, v.replace(n.group(1), "N")) for k, v in r.headers.items()],
+            r.content.replace(n.group(1).encode(), b"N"),
+        )
+        for r, n in zip((early, late), nonces, strict=True)
+    ]
+    assert answers[0] == answers[1]
+    await unbuilt.database.close()
+
+
 async def test_each_answer_has_its_own_nonce(settings: Settings, engine: AsyncEngine) -> None:
     app = _unbuilt(settings, engine)
     first, second = [await _get(app, "http://testserver") for _ in range(2)]
@@ -117,16 +151,18 @@ async def test_once_built_the_back_office_answers_the_page(
 _PROBE = """
 import asyncio, sys
 import httpx
-from cms.admin.loginpage import LOGIN_PAGE, answer_login_page
+from cms.admin.loginpage import LOGIN_PAGE, answer_before_build
 from cms.core.readsettings import ReadSettings
 from cms.public.readpath import ReadPath
 app = ReadPath(ReadSettings(database_url={url!r}), build_app=None,
-               before_build={{LOGIN_PAGE: answer_login_page}})
+               before_build=answer_before_build)
 async def main():
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         response = await client.get(LOGIN_PAGE)
-    assert response.status_code == 200, response.status_code
+        assert response.status_code == 200, response.status_code
+        styles = await client.get("/admin/statics/css/tabler.min.css")
+        assert styles.status_code == 200, styles.status_code
     await app.database.close()
 asyncio.run(main())
 print(",".join(m for m in {stack!r} if m in sys.modules))
