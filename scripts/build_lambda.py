@@ -134,7 +134,8 @@ APP_PACKAGES = {"cms", "lambda_handler.py"}
 """Compiled with their docstrings: FastAPI's OpenAPI document reads the routes' ones."""
 DIGEST_FILE = "cms/content/rendering.digest"
 DEFAULT_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl")
-"""Babel's locale data shipped unless ``--locales`` says otherwise (``all``: every locale)."""
+"""The locales whose Babel data ships unless ``--locales`` says otherwise (``all``: every
+locale); a regional tag (``de-AT``, ``pt-BR``) must be named to ship."""
 STRIPPERS = {"arm64": "aarch64-linux-gnu-strip", "x86_64": "x86_64-linux-gnu-strip"}
 
 
@@ -219,20 +220,41 @@ def _trim_metadata(info: Path) -> None:
         metadata.write_text(headers + "\n", encoding="utf-8")
 
 
-def _prune_locales(target: Path, locales: Sequence[str] | None) -> None:
-    """Keep Babel's data for ``locales`` only (each language with its regional variants).
+_READ_LOCALES = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from babel import Locale, UnknownLocaleError
+opened = []
+sys.addaudithook(lambda event, args: event == "open" and opened.append(str(args[0])))
+for tag in sys.argv[2:]:
+    try:
+        locale = Locale.parse(tag.replace("-", "_"))
+    except (UnknownLocaleError, ValueError):
+        sys.exit(f"--locales: Babel has no locale data for {tag!r}")
+    locale.get_display_name(locale)
+print("\\n".join(path for path in opened if path.endswith(".dat")))
+"""
+"""Loads each locale with the zip's Babel and prints the locale files it opened: the locale's
+own and its parents' up to ``root``, as Babel chains them (``en_GB`` → ``en_001`` → ``en``)."""
 
-    Babel reads ``locale-data/<tag>.dat`` for a locale and each of its parents up to
-    ``root``: ``de_AT`` needs ``de_AT``, ``de`` and ``root``; ``en_GB`` also ``en_001``. So for
-    each language asked for, every file of that language is kept. ``None`` keeps everything.
+
+def _prune_locales(target: Path, locales: Sequence[str] | None) -> None:
+    """Keep Babel's data for ``locales`` only: each tag's file and its parents' up to ``root``.
+
+    ``de-AT`` keeps ``de_AT``, ``de`` and ``root``; ``en-GB`` also ``en_001``; ``de`` keeps no
+    regional variant. ``en`` always ships: the app formats the dates of a locale it has no data
+    for in English (:mod:`cms.content.localedata`). ``None`` keeps everything.
     """
     folder = target / "babel" / "locale-data"
     if locales is None or not folder.is_dir():
         return
-    languages = {re.split(r"[-_]", tag, maxsplit=1)[0].lower() for tag in locales}
+    command = [sys.executable, "-I", "-S", "-B", "-c", _READ_LOCALES, str(target), "en", *locales]
+    read = subprocess.run(command, capture_output=True, text=True, check=False)
+    if read.returncode:
+        raise SystemExit(read.stderr.strip().splitlines()[-1])
+    kept = {Path(path).name for path in read.stdout.splitlines()}
     for path in folder.glob("*.dat"):
-        language = path.stem.split("_", 1)[0].lower()
-        if path.stem != "root" and language not in languages:
+        if path.name not in kept:
             path.unlink()
 
 
@@ -373,7 +395,7 @@ def build(
 ) -> Path:
     """Build the zip for ``arch`` and Python ``python_version`` at ``output``; return it.
 
-    ``locales``: the languages whose Babel data is shipped (``None``: all of them).
+    ``locales``: the locales whose Babel data is shipped (``None``: all of them).
     """
     if arch not in PLATFORMS:
         raise SystemExit(f"--arch must be one of {', '.join(PLATFORMS)}")
@@ -429,8 +451,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--locales",
         default=",".join(DEFAULT_LOCALES),
-        help="languages whose Babel locale data ships, comma-separated, or 'all' "
-        "(default: %(default)s); LOCALES of the deployment must be among them",
+        help="locales whose Babel data ships (each with its parents), comma-separated, or "
+        "'all' (default: %(default)s); every tag of the deployment's LOCALES must be among "
+        "them, regional ones (de-AT, pt-BR) too",
     )
     args = parser.parse_args(argv)
     output = args.output or ROOT / "dist" / f"lambda-{args.arch}.zip"
