@@ -69,6 +69,21 @@ PRUNED_PATHS = [
     "sqlalchemy/dialects/mysql",
     "sqlalchemy/dialects/oracle",
     "sqlalchemy/ext/mypy",
+    # SQLAlchemy's extensions nothing imports (the app, SQLModel and SQLAdmin use its asyncio
+    # one only), the ODBC connectors of the dialects left out above, and the dialects' test
+    # provisioning (it imports sqlalchemy.testing). The other PostgreSQL and SQLite drivers'
+    # modules stay: the dialect packages import them all at import time.
+    *(
+        f"sqlalchemy/ext/{name}.py"
+        for name in (
+            "associationproxy automap baked compiler horizontal_shard hybrid indexable "
+            "instrumentation mutable orderinglist serializer"
+        ).split()
+    ),
+    "sqlalchemy/ext/declarative",
+    "sqlalchemy/connectors/aioodbc.py",
+    "sqlalchemy/connectors/pyodbc.py",
+    "sqlalchemy/dialects/*/provision.py",
     "aws_lambda_powertools/event_handler",
     "aws_lambda_powertools/utilities/*",
     # Pillow: the app reads JPEG, PNG and WebP and writes WebP: no AVIF, no fonts, no other
