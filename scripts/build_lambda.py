@@ -132,6 +132,12 @@ PRUNED_PATHS = [
     "sqladmin/translations/*/LC_MESSAGES/*.po",
     # pydantic's mypy plugin.
     "pydantic/mypy.py",
+    # cffi's compiler: the argon2 bindings are compiled out-of-line and load with
+    # _cffi_backend alone (kept, with cffi's licence); their build script and pyOpenSSL's
+    # version report are the only importers of cffi.
+    "cffi",
+    "_argon2_cffi_bindings/_ffi_build.py",
+    "OpenSSL/debug.py",
 ]
 KEPT_PATHS = {
     "passlib/handlers/__init__.py",
