@@ -138,6 +138,26 @@ PRUNED_PATHS = [
     "cffi",
     "_argon2_cffi_bindings/_ffi_build.py",
     "OpenSSL/debug.py",
+    # passlib's ciphers and digests for the hashes left out above (bcrypt, DES crypt, scrypt,
+    # NT hash): argon2 uses none of them.
+    "passlib/crypto/_blowfish",
+    "passlib/crypto/scrypt",
+    "passlib/crypto/des.py",
+    "passlib/crypto/_md4.py",
+    "passlib/utils/des.py",
+    "passlib/utils/md4.py",
+    "passlib/utils/pbkdf2.py",
+    # Pillow's modules nothing imports: math and morphology ops (with their C parts), the
+    # GUI and screen grabbing ones, bitmap fonts (ImageFont is left out), PostScript drawing.
+    *(
+        f"PIL/{name}.py"
+        for name in (
+            "ImageMath ImageMorph ImageTk ImageQt ImageGrab ImageWin ImageShow ImageDraw2 "
+            "PSDraw _tkinter_finder BdfFontFile PcfFontFile FontFile GdImageFile WalImageFile"
+        ).split()
+    ),
+    "PIL/_imagingmath.*",
+    "PIL/_imagingmorph.*",
 ]
 KEPT_PATHS = {
     "passlib/handlers/__init__.py",
