@@ -158,6 +158,29 @@ PRUNED_PATHS = [
     ),
     "PIL/_imagingmath.*",
     "PIL/_imagingmorph.*",
+    # anyio's and httpcore's trio backends (trio is not installed; anyio's pytest plugin
+    # neither), and httpcore's HTTP/2 and SOCKS modules: they import h2 and socksio, not
+    # installed, so httpcore's fallback classes load either way.
+    "anyio/_backends/_trio.py",
+    "anyio/pytest_plugin.py",
+    "httpcore/_backends/trio.py",
+    "httpcore/_async/http2.py",
+    "httpcore/_sync/http2.py",
+    "httpcore/_async/socks_proxy.py",
+    "httpcore/_sync/socks_proxy.py",
+    # asyncpg's test helpers (a local PostgreSQL cluster), jsonschema's benchmarks and command
+    # line, Babel's message extraction tools (the app only reads .po catalogs), segno's man
+    # page, and the packages' `python -m` entry points.
+    "asyncpg/_testbase",
+    "asyncpg/cluster.py",
+    "jsonschema/benchmarks",
+    "jsonschema/cli.py",
+    "babel/messages/frontend.py",
+    "babel/messages/extract.py",
+    "babel/messages/jslexer.py",
+    "babel/messages/setuptools_frontend.py",
+    "share",
+    "*/__main__.py",
 ]
 KEPT_PATHS = {
     "passlib/handlers/__init__.py",
