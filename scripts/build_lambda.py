@@ -55,9 +55,11 @@ EXCLUDED_TOP_LEVEL = {
     # email-validator's deliverability check (DNS) is never asked for: pydantic checks syntax.
     "dns",
     "dnspython",
-    # python-jose's pure-Python backends: it uses cryptography's when installed.
+    # python-jose's pure-Python backends: it uses cryptography's when installed. And six, which
+    # only ecdsa needs.
     "ecdsa",
     "rsa",
+    "six",
     # cffi's C parser: the argon2 bindings are compiled out-of-line, nothing is parsed at run time.
     "pycparser",
 }
@@ -237,6 +239,7 @@ def _prune(target: Path) -> None:
     for name in EXCLUDED_TOP_LEVEL:
         for path in target.glob(name):
             shutil.rmtree(path, ignore_errors=True)
+        (target / f"{name}.py").unlink(missing_ok=True)  # a single-module distribution
         for info in target.glob(f"{name}-*.dist-info"):
             shutil.rmtree(info, ignore_errors=True)
     for pattern in PRUNED_PATHS:
