@@ -12,8 +12,7 @@ as a file. Native libraries lose their debug sections (``llvm-strip``, or binuti
 for the target), which halves the zip. Left out: tests, dev tools, the CLI (typer/rich,
 alembic: run those from your machine), botocore/boto3 (the runtime has them), and parts no
 code path imports (listed below; tests/aws/test_package.py serves requests, the admin's login
-included, from the unpacked zip). The zip's large files are deflated by Zopfli when it is
-installed (a development dependency), the others by zlib.
+included, from the unpacked zip).
 """
 
 from __future__ import annotations
@@ -24,16 +23,12 @@ import os
 import platform
 import re
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 import zipfile
-import zlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 __all__ = ["build", "main"]
@@ -212,11 +207,6 @@ DEFAULT_LOCALES = ("en", "de", "fr", "es", "it", "nl", "pt", "pl")
 """The locales whose Babel data ships unless ``--locales`` says otherwise (``all``: every
 locale); a regional tag (``de-AT``, ``pt-BR``) must be named to ship."""
 STRIPPERS = {"arm64": "aarch64-linux-gnu-strip", "x86_64": "x86_64-linux-gnu-strip"}
-ZOPFLI_MIN_BYTES = 200_000
-"""Files from this size on are deflated with Zopfli (one iteration): measured on the arm64 zip,
-its 30 such files (the native extensions and libraries, Swagger UI, ReDoc, the largest .pyc
-files) come out 0.40 MB smaller for 44 s of one CPU; all 2,200 files, 0.61 MB for 330 s (small
-files cost Zopfli the most time per byte saved)."""
 
 
 def _requirements() -> list[str]:
@@ -513,83 +503,11 @@ def build(
             _compile(target, _find_python(python_version))
         output.parent.mkdir(parents=True, exist_ok=True)
         output.unlink(missing_ok=True)
-        _write_zip(target, output)
+        with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+            for path in sorted(target.rglob("*")):
+                if path.is_file():
+                    archive.write(path, path.relative_to(target).as_posix())
     return output
-
-
-def _zopfli(data: bytes) -> bytes:
-    """``data`` as a raw deflate stream by Zopfli (its zlib container without header and
-    checksum: a zlib stream with no preset dictionary is 2 bytes, the deflate data, 4 bytes)."""
-    import zopfli.zlib  # a development dependency: the build falls back to zlib without it
-
-    return bytes(zopfli.zlib.compress(data, numiterations=1)[2:-4])
-
-
-def _deflate(data: bytes) -> bytes:
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    return compressor.compress(data) + compressor.flush()
-
-
-def _write_zip(target: Path, output: Path) -> None:
-    """Zip ``target``'s files into ``output``: deflated (the large ones by Zopfli when it is
-    installed), or stored when deflate does not make them smaller.
-
-    ``zipfile`` writes only what it compresses itself, so the entries are written here in the
-    format's plain form (no ZIP64: the zip stays far below 4 GB and 65,535 files); the result
-    is read back with ``zipfile``, every CRC checked.
-    """
-    files = [path for path in sorted(target.rglob("*")) if path.is_file()]
-    large = [path for path in files if path.stat().st_size >= ZOPFLI_MIN_BYTES]
-    try:
-        import zopfli  # noqa: F401
-    except ImportError:
-        print("warning: zopfli not installed: the zip is 2 % larger (pip install zopfli)")
-        large = []
-    deflated: dict[Path, bytes] = {}
-    if large:
-        with ProcessPoolExecutor() as pool:
-            compressed = pool.map(_zopfli, [path.read_bytes() for path in large])
-            deflated = dict(zip(large, compressed, strict=True))
-    entries, offset = [], 0
-    with output.open("wb") as archive:
-        for path in files:
-            data = path.read_bytes()
-            packed = min(_deflate(data), deflated.get(path, data), key=len)
-            method = 8 if len(packed) < len(data) else 0  # deflated, or stored
-            if method == 0:
-                packed = data
-            name = path.relative_to(target).as_posix().encode()
-            stat = path.stat()
-            year, month, day, hour, minute, second = time.localtime(stat.st_mtime)[:6]
-            common = struct.pack(
-                "<HHHHHIIIH",
-                20,  # version needed: 2.0 (deflate)
-                0x800,  # flags: UTF-8 names
-                method,
-                hour << 11 | minute << 5 | second // 2,
-                max(year - 1980, 0) << 9 | month << 5 | day,
-                zlib.crc32(data),
-                len(packed),
-                len(data),
-                len(name),
-            )
-            archive.write(b"PK\x03\x04" + common + struct.pack("<H", 0) + name + packed)
-            mode = (stat.st_mode & 0xFFFF) << 16
-            # no extra field, comment or disk number; internal attributes, Unix mode, where
-            central = struct.pack("<HHHHII", 0, 0, 0, 0, mode, offset)
-            made_by = struct.pack("<H", 3 << 8 | 20)  # Unix, 2.0
-            entries.append(b"PK\x01\x02" + made_by + common + central + name)
-            offset += 30 + len(name) + len(packed)
-        directory = b"".join(entries)
-        archive.write(directory)
-        archive.write(
-            b"PK\x05\x06"
-            + struct.pack("<HHHHIIH", 0, 0, len(entries), len(entries), len(directory), offset, 0)
-        )
-    with zipfile.ZipFile(output) as written:
-        broken = written.testzip()
-    if broken is not None:
-        raise SystemExit(f"{output}: {broken} does not read back")
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -36,8 +36,8 @@ PYC_MAGIC = {
     HOST_PYTHON.replace(".", ""): importlib.util.MAGIC_NUMBER,
 }
 """The bytecode header of each interpreter the zips are built for."""
-MAX_ARM64_MB = 18.8
-"""A ceiling against regressions: the arm64 zip measured 18.5 MB, Babel's data for the default
+MAX_ARM64_MB = 19.2
+"""A ceiling against regressions: the arm64 zip measured 18.9 MB, Babel's data for the default
 ``--locales`` (0.8 MB) included (the goal was 15)."""
 LEFT_OUT = (
     # dev and test tools, the CLI, and what Lambda's Python runtime already has
