@@ -10,6 +10,7 @@ headings, its dates still formatted for it.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from functools import cache, lru_cache
 from pathlib import Path
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 CATALOGS_DIR: Final = Path(__file__).resolve().parents[2] / "templates" / "cv" / "locales"
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -38,9 +40,16 @@ def _babel(tag: str) -> Locale | None:
         return Locale.parse(tag, sep="-")
     except (UnknownLocaleError, ValueError):
         language = tag.split("-")[0]
-        if language == tag:
-            return None
-        return _babel(language)
+        found = None if language == tag else _babel(language)
+    # Once per tag and process: CLDR may not know it, or the deployment zip was built without
+    # it (scripts/build_lambda.py ships the --locales it is given, each with its parents).
+    logger.warning(
+        "No Babel locale data for %r (build the Lambda zip with --locales naming every tag of "
+        "LOCALES); falling back to %s",
+        tag,
+        repr(str(found)) if found is not None else "English dates and the tag as its name",
+    )
+    return found
 
 
 def locale_name(tag: str) -> str:

@@ -136,3 +136,22 @@ def test_babel_names_and_dates() -> None:
     assert format_full_date("2023-06-14", "en-GB") == "14 Jun 2023"
     assert format_month_year("someday", "de") == "someday"
     assert format_month_year("2024-05", "xx-unknown") == "May 2024"
+
+
+def test_a_locale_without_babel_data_falls_back_with_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # As on Lambda when LOCALES names a tag the zip was built without (its language ships).
+    with caplog.at_level("WARNING", logger="cms.content.localedata"):
+        assert locale_name("de-XY") == "Deutsch"
+        assert format_full_date("2023-06-14", "de-XY") == "14.06.2023"
+        assert format_month_year("2024-05", "zz-QQ") == "May 2024"
+    messages = [record.getMessage() for record in caplog.records]
+    assert messages == [
+        "No Babel locale data for 'de-XY' (build the Lambda zip with --locales naming every "
+        "tag of LOCALES); falling back to 'de'",
+        "No Babel locale data for 'zz' (build the Lambda zip with --locales naming every "
+        "tag of LOCALES); falling back to English dates and the tag as its name",
+        "No Babel locale data for 'zz-QQ' (build the Lambda zip with --locales naming every "
+        "tag of LOCALES); falling back to English dates and the tag as its name",
+    ]
