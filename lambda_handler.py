@@ -25,12 +25,14 @@ import random
 import time
 import warnings
 from collections.abc import Callable
+from functools import cached_property
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 from mangum import Mangum
+from mangum.handlers import ALB, APIGateway, HTTPGateway, LambdaAtEdge
 
 from cms.admin.loginpage import answer_before_build
 from cms.core.jsonerror import error_body
@@ -43,6 +45,7 @@ if TYPE_CHECKING:  # FastAPI stays off the cold path: the read path builds it wh
     from fastapi import FastAPI
 
 __all__ = [
+    "SCOPE_ONCE_HANDLERS",
     "after_restore",
     "app",
     "before_snapshot",
@@ -146,6 +149,23 @@ def _request_fields(event: Any) -> dict[str, Any]:
     }
 
 
+def _scope_once(handler: type[Any]) -> type[Any]:
+    """Mangum's ``handler`` building an event's ASGI scope once, not at each access.
+
+    Mangum's handlers rebuild the scope (every header decoded and encoded again) each time it is
+    read, and Mangum reads it twice per request: once to run the app, once to tell the event's
+    version when it writes the answer (Kludex/mangum#296). Given to Mangum as a custom handler,
+    which it tries before its own.
+    """
+    built = cached_property(lambda self: handler.scope.fget(self))
+    return type(handler.__name__, (handler,), {"scope": built})
+
+
+SCOPE_ONCE_HANDLERS = [
+    _scope_once(handler) for handler in (HTTPGateway, APIGateway, ALB, LambdaAtEdge)
+]
+
+
 def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
     """Wrap ``asgi_app`` into a Lambda handler with logging, metrics and (if present) tracing.
 
@@ -154,7 +174,11 @@ def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
     JSON 400, a database outage a JSON 503 with ``Retry-After`` (:mod:`cms.core.outage`), any
     other failure a JSON 500; each is one log line and counted in the metrics.
     """
-    adapter = Mangum(OutageGuard(StagePrefixMiddleware(asgi_app)), lifespan="off")
+    adapter = Mangum(
+        OutageGuard(StagePrefixMiddleware(asgi_app)),
+        lifespan="off",
+        custom_handlers=SCOPE_ONCE_HANDLERS,
+    )
     cold = True  # this handler's first invocation is the container's cold start
 
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -139,7 +139,8 @@ handlers = {{"handler": module.handler}}
 if hasattr(module, "app") and hasattr(module.app, "cache"):  # the CMS: its read path, no Powertools
     from mangum import Mangum
     from cms.core.stage import StagePrefixMiddleware
-    handlers["bare"] = Mangum(StagePrefixMiddleware(module.app), lifespan="off")
+    handlers["bare"] = Mangum(StagePrefixMiddleware(module.app), lifespan="off",
+        custom_handlers=module.SCOPE_ONCE_HANDLERS)
 rates = {{}}
 for name, handle in handlers.items():
     for _ in range(200):

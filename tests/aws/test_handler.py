@@ -70,6 +70,21 @@ def test_query_string_and_headers_reach_the_app(invoke: Invoker) -> None:
     assert response.status == 200
 
 
+@pytest.mark.parametrize("kind", EVENT_KINDS)
+def test_each_event_s_scope_is_built_once_as_mangum_builds_it(invoke: Invoker, kind: str) -> None:
+    from mangum import Mangum
+
+    import lambda_handler
+
+    event = helpers.make_event(kind, "GET", "/health", query="a=1", headers={"X-Test": "é"})
+    ours = Mangum(invoke, custom_handlers=lambda_handler.SCOPE_ONCE_HANDLERS).infer(event, None)
+    mangums = Mangum(invoke).infer(event, None)
+    assert type(ours).__mro__[1] is type(mangums)
+    assert ours.scope is ours.scope
+    assert ours.scope == mangums.scope
+    assert invoke(kind, "GET", "/health").status == 200
+
+
 def test_stage_prefix_rules() -> None:
     rest = load_event("rest_api_v1_stage")
     assert stage_prefix(rest, "/health") == ("/prod", "/health")
