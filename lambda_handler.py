@@ -174,11 +174,8 @@ def make_handler(asgi_app: FastAPI | ReadPath) -> LambdaHandler:
     JSON 400, a database outage a JSON 503 with ``Retry-After`` (:mod:`cms.core.outage`), any
     other failure a JSON 500; each is one log line and counted in the metrics.
     """
-    adapter = Mangum(
-        OutageGuard(StagePrefixMiddleware(asgi_app)),
-        lifespan="off",
-        custom_handlers=SCOPE_ONCE_HANDLERS,
-    )
+    guarded = OutageGuard(StagePrefixMiddleware(asgi_app))
+    adapter = Mangum(guarded, lifespan="off", custom_handlers=SCOPE_ONCE_HANDLERS)
     cold = True  # this handler's first invocation is the container's cold start
 
     def answer(event: dict[str, Any], context: Any) -> dict[str, Any]:

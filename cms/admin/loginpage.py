@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import stat
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -204,10 +205,13 @@ class _Files:
         await self._static_files()(scope, receive, _with_headers(send, nonce, static=True))
 
 
-_FILES = (
-    _Files(ADMIN_PREFIX + STATICS_PATH, _sqladmin_folder() / "statics"),
-    _Files(ADMIN_PREFIX + ASSETS_PATH, STATIC_DIR),
-)
+@cache
+def _files() -> tuple[_Files, ...]:
+    """SQLAdmin's files and ours, found on the first request for one (not at import)."""
+    return (
+        _Files(ADMIN_PREFIX + STATICS_PATH, _sqladmin_folder() / "statics"),
+        _Files(ADMIN_PREFIX + ASSETS_PATH, STATIC_DIR),
+    )
 
 
 def answer_before_build(path: str) -> ASGIApp | None:
@@ -219,4 +223,6 @@ def answer_before_build(path: str) -> ASGIApp | None:
     """
     if path == LOGIN_PAGE:
         return answer_login_page
-    return next((files for files in _FILES if files.serves(path)), None)
+    if not path.startswith(ADMIN_PREFIX + "/"):
+        return None
+    return next((files for files in _files() if files.serves(path)), None)

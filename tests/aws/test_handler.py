@@ -77,8 +77,9 @@ def test_each_event_s_scope_is_built_once_as_mangum_builds_it(invoke: Invoker, k
     import lambda_handler
 
     event = helpers.make_event(kind, "GET", "/health", query="a=1", headers={"X-Test": "é"})
-    ours = Mangum(invoke, custom_handlers=lambda_handler.SCOPE_ONCE_HANDLERS).infer(event, None)
-    mangums = Mangum(invoke).infer(event, None)
+    handlers = lambda_handler.SCOPE_ONCE_HANDLERS
+    ours = Mangum(invoke, lifespan="off", custom_handlers=handlers).infer(event, None)
+    mangums = Mangum(invoke, lifespan="off").infer(event, None)
     assert type(ours).__mro__[1] is type(mangums)
     assert ours.scope is ours.scope
     assert ours.scope == mangums.scope
