@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any, Final
 from cms.admin.headers import add_page_headers, csp_nonce, new_nonce
 
 if TYPE_CHECKING:
-    from jinja2 import BaseLoader, Environment
+    from jinja2 import BaseLoader, Environment, Template
     from starlette.routing import Router
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -138,15 +138,10 @@ def login_page_routes() -> Router:
     )
 
 
-class _LoginPage:
-    """The template and routes, made on the first answer and kept for the process."""
-
-    def __init__(self) -> None:
-        self.template = login_page_environment().get_template(LOGIN_TEMPLATE)
-        self.routes = login_page_routes()
-
-
-_page: _LoginPage | None = None
+@cache
+def _login_page() -> tuple[Template, Router]:
+    """The page's template and the routes its links resolve, made on its first answer."""
+    return login_page_environment().get_template(LOGIN_TEMPLATE), login_page_routes()
 
 
 def _with_headers(send: Send, nonce: str, *, static: bool) -> Send:
@@ -167,12 +162,10 @@ async def answer_login_page(scope: Scope, receive: Receive, send: Send) -> None:
     from starlette.requests import Request
     from starlette.responses import HTMLResponse
 
-    global _page
-    if _page is None:
-        _page = _LoginPage()
-    scope = {**scope, "router": _page.routes}
+    template, routes = _login_page()
+    scope = {**scope, "router": routes}
     nonce = new_nonce(scope)
-    response = HTMLResponse(await _page.template.render_async(request=Request(scope, receive)))
+    response = HTMLResponse(await template.render_async(request=Request(scope, receive)))
     await response(scope, receive, _with_headers(send, nonce, static=False))
 
 
@@ -180,29 +173,23 @@ class _Files:
     """The files the back office serves under ``mount``, served as its ``StaticFiles`` does."""
 
     def __init__(self, mount: str, directory: Path) -> None:
+        from starlette.staticfiles import StaticFiles
+
         self.mount = mount
-        self.directory = directory
-        self._files: Any = None
-
-    def _static_files(self) -> Any:
-        if self._files is None:
-            from starlette.staticfiles import StaticFiles
-
-            self._files = StaticFiles(directory=self.directory)
-        return self._files
+        self.files = StaticFiles(directory=directory)
 
     def serves(self, path: str) -> bool:
         """Whether ``path`` names one of these files (``StaticFiles``' own lookup)."""
         if not path.startswith(self.mount + "/"):
             return False
         relative = os.path.normpath(os.path.join(*path[len(self.mount) :].split("/")))
-        _, found = self._static_files().lookup_path(relative)
+        _, found = self.files.lookup_path(relative)
         return found is not None and stat.S_ISREG(found.st_mode)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope = {**scope, "root_path": scope.get("root_path", "") + self.mount}
         nonce = new_nonce(scope)
-        await self._static_files()(scope, receive, _with_headers(send, nonce, static=True))
+        await self.files(scope, receive, _with_headers(send, nonce, static=True))
 
 
 @cache
